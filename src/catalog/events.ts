@@ -1,0 +1,305 @@
+// The event catalog: the single source of truth for event names, the filters each
+// event accepts, and the trigger fields each event carries. The events JSON Schema
+// (schemas/events.schema.json), the validate rules, the matcher and the README's
+// event table are all derived from this file.
+
+export type EventGroup = 'github' | 'ci' | 'cd' | 'ccm' | 'sto' | 'platform';
+
+/**
+ * How a filter is evaluated:
+ * - `globs`: patterns matched against one trigger field; `!` negates, the last match wins.
+ * - `globs-ignore`: the event is skipped when the field matches any pattern.
+ * - `paths` / `paths-ignore`: patterns matched against the changed files.
+ * - `types`: activity types, compared with the `action` field.
+ * - `one-of`: the field must equal one of the listed values (values limited to `values`).
+ * - `at-least`: the numeric field must be at least the filter's number.
+ * - `schedule` / `dispatch-inputs`: the structured filters of schedule and workflow_dispatch.
+ */
+export type FilterKind =
+  | 'globs'
+  | 'globs-ignore'
+  | 'paths'
+  | 'paths-ignore'
+  | 'types'
+  | 'one-of'
+  | 'at-least'
+  | 'schedule'
+  | 'dispatch-inputs';
+
+export interface FilterSpec {
+  kind: FilterKind;
+  /** The trigger field the filter reads; absent for filters that read no single field. */
+  field?: string;
+  /** For `one-of`: the allowed values. */
+  values?: readonly string[];
+  /** The filter that must not be combined with this one on one event (`branches` with `branches-ignore`). */
+  exclusiveWith?: string;
+  description: string;
+}
+
+export interface EventSpec {
+  name: string;
+  group: EventGroup;
+  description: string;
+  filters: Readonly<Record<string, FilterSpec>>;
+  /** Trigger fields the event carries, besides the fields every event has. */
+  fields: readonly string[];
+  /** Activity types matched when the definition gives no `types` filter. */
+  defaultTypes?: readonly string[];
+}
+
+/** Fields every trigger context has, whatever the event. */
+export const COMMON_FIELDS = ['event', 'payload'] as const;
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+
+const f = {
+  globs: (field: string, description: string, exclusiveWith?: string): FilterSpec => ({
+    kind: 'globs',
+    field,
+    description,
+    ...(exclusiveWith ? { exclusiveWith } : {}),
+  }),
+  ignore: (field: string, description: string, exclusiveWith: string): FilterSpec => ({
+    kind: 'globs-ignore',
+    field,
+    description,
+    exclusiveWith,
+  }),
+  types: (): FilterSpec => ({
+    kind: 'types',
+    field: 'action',
+    description: 'Activity types (the payload\'s `action`) that start a run.',
+  }),
+};
+
+const gitRefFilters: Record<string, FilterSpec> = {
+  branches: f.globs('branch', 'Branch patterns; a leading `!` excludes; the last matching pattern wins.', 'branches-ignore'),
+  'branches-ignore': f.ignore('branch', 'Branch patterns that do not start a run.', 'branches'),
+  tags: f.globs('tag', 'Tag patterns; a leading `!` excludes; the last matching pattern wins.', 'tags-ignore'),
+  'tags-ignore': f.ignore('tag', 'Tag patterns that do not start a run.', 'tags'),
+  paths: {
+    kind: 'paths',
+    field: 'changedFiles',
+    exclusiveWith: 'paths-ignore',
+    description: 'Runs when any changed file matches; a leading `!` excludes; the last matching pattern wins.',
+  },
+  'paths-ignore': {
+    kind: 'paths-ignore',
+    field: 'changedFiles',
+    exclusiveWith: 'paths',
+    description: 'Skips the run when every changed file matches.',
+  },
+};
+
+const GITHUB_REPO_FIELDS = ['repo', 'repoName', 'repoNamespace', 'action', 'sender'] as const;
+const PUSH_FIELDS = ['branch', 'tag', 'commitSha', 'before', 'after', 'changedFiles', 'commitMessage', 'author'];
+const PULL_REQUEST_FIELDS = ['pullReq', 'branch', 'sourceBranch', 'targetBranch', 'prTitle', 'commitSha'];
+const COMMENT_FIELDS = ['commentBody', 'pullReq'];
+
+function github(
+  name: string,
+  description: string,
+  extra: { filters?: Record<string, FilterSpec>; fields?: readonly string[]; defaultTypes?: readonly string[] } = {},
+): EventSpec {
+  return {
+    name,
+    group: 'github',
+    description,
+    filters: extra.filters ?? { types: f.types() },
+    fields: [...GITHUB_REPO_FIELDS, ...(extra.fields ?? [])],
+    ...(extra.defaultTypes ? { defaultTypes: extra.defaultTypes } : {}),
+  };
+}
+
+// The 35 GitHub events of the upstream spec's EventType.
+const GITHUB_EVENTS: EventSpec[] = [
+  github('branch_protection_rule', 'Branch protection rules changed.'),
+  github('check_run', 'A check run changed.'),
+  github('check_suite', 'A check suite changed.'),
+  github('create', 'A branch or tag was created.', { fields: ['branch', 'tag'] }),
+  github('delete', 'A branch or tag was deleted.', { fields: ['branch', 'tag'] }),
+  github('deployment', 'A deployment was created.'),
+  github('deployment_status', 'A deployment status changed.'),
+  github('discussion', 'A discussion changed.'),
+  github('discussion_comment', 'A discussion comment changed.', { fields: ['commentBody'] }),
+  github('fork', 'The repository was forked.'),
+  github('gollum', 'A wiki page changed.'),
+  github('issue_comment', 'A comment on an issue or pull request changed.', { fields: COMMENT_FIELDS }),
+  github('issues', 'An issue changed.'),
+  github('label', 'A label changed.'),
+  github('merge_group', 'A pull request was added to a merge queue.'),
+  github('milestone', 'A milestone changed.'),
+  github('page_build', 'A GitHub Pages build ran.'),
+  github('project', 'A classic project changed.'),
+  github('project_card', 'A classic project card changed.'),
+  github('project_column', 'A classic project column changed.'),
+  github('public', 'The repository became public.'),
+  github('pull_request', 'A pull request changed.', {
+    filters: { ...gitRefFilters, types: f.types() },
+    fields: PULL_REQUEST_FIELDS,
+    defaultTypes: ['opened', 'synchronize', 'reopened'],
+  }),
+  github('pull_request_review', 'A pull request review changed.', { fields: ['pullReq'] }),
+  github('pull_request_review_comment', 'A pull request review comment changed.', { fields: COMMENT_FIELDS }),
+  github('pull_request_target', 'A pull request changed (run in the context of the base branch).', {
+    filters: { ...gitRefFilters, types: f.types() },
+    fields: PULL_REQUEST_FIELDS,
+    defaultTypes: ['opened', 'synchronize', 'reopened'],
+  }),
+  github('push', 'Commits or tags were pushed.', { filters: gitRefFilters, fields: PUSH_FIELDS }),
+  github('registry_package', 'A package was published or updated.'),
+  github('release', 'A release changed.'),
+  github('repository_dispatch', 'A custom event was sent through the API.'),
+  {
+    name: 'schedule',
+    group: 'github',
+    description: 'Triggered on a cron schedule.',
+    filters: {
+      cron: { kind: 'schedule', description: 'A five-field cron expression.' },
+      timezone: { kind: 'schedule', description: 'An IANA time zone for the cron expression; UTC when absent.' },
+      name: { kind: 'schedule', description: 'A name for the schedule, given to the run as `scheduleName`.' },
+    },
+    fields: ['scheduleName', 'cron'],
+  },
+  github('status', 'A commit status changed.'),
+  github('watch', 'The repository was starred.'),
+  github('workflow_call', 'Called by another workflow.'),
+  {
+    name: 'workflow_dispatch',
+    group: 'github',
+    description: 'Triggered manually by a user.',
+    filters: { inputs: { kind: 'dispatch-inputs', description: 'Inputs offered on a manual run.' } },
+    fields: [],
+  },
+  github('workflow_run', 'Another workflow run was requested or completed.'),
+];
+
+function platform(
+  name: string,
+  group: EventGroup,
+  description: string,
+  filters: Record<string, FilterSpec>,
+  fields: readonly string[],
+): EventSpec {
+  return { name, group, description, filters, fields };
+}
+
+const repos = () => f.globs('repo', 'Repository patterns.');
+const scanTypes = () => f.globs('scanType', 'Scan type patterns.');
+const ciFilters = () => ({
+  repos: repos(),
+  branches: f.globs('branch', 'Branch patterns.'),
+  pipelines: f.globs('pipeline', 'Pipeline patterns.'),
+});
+const deployFilters = () => ({
+  services: f.globs('service', 'Service patterns.'),
+  environments: f.globs('environment', 'Environment patterns.'),
+});
+
+// The 18 platform events of the seed's Event Reference. Fields a filter reads but the
+// seed's payload column omits (`pipeline`, `scanType`) are carried too, so that every
+// filter has a field to read.
+const PLATFORM_EVENTS: EventSpec[] = [
+  platform('pipeline_failed', 'ci', 'A CI pipeline execution has failed.', ciFilters(), ['repo', 'branch', 'executionId', 'pipeline']),
+  platform('build_failed', 'ci', 'A build step has failed.', ciFilters(), ['repo', 'branch', 'executionId', 'pipeline']),
+  platform('test_failed', 'ci', 'Test execution has failed.', ciFilters(), ['repo', 'branch', 'executionId', 'pipeline']),
+  platform('deploy', 'cd', 'A deployment has been initiated.', deployFilters(), ['service', 'environment', 'executionId']),
+  platform('deploy_failed', 'cd', 'A deployment has failed.', deployFilters(), ['service', 'environment', 'executionId']),
+  platform('canary', 'cd', 'A canary deployment phase has started.', deployFilters(), ['service', 'environment', 'canaryPercent']),
+  platform('rollback', 'cd', 'A deployment rollback has been triggered.', deployFilters(), ['service', 'environment', 'executionId']),
+  platform(
+    'slo_breach',
+    'cd',
+    'A service level objective has been breached.',
+    { services: f.globs('service', 'Service patterns.'), slos: f.globs('sloName', 'SLO name patterns.') },
+    ['service', 'sloName', 'currentValue'],
+  ),
+  platform('post_deploy', 'cd', 'A deployment has completed successfully.', deployFilters(), ['service', 'environment', 'executionId']),
+  platform(
+    'cost_spike',
+    'ccm',
+    'An unexpected cost increase detected.',
+    {
+      resources: f.globs('resource', 'Resource patterns.'),
+      'threshold-percent': {
+        kind: 'at-least',
+        field: 'increasePercent',
+        description: 'Runs when `increasePercent` is at least this number.',
+      },
+    },
+    ['resource', 'increasePercent', 'currentCost'],
+  ),
+  platform(
+    'budget_exceeded',
+    'ccm',
+    'A budget threshold has been exceeded.',
+    { budgets: f.globs('budgetName', 'Budget name patterns.') },
+    ['budgetName', 'budgetLimit', 'actualSpend'],
+  ),
+  platform(
+    'cost_anomaly',
+    'ccm',
+    'A cost anomaly has been detected.',
+    { resources: f.globs('resource', 'Resource patterns.') },
+    ['resource', 'anomalyType', 'actualCost'],
+  ),
+  platform(
+    'vulnerability_found',
+    'sto',
+    'A vulnerability found during a scan.',
+    {
+      repos: repos(),
+      severity: { kind: 'one-of', field: 'severity', values: SEVERITIES, description: 'Severities that start a run.' },
+      'scan-types': scanTypes(),
+    },
+    ['repo', 'severity', 'component', 'scanType'],
+  ),
+  platform('scan_complete', 'sto', 'A security scan has completed.', { repos: repos(), 'scan-types': scanTypes() }, [
+    'repo',
+    'scanType',
+    'totalFindings',
+  ]),
+  platform(
+    'severity_threshold',
+    'sto',
+    'A severity threshold exceeded in scan results.',
+    { repos: repos(), 'scan-types': scanTypes() },
+    ['repo', 'threshold', 'count', 'scanType'],
+  ),
+  platform(
+    'comment_mention',
+    'platform',
+    'An agent was mentioned in a comment.',
+    { agents: f.globs('mentionedAgent', 'Mentioned agent name patterns.'), repos: repos() },
+    ['repo', 'pullReq', 'commentBody', 'mentionedAgent'],
+  ),
+  platform('repo_created', 'platform', 'A new repository has been created or imported.', {}, ['repoName', 'repoNamespace']),
+  platform('flag_stale', 'platform', 'A feature flag has been identified as stale.', {}, ['featureFlag', 'repo', 'treatment']),
+];
+
+export const EVENTS: readonly EventSpec[] = [...GITHUB_EVENTS, ...PLATFORM_EVENTS];
+
+const BY_NAME = new Map(EVENTS.map((e) => [e.name, e]));
+
+export function eventSpec(name: string): EventSpec | undefined {
+  return BY_NAME.get(name);
+}
+
+export const EVENT_NAMES: readonly string[] = EVENTS.map((e) => e.name);
+
+/** Every trigger field the event carries, the common ones included. */
+export function eventFields(name: string): readonly string[] {
+  const spec = BY_NAME.get(name);
+  return spec ? [...COMMON_FIELDS, ...spec.fields] : COMMON_FIELDS;
+}
+
+/**
+ * Events derived from another: an issue or review comment that mentions `@agent`
+ * is also a `comment_mention` of that agent.
+ */
+export const DERIVED_EVENTS: Readonly<Record<string, readonly string[]>> = {
+  issue_comment: ['comment_mention'],
+  pull_request_review_comment: ['comment_mention'],
+  discussion_comment: ['comment_mention'],
+};

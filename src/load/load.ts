@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments, type Document } from 'yaml';
+import type { Diagnostic, SkippedDocument } from '../report/diagnostic.js';
+import { locate, SourceText } from './source.js';
+import { triggerEntries, type TriggerEntry } from './triggers.js';
+
+export type DefinitionRoot = 'pipeline' | 'agent';
+
+/** One YAML document that trig treats as a definition (or tried to: validation says). */
+export interface LoadedDocument {
+  file: string;
+  /** 0-based position of the document in its file. */
+  index: number;
+  /** Displayed name: the pipeline's `name`, else the file name, with `#n` for the n-th document. */
+  name: string;
+  doc: Document;
+  source: SourceText;
+  /** The whole document as plain data. */
+  value: unknown;
+  /** `pipeline` or `agent` when exactly one is present. */
+  root?: DefinitionRoot;
+  /** The pipeline/agent body. */
+  body?: Record<string, unknown>;
+  entries: TriggerEntry[];
+}
+
+export interface LoadResult {
+  documents: LoadedDocument[];
+  skipped: SkippedDocument[];
+  /** YAML syntax errors; a document with one is not checked further. */
+  diagnostics: Diagnostic[];
+  /** The text of every file read, for excerpts under diagnostics. */
+  sources: Map<string, SourceText>;
+}
+
+// Kinds of the upstream spec (and GitHub workflows) that share the file format but are
+// not definitions trig runs: recognised so that they are skipped, not reported.
+const OTHER_KINDS: Record<string, string> = {
+  template: 'template',
+  action: 'template',
+  environment: 'environment',
+  service: 'service',
+  infrastructure: 'infrastructure',
+  inputset: 'input set',
+  jobs: 'GitHub Actions workflow',
+};
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function otherKind(value: Record<string, unknown>): string | undefined {
+  if ('pipeline' in value || 'agent' in value) return undefined;
+  for (const key of Object.keys(value)) if (key in OTHER_KINDS) return OTHER_KINDS[key];
+  return undefined;
+}
+
+export function loadText(file: string, text: string, into: LoadResult): void {
+  const source = new SourceText(file, text);
+  into.sources.set(file, source);
+  const docs = parseAllDocuments(text, { lineCounter: source.lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (!Array.isArray(docs)) return; // an empty stream holds no document
+  const base = path.basename(file).replace(/\.ya?ml$/, '');
+  const nonEmpty = docs.filter((d) => d.contents !== null || d.errors.length);
+  for (const [index, doc] of nonEmpty.entries()) {
+    if (doc.errors.length) {
+      for (const error of doc.errors) {
+        const [start, end] = error.pos;
+        const span = source.span(start, Math.max(end, start + 1));
+        const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        into.diagnostics.push({ file, ...span, endLine: span.line, endCol: span.line === span.endLine ? span.endCol : span.col + 1, severity: 'error', message, rule: 'syntax' });
+      }
+      continue;
+    }
+    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    if (isRecord(value)) {
+      const kind = otherKind(value);
+      if (kind) {
+        const span = locate(doc, source, []);
+        into.skipped.push({ file, line: span.line, col: span.col, kind, message: `skipped a ${kind} document: trig checks pipeline and agent definitions` });
+        continue;
+      }
+    }
+    const roots = isRecord(value) ? (['pipeline', 'agent'] as const).filter((k) => k in value) : [];
+    const root = roots.length === 1 ? roots[0] : undefined;
+    const body = root && isRecord(value) && isRecord(value[root]) ? value[root] : undefined;
+    const declared = typeof body?.name === 'string' && body.name.trim() ? body.name : undefined;
+    const name = declared ?? (nonEmpty.length > 1 ? `${base}#${index + 1}` : base);
+    into.documents.push({ file, index, name, doc, source, value, root, body, entries: triggerEntries(body?.on) });
+  }
+}
+
+/** Reads and parses definition files. Unreadable files throw: the caller reports them as usage errors. */
+export function loadFiles(files: readonly string[]): LoadResult {
+  const result: LoadResult = { documents: [], skipped: [], diagnostics: [], sources: new Map() };
+  for (const file of files) loadText(file, readFileSync(file, 'utf8'), result);
+  return result;
+}

@@ -1,0 +1,20 @@
+import { EVENT_NAMES } from '../../catalog/events.js';
+import { suggest } from '../schema-errors.js';
+import type { Rule } from './rule.js';
+
+export const unknownEvent: Rule = {
+  name: 'unknown-event',
+  description: 'Every event named in `on:` is one the catalog knows.',
+  check(document, report) {
+    if (!document.root) return;
+    for (const entry of document.entries) {
+      if (EVENT_NAMES.includes(entry.event)) continue;
+      const guess = suggest(entry.event, [...EVENT_NAMES]);
+      report({
+        path: [document.root, ...entry.path],
+        at: entry.at,
+        message: `unknown event "${entry.event}"${guess ? `; did you mean "${guess}"?` : ''}`,
+      });
+    }
+  },
+};

@@ -1,0 +1,28 @@
+import type { LoadedDocument } from '../load/load.js';
+import { locate } from '../load/source.js';
+import { compareDiagnostics, type Diagnostic } from '../report/diagnostic.js';
+import { RULES } from './rules/index.js';
+import type { RuleProblem } from './rules/rule.js';
+import { schemaProblems } from './schema.js';
+
+function toDiagnostic(document: LoadedDocument, problem: RuleProblem, rule: string): Diagnostic {
+  const span = locate(document.doc, document.source, problem.path, problem.at);
+  return { file: document.file, ...span, severity: problem.severity ?? 'error', message: problem.message, rule };
+}
+
+/**
+ * Every problem of one document: the schema's and the rules'. Where a rule reports at
+ * the same position as the schema, the rule's message is kept: it knows more (a
+ * did-you-mean, the event's own filters) than the schema's generic one.
+ */
+export function validateDocument(document: LoadedDocument): Diagnostic[] {
+  const fromRules: Diagnostic[] = [];
+  for (const rule of RULES) {
+    rule.check(document, (problem) => fromRules.push(toDiagnostic(document, problem, rule.name)));
+  }
+  const taken = new Set(fromRules.map((d) => `${d.line}:${d.col}`));
+  const fromSchema = schemaProblems(document.value)
+    .map((problem) => toDiagnostic(document, problem, 'schema'))
+    .filter((d) => !taken.has(`${d.line}:${d.col}`));
+  return [...fromSchema, ...fromRules].sort(compareDiagnostics);
+}
