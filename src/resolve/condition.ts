@@ -1,0 +1,332 @@
+// `if:` conditions on stages and steps.
+//
+// Grammar (lowest precedence first, all binary operators left-associative):
+//   or       := and ( "||" and )*
+//   and      := equality ( "&&" equality )*
+//   equality := relation ( ("==" | "!=") relation )*
+//   relation := unary ( ("<" | "<=" | ">" | ">=") unary )*
+//   unary    := "!" unary | primary
+//   primary  := <+expr> | string | number | true | false | null | "(" or ")"
+//
+// Anything outside this grammar is an error rather than a guess: the runner
+// reports a step whose condition it cannot evaluate instead of running or
+// skipping it on a hunch.
+//
+// Value rules:
+// - An expression that resolves to nothing is null; null equals null and "".
+//   That lets `<+trigger.pullReq> != ""` gate trigger-only logic on manual runs.
+// - Equality between a number and a numeric string compares numbers
+//   (`<+trigger.pullReq> == 42` works whether the event says 42 or "42");
+//   booleans compare with "true"/"false"; everything else compares as text.
+// - Ordering needs two numbers (or numeric strings) or two strings.
+// - Truthiness: null, false, 0, "", "0" and "false" (any case) are false.
+
+import {
+  lookupExpression,
+  scanExpressions,
+  stringifyValue,
+  type ResolveScope,
+  type ScannedExpression,
+} from './expressions.js';
+
+type Value = string | number | boolean | null | object;
+
+type Token =
+  | { kind: 'value'; value: Value; pos: number; text: string }
+  | { kind: 'op'; op: string; pos: number };
+
+type Node =
+  | { kind: 'value'; value: Value; text: string }
+  | { kind: 'not'; operand: Node }
+  | { kind: 'binary'; op: string; left: Node; right: Node; pos: number };
+
+class ConditionError extends Error {}
+
+function fail(message: string): never {
+  throw new ConditionError(message);
+}
+
+export function evaluateCondition(text: string, scope: ResolveScope): { value: boolean } | { error: string } {
+  try {
+    if (text.trim() === '') fail('the condition is empty');
+    const tokens = tokenize(text, scope);
+    const parser = new Parser(tokens);
+    const ast = parser.parseOr();
+    parser.expectEnd();
+    return { value: truthy(evaluate(ast)) };
+  } catch (e) {
+    if (e instanceof ConditionError) return { error: e.message };
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Tokenizer
+
+const WORD_HINTS: Record<string, string> = {
+  and: 'use "&&" instead of "and"',
+  or: 'use "||" instead of "or"',
+  not: 'use "!" instead of "not"',
+};
+
+function tokenize(text: string, scope: ResolveScope): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  const col = (p: number) => `column ${p + 1}`;
+
+  while (i < text.length) {
+    const c = text[i]!;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+
+    if (text.startsWith('${{', i)) {
+      fail(
+        `GitHub Actions "\${{ … }}" syntax is not supported (${col(i)}): write Harness expressions such as <+trigger.event> == "push"`,
+      );
+    }
+
+    if (text.startsWith('<+', i)) {
+      const expr = scanExpressions(text.slice(i))[0]!;
+      const raw = expr.raw;
+      tokens.push({ kind: 'value', value: expressionValue(expr, scope), pos: i, text: raw });
+      i += expr.end;
+      continue;
+    }
+
+    if (c === '"' || c === "'") {
+      const { value, end } = readString(text, i);
+      tokens.push({ kind: 'value', value: interpolate(value, scope), pos: i, text: text.slice(i, end) });
+      i = end;
+      continue;
+    }
+
+    const num = /^-?\d+(?:\.\d+)?/.exec(text.slice(i));
+    if (num) {
+      if (/^[A-Za-z_]/.test(text.slice(i + num[0].length))) {
+        fail(`unexpected "${text.slice(i).split(/[\s()]/)[0]}" at ${col(i)}: quote strings, e.g. "${text.slice(i).split(/[\s()]/)[0]}"`);
+      }
+      tokens.push({ kind: 'value', value: Number(num[0]), pos: i, text: num[0] });
+      i += num[0].length;
+      continue;
+    }
+
+    const word = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(text.slice(i));
+    if (word) {
+      const w = word[0];
+      const literal: Record<string, Value> = { true: true, false: false, null: null };
+      if (Object.prototype.hasOwnProperty.call(literal, w)) {
+        tokens.push({ kind: 'value', value: literal[w]!, pos: i, text: w });
+      } else if (/^\s*\(/.test(text.slice(i + w.length))) {
+        fail(`function calls such as "${w}(…)" are not supported (${col(i)}): compare values with ==, !=, <, <=, >, >=`);
+      } else if (WORD_HINTS[w.toLowerCase()]) {
+        fail(`unexpected "${w}" at ${col(i)}: ${WORD_HINTS[w.toLowerCase()]}`);
+      } else {
+        const ref = w.includes('.') ? `<+${w}>` : `<+inputs.${w}>`;
+        fail(`unexpected "${w}" at ${col(i)}: quote strings ("${w}") and write references as <+…>, e.g. ${ref}`);
+      }
+      i += w.length;
+      continue;
+    }
+
+    const three = text.slice(i, i + 3);
+    if (three === '===' || three === '!==') {
+      fail(`"${three}" is not supported (${col(i)}): use "${three.slice(0, 2)}"`);
+    }
+    const two = text.slice(i, i + 2);
+    if (['==', '!=', '<=', '>=', '&&', '||'].includes(two)) {
+      tokens.push({ kind: 'op', op: two, pos: i });
+      i += 2;
+      continue;
+    }
+    if ('<>!()'.includes(c)) {
+      tokens.push({ kind: 'op', op: c, pos: i });
+      i++;
+      continue;
+    }
+    if (c === '=') fail(`"=" at ${col(i)} assigns; use "==" to compare`);
+    if (c === '&') fail(`"&" at ${col(i)}: use "&&"`);
+    if (c === '|') fail(`"|" at ${col(i)}: use "||"`);
+    fail(`unexpected character "${c}" at ${col(i)}`);
+  }
+  return tokens;
+}
+
+function expressionValue(expr: ScannedExpression, scope: ResolveScope): Value {
+  if (expr.error) fail(expr.error);
+  const r = lookupExpression(expr, scope);
+  if (r.verbatim) fail(`cannot evaluate ${expr.raw}: ${r.reason ?? 'trig cannot resolve it'}`);
+  return r.found ? (r.value as Value) : null;
+}
+
+/** Harness resolves `"<+trigger.branch>" == "main"` before comparing, so quoted expressions are substituted too. */
+function interpolate(literal: string, scope: ResolveScope): string {
+  let out = '';
+  let pos = 0;
+  for (const expr of scanExpressions(literal)) {
+    out += literal.slice(pos, expr.start);
+    pos = expr.end;
+    out += stringifyValue(expressionValue(expr, scope));
+  }
+  return out + literal.slice(pos);
+}
+
+function readString(text: string, start: number): { value: string; end: number } {
+  const quote = text[start]!;
+  let value = '';
+  let i = start + 1;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === quote) return { value, end: i + 1 };
+    if (c === '\\' && i + 1 < text.length) {
+      const n = text[i + 1]!;
+      value += n === 'n' ? '\n' : n === 't' ? '\t' : n;
+      i += 2;
+      continue;
+    }
+    value += c;
+    i++;
+  }
+  fail(`unterminated string starting at column ${start + 1}: add the closing ${quote}`);
+}
+
+// ---------------------------------------------------------------------------
+// Parser
+
+class Parser {
+  private i = 0;
+  constructor(private readonly tokens: Token[]) {}
+
+  private peekOp(...ops: string[]): string | undefined {
+    const t = this.tokens[this.i];
+    return t && t.kind === 'op' && ops.includes(t.op) ? t.op : undefined;
+  }
+
+  private describe(t: Token | undefined): string {
+    if (!t) return 'the end of the condition';
+    return t.kind === 'op' ? `"${t.op}" at column ${t.pos + 1}` : `${t.text} at column ${t.pos + 1}`;
+  }
+
+  private binary(ops: string[], next: () => Node): Node {
+    let left = next();
+    for (;;) {
+      const op = this.peekOp(...ops);
+      if (!op) return left;
+      const pos = this.tokens[this.i]!.pos;
+      this.i++;
+      if (!this.tokens[this.i]) fail(`"${op}" at column ${pos + 1} needs a value after it`);
+      left = { kind: 'binary', op, left, right: next(), pos };
+    }
+  }
+
+  parseOr = (): Node => this.binary(['||'], this.parseAnd);
+  parseAnd = (): Node => this.binary(['&&'], this.parseEquality);
+  parseEquality = (): Node => this.binary(['==', '!='], this.parseRelation);
+  parseRelation = (): Node => this.binary(['<', '<=', '>', '>='], this.parseUnary);
+
+  parseUnary = (): Node => {
+    if (this.peekOp('!')) {
+      this.i++;
+      return { kind: 'not', operand: this.parseUnary() };
+    }
+    return this.parsePrimary();
+  };
+
+  private parsePrimary(): Node {
+    const t = this.tokens[this.i];
+    if (t && t.kind === 'value') {
+      this.i++;
+      return { kind: 'value', value: t.value, text: t.text };
+    }
+    if (t && t.kind === 'op' && t.op === '(') {
+      this.i++;
+      const inner = this.parseOr();
+      if (!this.peekOp(')')) fail(`missing ")" for "(" at column ${t.pos + 1}, found ${this.describe(this.tokens[this.i])}`);
+      this.i++;
+      return inner;
+    }
+    fail(`expected a value, found ${this.describe(t)}`);
+  }
+
+  expectEnd(): void {
+    const t = this.tokens[this.i];
+    if (!t) return;
+    if (t.kind === 'value') fail(`missing operator before ${this.describe(t)}`);
+    fail(`unexpected ${this.describe(t)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Evaluation
+
+function truthy(v: Value): boolean {
+  if (v === null || v === false) return false;
+  if (v === true) return true;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') return v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+  return true;
+}
+
+function asNumber(v: Value): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    if (Number.isFinite(n)) return n;
+  }
+  return undefined;
+}
+
+function equals(a: Value, b: Value): boolean {
+  if (a === null || b === null) return (a === null || a === '') && (b === null || b === '');
+  if (typeof a === 'number' || typeof b === 'number') {
+    const x = asNumber(a);
+    const y = asNumber(b);
+    return x !== undefined && y !== undefined && x === y;
+  }
+  return stringifyValue(a) === stringifyValue(b);
+}
+
+function show(node: Node): string {
+  return node.kind === 'value' ? node.text : 'a sub-condition';
+}
+
+function order(op: string, left: Node, right: Node, a: Value, b: Value): boolean {
+  const x = asNumber(a);
+  const y = asNumber(b);
+  let cmp: number;
+  if (x !== undefined && y !== undefined) cmp = x - y;
+  else if (typeof a === 'string' && typeof b === 'string') cmp = a < b ? -1 : a > b ? 1 : 0;
+  else {
+    const why = (n: Node, v: Value) => `${show(n)} is ${v === null ? 'empty' : typeof v === 'object' ? 'an object' : typeof v}`;
+    fail(`cannot use "${op}" here: ${why(left, a)} and ${why(right, b)}; both sides must be numbers or both strings`);
+  }
+  switch (op) {
+    case '<':
+      return cmp < 0;
+    case '<=':
+      return cmp <= 0;
+    case '>':
+      return cmp > 0;
+    default:
+      return cmp >= 0;
+  }
+}
+
+function evaluate(node: Node): Value {
+  switch (node.kind) {
+    case 'value':
+      return node.value;
+    case 'not':
+      return !truthy(evaluate(node.operand));
+    case 'binary': {
+      if (node.op === '&&') return truthy(evaluate(node.left)) && truthy(evaluate(node.right));
+      if (node.op === '||') return truthy(evaluate(node.left)) || truthy(evaluate(node.right));
+      const a = evaluate(node.left);
+      const b = evaluate(node.right);
+      if (node.op === '==') return equals(a, b);
+      if (node.op === '!=') return !equals(a, b);
+      return order(node.op, node.left, node.right, a, b);
+    }
+  }
+}

@@ -1,0 +1,537 @@
+// Harness-style `<+…>` expressions: finding them in strings, parsing the
+// references they hold, and substituting values from a trigger event and
+// resolved inputs.
+//
+// trig only evaluates plain references (`<+trigger.payload.commits.0.id>`,
+// `<+inputs.name>`, `<+secrets.getValue("id")>`). Everything else Harness
+// understands (method calls, JEXL operators, nested expressions) is only
+// accepted for namespaces that Harness resolves at run time, where trig
+// leaves the text untouched anyway.
+
+export type ExpressionRef =
+  | { namespace: 'trigger'; path: string[] }
+  | { namespace: 'inputs'; path: string[] }
+  | { namespace: 'secrets'; path: string[]; secretId?: string }
+  | { namespace: string; path: string[] };
+
+export interface ScannedExpression {
+  /** Offset of "<+". */
+  start: number;
+  /** Offset just after the closing ">" (or the end of the broken fragment). */
+  end: number;
+  raw: string;
+  ref?: ExpressionRef;
+  error?: string;
+  /**
+   * Set when the body is more than a plain reference (method call, operator,
+   * nested expression) in a namespace Harness resolves at run time; `ref.path`
+   * then holds only the plain prefix.
+   */
+  complex?: boolean;
+}
+
+/** Namespaces trig can fill in itself. */
+export const RESOLVABLE_NAMESPACES: readonly string[] = ['trigger', 'inputs', 'secrets', 'eventPayload'];
+
+/** Namespaces Harness fills in while a pipeline runs; trig recognises them but cannot resolve them. */
+export const RUNTIME_NAMESPACES: readonly string[] = [
+  'account',
+  'org',
+  'project',
+  'pipeline',
+  'stage',
+  'step',
+  'steps',
+  'execution',
+  'codebase',
+  'env',
+  'service',
+  'serviceVariables',
+  'infra',
+  'artifact',
+  'artifacts',
+  'manifest',
+  'manifests',
+  'configFile',
+  'fileStore',
+  'matrix',
+  'strategy',
+  'repeat',
+  'variable',
+  'variables',
+  'exportedVariables',
+  'input',
+];
+
+export const KNOWN_NAMESPACES: readonly string[] = [...RESOLVABLE_NAMESPACES, ...RUNTIME_NAMESPACES];
+
+export type NamespaceKind = 'resolvable' | 'runtime' | 'unknown';
+
+export function namespaceKind(namespace: string): NamespaceKind {
+  if (RESOLVABLE_NAMESPACES.includes(namespace)) return 'resolvable';
+  if (RUNTIME_NAMESPACES.includes(namespace)) return 'runtime';
+  return 'unknown';
+}
+
+/** Closest known namespace for a probable typo (`triger` → `trigger`), if any is close enough. */
+export function suggestNamespace(namespace: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const known of KNOWN_NAMESPACES) {
+    const d = editDistance(namespace.toLowerCase(), known.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = known;
+    }
+  }
+  // Beyond two edits the "suggestion" is usually an unrelated word.
+  return bestDistance <= Math.min(2, Math.max(1, Math.floor(namespace.length / 3))) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+// ---------------------------------------------------------------------------
+// Scanning
+
+/**
+ * Finds every `<+…>` in `text`, in order. Nested `<+…>` inside an expression
+ * belong to the outer one. Quotes only delimit strings inside parentheses or
+ * brackets (`getValue("a>b")`, `['X-Header']`), so a stray apostrophe in a
+ * path cannot swallow the closing ">".
+ */
+export function scanExpressions(text: string): ScannedExpression[] {
+  const found: ScannedExpression[] = [];
+  let pos = 0;
+  for (;;) {
+    const start = text.indexOf('<+', pos);
+    if (start < 0) break;
+    const end = findClose(text, start);
+    if (end < 0) {
+      // Cut the broken fragment at whitespace or the next "<+" so that later,
+      // well-formed expressions on the same line are still found.
+      let stop = start + 2;
+      while (stop < text.length && !/\s/.test(text[stop]!) && !text.startsWith('<+', stop)) stop++;
+      const raw = text.slice(start, stop);
+      found.push({ start, end: stop, raw, error: `unterminated expression "${raw}": add the closing ">"` });
+      pos = stop;
+      continue;
+    }
+    const raw = text.slice(start, end);
+    found.push({ start, end, raw, ...parseBody(raw) });
+    pos = end;
+  }
+  return found;
+}
+
+/** Offset just past the ">" closing the `<+` at `start`, or -1. */
+function findClose(text: string, start: number): number {
+  let depth = 1;
+  let groups = 0;
+  let i = start + 2;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (text.startsWith('<+', i)) {
+      depth++;
+      i += 2;
+      continue;
+    }
+    if (groups > 0 && (c === '"' || c === "'")) {
+      const close = text.indexOf(c, i + 1);
+      if (close < 0) return -1;
+      i = close + 1;
+      continue;
+    }
+    if (c === '(' || c === '[') groups++;
+    else if ((c === ')' || c === ']') && groups > 0) groups--;
+    else if (c === '>') {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+    i++;
+  }
+  return -1;
+}
+
+const IDENT_START = /[A-Za-z_]/;
+const SEGMENT_CHAR = /[A-Za-z0-9_-]/;
+const OPERATORS = ['==', '!=', '<=', '>=', '&&', '||', '<', '?', ':', '+', '-', '*', '/', '%'];
+
+function operatorAt(text: string): string | undefined {
+  return OPERATORS.find((op) => text.startsWith(op) && !text.startsWith('<+'));
+}
+
+type BodyResult = { ref?: ExpressionRef; error?: string; complex?: boolean };
+
+function parseBody(raw: string): BodyResult {
+  const body = raw.slice(2, -1).trim();
+  if (body === '') {
+    return { error: `empty expression "${raw}": write a reference such as <+trigger.branch> or <+inputs.name>` };
+  }
+  if (body.startsWith('<+')) {
+    // Harness evaluates `<+<+pipeline.name>.toLowerCase()>` itself; only
+    // nesting that involves trig's own namespaces is a problem.
+    const first = scanExpressions(body)[0]!;
+    if (first.ref && !first.error && namespaceKind(first.ref.namespace) !== 'resolvable') {
+      return { ref: { namespace: first.ref.namespace, path: first.ref.path }, complex: true };
+    }
+    return { error: `nested expression in "${raw}": trig cannot evaluate expressions built from other expressions` };
+  }
+
+  const secret = /^secrets\.getValue\(\s*(?:"([^"]*)"|'([^']*)')\s*\)$/.exec(body);
+  if (secret) {
+    const secretId = secret[1] ?? secret[2] ?? '';
+    if (secretId === '') return { error: `empty secret id in "${raw}": write <+secrets.getValue("my_secret")>` };
+    return { ref: { namespace: 'secrets', path: ['getValue'], secretId } };
+  }
+
+  let i = 0;
+  if (!IDENT_START.test(body[0]!)) {
+    return {
+      error: `"${raw}" must start with a namespace name such as trigger or inputs, not "${body[0]}"`,
+    };
+  }
+  while (i < body.length && /[A-Za-z0-9_]/.test(body[i]!)) i++;
+  const namespace = body.slice(0, i);
+  const path: string[] = [];
+
+  // Describes why the plain-reference grammar stopped at `at`; runtime
+  // namespaces tolerate Harness-only syntax, trig's own namespaces do not.
+  const stop = (at: number, reason: string): BodyResult => {
+    const c = body[at]!;
+    const next = body.slice(at).trimStart();
+    const operator = operatorAt(next);
+    const nested = body.startsWith('<+', at);
+    const harnessSyntax = c === '(' || nested || operator !== undefined;
+    if (harnessSyntax && namespaceKind(namespace) !== 'resolvable') {
+      // A method name is not part of the reference it is called on.
+      if (c === '(') path.pop();
+      return { ref: { namespace, path }, complex: true };
+    }
+    if (c === '(') {
+      return {
+        error: `method calls are not supported in "${raw}": trig only evaluates plain references such as <+${namespace}.name>`,
+      };
+    }
+    if (nested) {
+      return { error: `nested expression in "${raw}": trig cannot evaluate expressions built from other expressions` };
+    }
+    if (operator !== undefined) {
+      return {
+        error: `operator "${operator}" is not supported inside "${raw}": keep one reference per <+…>; in an if: condition write the operator outside, e.g. <+trigger.event> == "push"`,
+      };
+    }
+    if (/\s/.test(c)) return { error: `unexpected space in "${raw}": names cannot contain spaces` };
+    return { error: reason };
+  };
+
+  while (i < body.length) {
+    const c = body[i]!;
+    if (c === '.') {
+      const segStart = i + 1;
+      let j = segStart;
+      while (j < body.length && SEGMENT_CHAR.test(body[j]!)) j++;
+      if (j === segStart) {
+        if (j >= body.length) return { error: `"${raw}" ends with ".": remove it or add the missing name` };
+        if (body[j] === '.') return { error: `empty path segment in "${raw}": remove the extra "."` };
+        return stop(j, illegal(raw, body[j]!));
+      }
+      path.push(body.slice(segStart, j));
+      i = j;
+    } else if (c === '[') {
+      const close = parseBracket(body, i);
+      if (typeof close === 'string') return { error: `${close} in "${raw}"` };
+      path.push(close.key);
+      i = close.end;
+    } else {
+      return stop(i, illegal(raw, c));
+    }
+  }
+
+  if (path.length === 0 && (namespace === 'trigger' || namespace === 'inputs' || namespace === 'secrets' || namespace === 'eventPayload')) {
+    const example =
+            namespace === 'secrets'
+        ? '<+secrets.getValue("my_secret")>'
+        : namespace === 'inputs'
+          ? '<+inputs.name>'
+          : namespace === 'trigger'
+            ? '<+trigger.branch>'
+            : '<+eventPayload.ref>';
+    return { error: `"${raw}" needs a field after the namespace, e.g. ${example}` };
+  }
+  if (namespace === 'secrets') {
+    return { error: `"${raw}" is not a secret reference: write <+secrets.getValue("my_secret")>` };
+  }
+  return { ref: { namespace, path } };
+}
+
+function illegal(raw: string, c: string): string {
+  return `illegal character "${c}" in "${raw}": names may contain only letters, digits, "_" and "-" (use ['…'] for other keys)`;
+}
+
+function parseBracket(body: string, open: number): { key: string; end: number } | string {
+  const close = body.indexOf(']', open);
+  if (close < 0) return 'unclosed "["';
+  const content = body.slice(open + 1, close).trim();
+  if (/^\d+$/.test(content)) return { key: content, end: close + 1 };
+  const quoted = /^(?:"([^"]*)"|'([^']*)')$/.exec(content);
+  if (quoted) {
+    const key = quoted[1] ?? quoted[2] ?? '';
+    if (key === '') return 'empty key "[]"';
+    return { key, end: close + 1 };
+  }
+  return `"[${content}]" must hold an array index like [0] or a quoted key like ['name']`;
+}
+
+// ---------------------------------------------------------------------------
+// Resolution
+
+export interface ResolveScope {
+  /** Trigger context: flat fields (repo, branch, …), `event`, and `payload` (the raw payload). */
+  trigger: Record<string, unknown>;
+  /** Resolved input values. */
+  inputs: Record<string, unknown>;
+  /** Names of inputs of type secret; their values are reported in `secrets` for masking. */
+  secretInputs?: ReadonlySet<string>;
+  /**
+   * Values for `<+secrets.getValue("id")>`. trig has no secret store, so
+   * without this such expressions are left verbatim with a problem.
+   */
+  secretValues?: Readonly<Record<string, string>>;
+}
+
+export interface Resolved {
+  value: string;
+  /** Every resolved value that came from a secret, so callers can mask it. */
+  secrets: string[];
+  problems: string[];
+}
+
+/** Outcome of one reference; `value` is absent when nothing could be substituted. */
+export interface RefLookup {
+  found: boolean;
+  value?: unknown;
+  secret: boolean;
+  /** Leave the expression text in place (runtime/unknown namespace, no secret store). */
+  verbatim: boolean;
+  problem?: string;
+  /** For verbatim results: why trig cannot resolve it, without the expression itself. */
+  reason?: string;
+}
+
+function unresolvable(raw: string, reason: string, secret = false): RefLookup {
+  return { found: false, secret, verbatim: true, problem: `${raw} is left as is: ${reason}`, reason };
+}
+
+function isAbsent(v: unknown): boolean {
+  return v === undefined || v === null || v === '';
+}
+
+type Walk = { ok: true; value: unknown } | { ok: false; missingAt: number };
+
+function walk(root: unknown, path: readonly string[]): Walk {
+  let current = root;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    if (Array.isArray(current)) {
+      if (!/^\d+$/.test(seg) || Number(seg) >= current.length) return { ok: false, missingAt: i };
+      current = current[Number(seg)];
+    } else if (current !== null && typeof current === 'object' && Object.prototype.hasOwnProperty.call(current, seg)) {
+      current = (current as Record<string, unknown>)[seg];
+    } else {
+      return { ok: false, missingAt: i };
+    }
+  }
+  return { ok: true, value: current };
+}
+
+function lookupInput(
+  path: readonly string[],
+  scope: ResolveScope,
+): { value: unknown; found: boolean; secret: boolean; why?: string } {
+  const name = path[0]!;
+  const secret = scope.secretInputs?.has(name) ?? false;
+  if (!Object.prototype.hasOwnProperty.call(scope.inputs, name)) {
+    return { value: undefined, found: false, secret, why: `there is no input "${name}"` };
+  }
+  const w = walk(scope.inputs, path);
+  if (!w.ok) {
+    return { value: undefined, found: false, secret, why: `input "${name}" has no "${path.slice(0, w.missingAt + 1).join('.')}"` };
+  }
+  if (w.value === undefined || w.value === null) {
+    return { value: undefined, found: false, secret, why: `input "${name}" is not set` };
+  }
+  return { value: w.value, found: true, secret };
+}
+
+/**
+ * Looks up one expression. Exposed so that condition evaluation can work on
+ * typed values rather than on strings.
+ */
+export function lookupExpression(expr: ScannedExpression, scope: ResolveScope): RefLookup {
+  const raw = expr.raw;
+  if (expr.error || !expr.ref) {
+    const reason = expr.error ?? `cannot read "${raw}"`;
+    return { found: false, secret: false, verbatim: true, problem: reason, reason };
+  }
+  const { namespace, path } = expr.ref;
+
+  if (expr.complex || namespaceKind(namespace) === 'runtime') {
+    return unresolvable(raw, `"${namespace}" expressions are resolved by Harness while the pipeline runs, not by trig`);
+  }
+  if (namespaceKind(namespace) === 'unknown') {
+    const hint = suggestNamespace(namespace);
+    return unresolvable(raw, `"${namespace}" is not a known expression namespace${hint ? ` (did you mean "${hint}"?)` : ''}`);
+  }
+
+  if (namespace === 'secrets') {
+    const id = (expr.ref as { secretId?: string }).secretId ?? '';
+    const value = scope.secretValues?.[id];
+    if (value === undefined) {
+      return unresolvable(
+        raw,
+        `secret "${id}" is not available locally (trig has no secret store; declare a secret input instead)`,
+        true,
+      );
+    }
+    return { found: true, value, secret: true, verbatim: false };
+  }
+
+  if (namespace === 'inputs') {
+    const r = lookupInput(path, scope);
+    if (!r.found) return { found: false, secret: r.secret, verbatim: false, problem: `${raw} has no value: ${r.why}` };
+    return { found: true, value: r.value, secret: r.secret, verbatim: false };
+  }
+
+  // trigger.payload.… and eventPayload.… walk the raw payload; there is no
+  // input of the same name to fall back to.
+  const payloadPath = namespace === 'eventPayload' ? path : path[0] === 'payload' ? path.slice(1) : undefined;
+  if (payloadPath) {
+    const payload = scope.trigger['payload'];
+    if (payload === undefined || payload === null) {
+      return { found: false, secret: false, verbatim: false, problem: `${raw} has no value: the event has no payload` };
+    }
+    const w = walk(payload, payloadPath);
+    if (!w.ok || isAbsent(w.value)) {
+      const missing = w.ok ? payloadPath.join('.') : payloadPath.slice(0, w.missingAt + 1).join('.');
+      return {
+        found: false,
+        secret: false,
+        verbatim: false,
+        problem: w.ok
+          ? `${raw} has no value: "${missing}" is empty in the event payload`
+          : `${raw} has no value: the event payload has no "${missing}"`,
+      };
+    }
+    return { found: true, value: w.value, secret: false, verbatim: false };
+  }
+
+  // Manual runs carry few trigger fields; the seed makes <+trigger.x> fall
+  // back to the input of the same name.
+  const w = walk(scope.trigger, path);
+  if (w.ok && !isAbsent(w.value)) return { found: true, value: w.value, secret: false, verbatim: false };
+  const r = lookupInput(path, scope);
+  if (r.found) return { found: true, value: r.value, secret: r.secret, verbatim: false };
+  const field = path.join('.');
+  const inputPart = r.why?.startsWith('there is no input') ? `there is no input "${field}"` : r.why;
+  return {
+    found: false,
+    secret: false,
+    verbatim: false,
+    problem: `${raw} has no value: the event does not carry "${field}" and ${inputPart}`,
+  };
+}
+
+export function stringifyValue(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
+
+function addSecret(secrets: string[], value: string): void {
+  // An empty secret cannot leak, and masking "" would mangle every line.
+  if (value !== '' && !secrets.includes(value)) secrets.push(value);
+}
+
+export function resolveString(text: string, scope: ResolveScope): Resolved {
+  const secrets: string[] = [];
+  const problems: string[] = [];
+  let out = '';
+  let pos = 0;
+  for (const expr of scanExpressions(text)) {
+    out += text.slice(pos, expr.start);
+    pos = expr.end;
+    const r = lookupExpression(expr, scope);
+    if (r.problem) problems.push(r.problem);
+    if (r.verbatim) {
+      out += expr.raw;
+      continue;
+    }
+    const s = r.found ? stringifyValue(r.value) : '';
+    if (r.secret && r.found) addSecret(secrets, s);
+    out += s;
+  }
+  out += text.slice(pos);
+  return { value: out, secrets, problems };
+}
+
+/**
+ * Resolves every string inside `value` (object keys are left alone).
+ *
+ * A string that is exactly one expression keeps the type of what it resolves
+ * to — `depth: "<+inputs.depth>"` stays the number 3, an object stays an
+ * object — so that resolved definitions still match their schema. Missing
+ * values become "" as in resolveString; surrounding whitespace counts as text
+ * and forces a string.
+ */
+export function resolveDeep(value: unknown, scope: ResolveScope): { value: unknown; secrets: string[]; problems: string[] } {
+  const secrets: string[] = [];
+  const problems: string[] = [];
+
+  const visit = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      const exprs = scanExpressions(v);
+      const only = exprs.length === 1 ? exprs[0]! : undefined;
+      if (only && only.start === 0 && only.end === v.length) {
+        const r = lookupExpression(only, scope);
+        if (r.problem) problems.push(r.problem);
+        if (r.verbatim) return v;
+        if (!r.found) return '';
+        if (r.secret) addSecret(secrets, stringifyValue(r.value));
+        // Copy so that editing the resolved definition cannot alter the inputs or payload.
+        return typeof r.value === 'object' ? structuredClone(r.value) : r.value;
+      }
+      const r = resolveString(v, scope);
+      problems.push(...r.problems);
+      for (const s of r.secrets) addSecret(secrets, s);
+      return r.value;
+    }
+    if (Array.isArray(v)) return v.map(visit);
+    if (isPlainObject(v)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, child] of Object.entries(v)) out[k] = visit(child);
+      return out;
+    }
+    return v;
+  };
+
+  return { value: visit(value), secrets, problems };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
