@@ -1,0 +1,127 @@
+// Turns a raw GitHub webhook delivery into the flat trigger fields the catalog names
+// (`repo`, `branch`, `changedFiles`, ...), so that filters and `<+trigger.*>` read the
+// same fields whether the payload came from GitHub or was written flat by hand.
+
+type Json = Record<string, unknown>;
+
+function obj(value: unknown): Json | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+const ZERO_SHA = /^0+$/;
+
+/** `refs/heads/x` → branch x, `refs/tags/v1` → tag v1; other refs carry neither. */
+function refFields(ref: string | undefined): Json {
+  if (!ref) return {};
+  if (ref.startsWith('refs/heads/')) return { branch: ref.slice('refs/heads/'.length) };
+  if (ref.startsWith('refs/tags/')) return { tag: ref.slice('refs/tags/'.length) };
+  return {};
+}
+
+function changedFiles(commits: unknown): string[] {
+  const files = new Set<string>();
+  if (!Array.isArray(commits)) return [];
+  for (const commit of commits) {
+    const c = obj(commit);
+    if (!c) continue;
+    for (const key of ['added', 'modified', 'removed']) {
+      const list = c[key];
+      if (Array.isArray(list)) for (const file of list) if (typeof file === 'string') files.add(file);
+    }
+  }
+  return [...files];
+}
+
+function pushFields(p: Json): Json {
+  const head = obj(p.head_commit);
+  const after = str(p.after);
+  // A deleted branch has an all-zero `after` and no head commit: no commit to name.
+  const commitSha = after && !ZERO_SHA.test(after) ? after : str(head?.id);
+  const author = obj(head?.author);
+  return {
+    ...refFields(str(p.ref)),
+    commitSha,
+    before: str(p.before),
+    after,
+    changedFiles: changedFiles(p.commits),
+    commitMessage: str(head?.message),
+    // The login when GitHub knows the committer's account, else the name from git.
+    author: str(author?.username) ?? str(author?.name),
+  };
+}
+
+function pullRequestFields(p: Json): Json {
+  const pr = obj(p.pull_request);
+  const base = obj(pr?.base);
+  const head = obj(pr?.head);
+  const targetBranch = str(base?.ref);
+  return {
+    pullReq: num(p.number) ?? num(pr?.number),
+    // GitHub's `branches` filter for pull requests reads the base branch.
+    branch: targetBranch,
+    sourceBranch: str(head?.ref),
+    targetBranch,
+    prTitle: str(pr?.title),
+    commitSha: str(head?.sha),
+  };
+}
+
+function commentFields(p: Json): Json {
+  const issue = obj(p.issue);
+  // An issue comment is on a pull request when the issue carries a `pull_request` link.
+  const pullReq = issue ? (obj(issue.pull_request) ? num(issue.number) : undefined) : num(obj(p.pull_request)?.number);
+  return { commentBody: str(obj(p.comment)?.body), pullReq };
+}
+
+function createDeleteFields(p: Json): Json {
+  const ref = str(p.ref);
+  if (!ref) return {};
+  if (p.ref_type === 'branch') return { branch: ref };
+  if (p.ref_type === 'tag') return { tag: ref };
+  return {};
+}
+
+const EVENT_FIELDS: Record<string, (payload: Json) => Json> = {
+  push: pushFields,
+  pull_request: pullRequestFields,
+  pull_request_target: pullRequestFields,
+  issue_comment: commentFields,
+  pull_request_review_comment: commentFields,
+  discussion_comment: commentFields,
+  pull_request_review: (p) => ({ pullReq: num(obj(p.pull_request)?.number) }),
+  create: createDeleteFields,
+  delete: createDeleteFields,
+};
+
+/** Whether the payload has the shape of a GitHub webhook delivery. */
+export function isGithubDelivery(payload: Json): boolean {
+  return typeof obj(payload.repository)?.full_name === 'string';
+}
+
+/**
+ * The flat trigger fields of a GitHub webhook delivery, or undefined when the payload is
+ * not one (a flat payload written by hand, as in the seed's Event Reference). Fields the
+ * delivery does not carry are left out rather than set to undefined.
+ */
+export function normalizeGithubPayload(event: string, payload: Json): Json | undefined {
+  if (!isGithubDelivery(payload)) return undefined;
+  const repository = obj(payload.repository)!;
+  const fields: Json = {
+    repo: repository.full_name,
+    repoName: str(repository.name),
+    repoNamespace: str(obj(repository.owner)?.login),
+    action: str(payload.action),
+    sender: str(obj(payload.sender)?.login),
+    ...(EVENT_FIELDS[event]?.(payload) ?? {}),
+  };
+  for (const key of Object.keys(fields)) if (fields[key] === undefined) delete fields[key];
+  return fields;
+}
