@@ -1,0 +1,76 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { cronProblem, isDue, timezoneProblem } from '../../src/match/schedule.js';
+
+const cronerLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => /[\\/]croner[\\/]/.test(k));
+
+describe('lazy loading', () => {
+  it('croner is loaded by the first evaluation, not by the import', () => {
+    expect(cronerLoaded()).toBe(false);
+    isDue('* * * * *', undefined, new Date('2026-01-01T00:00:00Z'));
+    expect(cronerLoaded()).toBe(true);
+  });
+});
+
+describe('isDue', () => {
+  it.each([
+    // 2026-11-23 is a Monday.
+    ['0 9 * * MON', undefined, '2026-11-23T09:00:00Z', true],
+    ['0 9 * * MON', undefined, '2026-11-23T09:00:42.500Z', true],
+    ['0 9 * * MON', undefined, '2026-11-23T09:01:00Z', false],
+    ['0 9 * * MON', undefined, '2026-11-23T08:59:59.999Z', false],
+    ['0 9 * * MON', undefined, '2026-11-24T09:00:00Z', false],
+    ['0 9 * * MON', 'UTC', '2026-11-23T09:00:00Z', true],
+    // New York is UTC-5 in November, UTC-4 in July.
+    ['0 9 * * MON', 'America/New_York', '2026-11-23T14:00:00Z', true],
+    ['0 9 * * MON', 'America/New_York', '2026-11-23T09:00:00Z', false],
+    ['0 9 * * MON', 'America/New_York', '2026-07-20T13:00:00Z', true],
+    ['0 9 * * MON', 'America/New_York', '2026-07-20T14:00:00Z', false],
+    // 09:00 on Monday in Tokyo is Sunday 00:00 UTC.
+    ['0 9 * * 1', 'Asia/Tokyo', '2026-11-23T00:00:00Z', true],
+    ['*/15 * * * *', undefined, '2026-03-01T10:45:00Z', true],
+    ['*/15 * * * *', undefined, '2026-03-01T10:46:00Z', false],
+    ['30 8 1 1 *', undefined, '2027-01-01T08:30:00Z', true],
+    // Day-of-month and day-of-week both restricted: either one suffices, as in cron.
+    ['0 0 13 * FRI', undefined, '2026-01-13T00:00:00Z', true], // a Tuesday the 13th
+    ['0 0 13 * FRI', undefined, '2026-01-02T00:00:00Z', true], // a Friday the 2nd
+    ['0 0 13 * FRI', undefined, '2026-01-03T00:00:00Z', false],
+    // Sunday written as 0 and as 7.
+    ['0 12 * * 0', undefined, '2026-11-22T12:00:00Z', true],
+    ['0 12 * * 7', undefined, '2026-11-22T12:00:00Z', true],
+  ])('%s in %s at %s → %s', (cron, tz, at, expected) => {
+    expect(isDue(cron, tz, new Date(at))).toBe(expected);
+  });
+
+  it('throws on an invalid expression or time zone', () => {
+    expect(() => isDue('61 * * * *', undefined, new Date())).toThrow('"61 * * * *" is not a valid cron expression');
+    expect(() => isDue('0 9 * * MON', 'Mars/Olympus', new Date())).toThrow('"Mars/Olympus" is not a known IANA time zone');
+  });
+});
+
+describe('cronProblem', () => {
+  it.each(['0 9 * * MON', '*/5 * * * *', '0 0 1,15 * *', '0 9-17 * * 1-5', '  0 9 * * MON  '])('accepts %j', (expr) => {
+    expect(cronProblem(expr)).toBeUndefined();
+  });
+
+  it.each([
+    ['0 0 9 * * MON', '"0 0 9 * * MON" has 6 fields; a cron expression has 5'],
+    ['0 9 * *', '"0 9 * *" has 4 fields'],
+    ['', '"" has 0 fields'],
+    ['@daily', '"@daily": nicknames such as @daily are not supported'],
+    ['61 * * * *', '"61 * * * *" is not a valid cron expression: Invalid value for minute: 61'],
+    ['0 25 * * *', '"0 25 * * *" is not a valid cron expression'],
+    ['0 9 * * FUNDAY', '"0 9 * * FUNDAY" is not a valid cron expression'],
+  ])('flags %j', (expr, start) => {
+    expect(cronProblem(expr)?.startsWith(start)).toBe(true);
+  });
+});
+
+describe('timezoneProblem', () => {
+  it.each(['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata'])('accepts %s', (tz) => {
+    expect(timezoneProblem(tz)).toBeUndefined();
+  });
+  it.each(['Mars/Olympus', 'Europe/Pariss', ''])('flags %j', (tz) => {
+    expect(timezoneProblem(tz)).toBeTypeOf('string');
+  });
+});
