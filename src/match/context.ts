@@ -1,0 +1,54 @@
+// Trigger contexts: what the matcher compares `on:` entries with, and what
+// `<+trigger.*>` reads. One event can stand for several: an issue comment that mentions
+// `@codereview` is also a `comment_mention` of `codereview`.
+
+import { DERIVED_EVENTS } from '../catalog/events.js';
+import { normalizeGithubPayload } from './github.js';
+
+export interface TriggerContext {
+  event: string;
+  /** The flat trigger fields, plus `event` (the context's event name) and `payload` (the raw payload). */
+  fields: Record<string, unknown>;
+}
+
+// A mention starts after the start, whitespace or punctuation, never after a word
+// character, `.`, `-` or `+`, so the `@` of `someone@example.com` is not one.
+const MENTION = /(?<![\w.+\-@/])@([\w][\w.-]*)/gu;
+
+/** Distinct names mentioned with `@name` in a comment, in order of first appearance. */
+export function mentionedNames(body: string): string[] {
+  const names = new Set<string>();
+  for (const m of body.matchAll(MENTION)) {
+    // A mention that ends a sentence ("thanks @codereview.") does not own the full stop.
+    const name = m[1]!.replace(/[.-]+$/u, '');
+    if (name) names.add(name);
+  }
+  return [...names];
+}
+
+type Deriver = (fields: Record<string, unknown>) => Record<string, unknown>[];
+
+// How each derived event (the targets of the catalog's DERIVED_EVENTS) is read from its
+// source event's fields: one field set per derived context.
+const DERIVERS: Record<string, Deriver> = {
+  comment_mention: (fields) =>
+    typeof fields.commentBody === 'string'
+      ? mentionedNames(fields.commentBody).map((name) => ({ ...fields, event: 'comment_mention', mentionedAgent: name }))
+      : [],
+};
+
+/**
+ * The contexts an event stands for: the event itself first, then the events derived from
+ * it (catalog DERIVED_EVENTS), in catalog order.
+ */
+export function buildTriggerContexts(event: string, payload: Record<string, unknown>): TriggerContext[] {
+  const flat = normalizeGithubPayload(event, payload) ?? payload;
+  const fields: Record<string, unknown> = { ...flat, event, payload };
+  const contexts: TriggerContext[] = [{ event, fields }];
+  for (const derived of DERIVED_EVENTS[event] ?? []) {
+    const deriver = DERIVERS[derived];
+    if (!deriver) continue;
+    for (const derivedFields of deriver(fields)) contexts.push({ event: derived, fields: derivedFields });
+  }
+  return contexts;
+}
