@@ -24,6 +24,27 @@ function buildProgram(): Command {
       process.exitCode = await runValidate(paths, options);
     });
 
+  program
+    .command('fire')
+    .description('Decide which definitions an event starts, resolve their expressions, and run them.')
+    .requiredOption('--event <name>', 'the event name (push, pipeline_failed, …)')
+    .option('--payload <file>', 'the event payload as JSON; - reads standard input')
+    .option('--defs <paths...>', 'definition files, directories and globs (default: .harness/)')
+    .option('--input <key=value>', 'an input value (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option('--at <time>', 'the time of the event, ISO-8601 (default: now); decides which schedules are due')
+    .option('--dry-run', 'show the decision and the run plans; launch nothing')
+    .option('--explain', 'also say why each other definition did not match')
+    .option('--json', 'print one JSON document (schemas/fire-output.schema.json)')
+    .option('--quiet', 'print only failures')
+    .option('--workdir <dir>', 'the working directory of the runs', process.cwd())
+    .option('--container-runtime <cli>', 'the container engine CLI for container steps', 'docker')
+    .option('--concurrency <n>', 'how many runs at most at once', '4')
+    .option('--timeout <duration>', 'bound each run (90s, 30m, 1h)')
+    .action(async (options) => {
+      const { runFire } = await import('./fire.js');
+      process.exitCode = await runFire(options);
+    });
+
   return program;
 }
 

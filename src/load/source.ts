@@ -65,8 +65,8 @@ export function locate(doc: Document, source: SourceText, path: DocPath, at: 'ke
   const value = found.node;
   const wantKey = (at === 'key' || !complete || isMap(value) || isSeq(value) || value == null) && key?.range;
   const target = wantKey ? key : value;
-  const range = target?.range ?? doc.contents?.range ?? doc.range;
-  let [start, end] = range;
+  const range = target?.range ?? doc.contents?.range ?? ([0, 0, 0] as const);
+  let [start, end] = [range[0], range[1]];
   // A block collection's range runs over many lines; mark its first line only.
   const newline = source.text.indexOf('\n', start);
   if (newline !== -1 && newline < end) end = newline;

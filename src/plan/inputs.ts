@@ -1,0 +1,86 @@
+import { resolveDeep, type ResolveScope } from '../resolve/expressions.js';
+import { secretVariable } from './secrets.js';
+
+export interface ResolvedInputs {
+  values: Record<string, unknown>;
+  secretInputs: Set<string>;
+  /** Secret values, to be masked in every output. */
+  secrets: string[];
+  problems: string[];
+  /** Why the definition cannot run (a required input without a value), if it cannot. */
+  stop?: string;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function coerce(name: string, type: unknown, raw: string): { value: unknown } | { error: string } {
+  if (type === 'number') {
+    const n = Number(raw);
+    return raw.trim() !== '' && Number.isFinite(n) ? { value: n } : { error: `input "${name}" is a number; got "${raw}"` };
+  }
+  if (type === 'boolean') {
+    if (raw === 'true' || raw === 'false') return { value: raw === 'true' };
+    return { error: `input "${name}" is a boolean (true or false); got "${raw}"` };
+  }
+  return { value: raw };
+}
+
+/**
+ * Values of a definition's inputs: `--input` first, then the input's `default` (which may
+ * itself read the trigger: `default: <+trigger.repo>`). Secret inputs are read from the
+ * environment (see secrets.ts).
+ */
+export function resolveInputs(
+  declared: unknown,
+  given: Readonly<Record<string, string>>,
+  trigger: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): ResolvedInputs {
+  const result: ResolvedInputs = { values: {}, secretInputs: new Set(), secrets: [], problems: [] };
+  const inputs = isRecord(declared) ? declared : {};
+  // Inputs not declared may still be read by <+inputs.x>: keep them as strings.
+  for (const [name, raw] of Object.entries(given)) if (!(name in inputs)) result.values[name] = raw;
+
+  const scope: ResolveScope = { trigger, inputs: {} };
+  for (const [name, spec] of Object.entries(inputs)) {
+    const input = isRecord(spec) ? spec : {};
+    const required = input.required === true;
+    if (input.type === 'secret') {
+      result.secretInputs.add(name);
+      const reference = given[name] ?? (typeof input.default === 'string' ? input.default : name);
+      const variable = secretVariable(reference);
+      const value = env[variable];
+      if (value === undefined) {
+        const message = `secret input "${name}" has no value: set ${variable}`;
+        if (required) {
+          result.stop ??= message;
+        } else {
+          result.problems.push(message);
+        }
+        continue;
+      }
+      result.values[name] = value;
+      if (value !== '') result.secrets.push(value);
+      continue;
+    }
+    if (name in given) {
+      const coerced = coerce(name, input.type, given[name]!);
+      if ('error' in coerced) {
+        result.stop ??= coerced.error;
+        continue;
+      }
+      result.values[name] = coerced.value;
+      continue;
+    }
+    if (input.default !== undefined) {
+      const resolved = resolveDeep(input.default, scope);
+      result.values[name] = resolved.value;
+      result.problems.push(...resolved.problems.map((p) => `input "${name}": ${p}`));
+      continue;
+    }
+    if (required) result.stop ??= `input "${name}" is required and has no value (give --input ${name}=…)`;
+  }
+  return result;
+}

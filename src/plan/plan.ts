@@ -1,0 +1,257 @@
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import type { LoadedDocument } from '../load/load.js';
+import { resolveDeep, resolveString, type ResolveScope } from '../resolve/expressions.js';
+import { resolveInputs } from './inputs.js';
+import { rewriteScript } from './script.js';
+
+export type StepKind = 'script' | 'container' | 'group' | 'parallel' | 'skipped';
+
+export interface PlanStep {
+  name: string;
+  kind: StepKind;
+  /** The `if:` condition as written; evaluated when the run reaches the step. */
+  if?: string;
+  timeout?: string;
+  shell?: string;
+  /** The script as it will run: expressions replaced by variables set in `env`. */
+  script?: string;
+  image?: string;
+  with?: Record<string, unknown>;
+  /** The argv trig launches. */
+  command?: string[];
+  /** Fully resolved: definition, stage and step env, and the variables the script reads. */
+  env: Record<string, string>;
+  steps?: PlanStep[];
+  /** Why a skipped step is not run. */
+  reason?: string;
+  problems: string[];
+}
+
+export interface PlanStage {
+  name: string;
+  if?: string;
+  steps: PlanStep[];
+  reason?: string;
+}
+
+export interface RunPlan {
+  inputs: Record<string, unknown>;
+  clone?: unknown;
+  env: Record<string, string>;
+  stages: PlanStage[];
+  problems: string[];
+  /** Values to mask in every output; never serialised. */
+  secrets: string[];
+}
+
+export interface PlanOptions {
+  inputs: Readonly<Record<string, string>>;
+  env: NodeJS.ProcessEnv;
+  workdir: string;
+  containerRuntime: string;
+}
+
+export type PlanResult = { plan: RunPlan } | { stop: string; secrets: string[] };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(path.join(dir, program), constants.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+const INTERPRETERS: Record<string, (script: string) => string[]> = {
+  sh: (s) => ['sh', '-e', '-c', s],
+  bash: (s) => ['bash', '-e', '-c', s],
+  pwsh: (s) => ['pwsh', '-NoLogo', '-NonInteractive', '-Command', s],
+  powershell: (s) => ['pwsh', '-NoLogo', '-NonInteractive', '-Command', s],
+  python: (s) => ['python3', '-c', s],
+};
+
+/** Kinds of steps that only a platform can carry out; shown as skipped, never passed silently. */
+const PLATFORM_ONLY: Record<string, string> = {
+  approval: 'approval steps wait for a person on the platform; trig does not run them',
+  barrier: 'barriers synchronise stages on the platform; trig does not run them',
+  queue: 'queues are a platform resource; trig does not run them',
+  'run-test': 'run-test steps need the platform\'s test intelligence; trig does not run them',
+  background: 'background services are not started by trig',
+};
+
+/** drone-style plugin settings: `with: {repo: x}` becomes PLUGIN_REPO=x. */
+export function pluginVariable(key: string): string {
+  return 'PLUGIN_' + key.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
+}
+
+function settingValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return value.join(',');
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
+  return String(value ?? '');
+}
+
+class Planner {
+  readonly secrets = new Set<string>();
+  readonly problems: string[] = [];
+  private defaultShell: string | undefined;
+
+  constructor(
+    private readonly scope: ResolveScope,
+    private readonly options: PlanOptions,
+  ) {}
+
+  private note(secrets: string[], problems: string[], into: string[]): void {
+    secrets.forEach((s) => this.secrets.add(s));
+    for (const p of problems) if (!into.includes(p)) into.push(p);
+  }
+
+  resolveEnv(value: unknown, into: string[]): Record<string, string> {
+    const env: Record<string, string> = {};
+    if (!isRecord(value)) return env;
+    for (const [key, raw] of Object.entries(value)) {
+      const resolved = resolveString(typeof raw === 'string' ? raw : JSON.stringify(raw ?? ''), this.scope);
+      this.note(resolved.secrets, resolved.problems, into);
+      env[key] = typeof raw === 'string' ? resolved.value : settingValue(raw);
+    }
+    return env;
+  }
+
+  resolveValue(value: unknown, into: string[]): unknown {
+    const resolved = resolveDeep(value, this.scope);
+    this.note(resolved.secrets, resolved.problems, into);
+    return resolved.value;
+  }
+
+  private shellFor(requested: unknown): string {
+    if (typeof requested === 'string' && requested) return requested;
+    this.defaultShell ??= onPath('bash', this.options.env) ? 'bash' : 'sh';
+    return this.defaultShell;
+  }
+
+  private scriptStep(step: PlanStep, script: string, shell: string): void {
+    const rewritten = rewriteScript(script, shell, this.scope);
+    this.note(rewritten.secrets, rewritten.problems, step.problems);
+    step.shell = shell;
+    step.script = rewritten.script;
+    Object.assign(step.env, rewritten.env);
+  }
+
+  private containerStep(step: PlanStep, image: string, settings: unknown): void {
+    step.kind = 'container';
+    step.image = image;
+    if (isRecord(settings)) {
+      step.with = this.resolveValue(settings, step.problems) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(step.with)) step.env[pluginVariable(key)] = settingValue(value);
+    }
+    // Values travel in the engine's environment (`-e NAME`), never on its command line.
+    const command = [this.options.containerRuntime, 'run', '--rm', '-v', `${this.options.workdir}:/harness`, '-w', '/harness'];
+    for (const name of Object.keys(step.env).sort()) command.push('-e', name);
+    if (step.script !== undefined) command.push('--entrypoint', step.shell ?? 'sh', image, '-c', step.script);
+    else command.push(image);
+    step.command = command;
+  }
+
+  step(raw: unknown, index: number, inherited: Record<string, string>): PlanStep {
+    const problems: string[] = [];
+    if (typeof raw === 'string') {
+      const step: PlanStep = { name: `step-${index + 1}`, kind: 'script', env: { ...inherited }, problems };
+      this.scriptStep(step, raw, this.shellFor(undefined));
+      step.command = INTERPRETERS[step.shell!]?.(step.script!) ?? [step.shell!, '-c', step.script!];
+      return step;
+    }
+    const body = isRecord(raw) ? raw : {};
+    const name = typeof body.name === 'string' ? body.name : typeof body.id === 'string' ? body.id : `step-${index + 1}`;
+    const step: PlanStep = { name, kind: 'script', env: { ...inherited, ...this.resolveEnv(body.env, problems) }, problems };
+    if (typeof body.if === 'string') step.if = body.if;
+    if (typeof body.timeout === 'string') step.timeout = body.timeout;
+
+    for (const [kind, reason] of Object.entries(PLATFORM_ONLY)) {
+      if (kind in body) return { ...step, kind: 'skipped', reason };
+    }
+    for (const kind of ['group', 'parallel'] as const) {
+      if (kind in body) {
+        const nested = isRecord(body[kind]) ? (body[kind] as Record<string, unknown>).steps : undefined;
+        const steps = Array.isArray(nested) ? nested.map((s, i) => this.step(s, i, step.env)) : [];
+        return { ...step, kind, steps };
+      }
+    }
+    if ('run' in body) {
+      const run = typeof body.run === 'string' ? { script: body.run } : isRecord(body.run) ? body.run : {};
+      Object.assign(step.env, this.resolveEnv(run.env, problems));
+      const script = Array.isArray(run.script) ? run.script.join('\n') : typeof run.script === 'string' ? run.script : undefined;
+      const container = typeof run.container === 'string' ? run.container : isRecord(run.container) ? run.container.image : undefined;
+      if (script !== undefined) this.scriptStep(step, script, this.shellFor(run.shell));
+      if (typeof container === 'string') {
+        const image = this.resolveValue(container, problems);
+        this.containerStep(step, String(image), run.with);
+        return step;
+      }
+      if (script === undefined) return { ...step, kind: 'skipped', reason: 'the run step has neither a script nor a container' };
+      step.command = INTERPRETERS[step.shell!]?.(step.script!) ?? [step.shell!, '-c', step.script!];
+      return step;
+    }
+    for (const kind of ['agent', 'template', 'action']) {
+      const spec = body[kind];
+      if (spec === undefined) continue;
+      const uses = isRecord(spec) ? spec.uses : undefined;
+      if (typeof uses !== 'string') return { ...step, kind: 'skipped', reason: `the ${kind} step names no image in "uses"` };
+      if (isRecord(spec)) Object.assign(step.env, this.resolveEnv(spec.env, problems));
+      this.containerStep(step, String(this.resolveValue(uses, problems)), isRecord(spec) ? spec.with : undefined);
+      return step;
+    }
+    return { ...step, kind: 'skipped', reason: 'trig does not know how to run this kind of step' };
+  }
+
+  stages(raw: unknown, inherited: Record<string, string>, prefix = ''): PlanStage[] {
+    if (!Array.isArray(raw)) return [];
+    return raw.flatMap((value, index): PlanStage[] => {
+      const body = isRecord(value) ? value : {};
+      const name = prefix + (typeof body.name === 'string' ? body.name : typeof body.id === 'string' ? body.id : `stage-${index + 1}`);
+      for (const kind of ['group', 'parallel']) {
+        const nested = isRecord(body[kind]) ? (body[kind] as Record<string, unknown>).stages : undefined;
+        if (Array.isArray(nested)) return this.stages(nested, inherited, `${name}/`);
+      }
+      const stage: PlanStage = { name, steps: [] };
+      if (typeof body.if === 'string') stage.if = body.if;
+      if ('template' in body || 'approval' in body) {
+        stage.reason = 'template and approval stages run on the platform; trig does not run them';
+        return [stage];
+      }
+      const env = { ...inherited, ...this.resolveEnv(body.env, this.problems) };
+      stage.steps = Array.isArray(body.steps) ? body.steps.map((s, i) => this.step(s, i, env)) : [];
+      return [stage];
+    });
+  }
+}
+
+/** The run plan of one matched definition for one trigger context, or why it cannot run. */
+export function planRun(document: LoadedDocument, trigger: Record<string, unknown>, options: PlanOptions): PlanResult {
+  const body = document.body ?? {};
+  const inputs = resolveInputs(body.inputs, options.inputs, trigger, options.env);
+  if (inputs.stop) return { stop: inputs.stop, secrets: inputs.secrets };
+  const scope: ResolveScope = { trigger, inputs: inputs.values, secretInputs: inputs.secretInputs };
+  const planner = new Planner(scope, options);
+  inputs.secrets.forEach((s) => planner.secrets.add(s));
+  planner.problems.push(...inputs.problems);
+  const env = planner.resolveEnv(body.env, planner.problems);
+  const plan: RunPlan = {
+    inputs: inputs.values,
+    env,
+    stages: planner.stages(body.stages, env),
+    problems: planner.problems,
+    secrets: [],
+  };
+  if (body.clone !== undefined) plan.clone = planner.resolveValue(body.clone, plan.problems);
+  plan.secrets = [...planner.secrets];
+  return { plan };
+}
