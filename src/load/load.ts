@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments, type Document } from 'yaml';
+import { parseAllDocuments, type Document, type YAMLError } from 'yaml';
 import type { Diagnostic, SkippedDocument } from '../report/diagnostic.js';
 import { locate, SourceText } from './source.js';
 import { triggerEntries, type TriggerEntry } from './triggers.js';
@@ -56,6 +56,21 @@ function otherKind(value: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+// The parser's messages describe its own state; these say what to fix.
+const SYNTAX_HINTS: Record<string, string> = {
+  MULTILINE_IMPLICIT_KEY: 'this value runs into the lines below as if they were a key: check their indentation',
+  BLOCK_AS_IMPLICIT_KEY: 'this value runs into the lines below as if they were a key: check their indentation',
+  TAB_AS_INDENT: 'tabs cannot indent YAML; use spaces',
+};
+
+function syntaxMessage(error: YAMLError, text: string): string {
+  if (error.code === 'DUPLICATE_KEY') {
+    const key = /^[^:\n]*/.exec(text.slice(error.pos[0]))?.[0].trim();
+    return key ? `duplicate key "${key}"` : 'duplicate key';
+  }
+  return SYNTAX_HINTS[error.code] ?? error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
 export function loadText(file: string, text: string, into: LoadResult): void {
   const source = new SourceText(file, text);
   into.sources.set(file, source);
@@ -65,22 +80,25 @@ export function loadText(file: string, text: string, into: LoadResult): void {
   const nonEmpty = docs.filter((d) => d.contents !== null || d.errors.length);
   for (const [index, doc] of nonEmpty.entries()) {
     if (doc.errors.length) {
+      const seen = new Set<number>();
       for (const error of doc.errors) {
         const [start, end] = error.pos;
+        // The parser often reports one mistake several times at one place; once is enough.
+        if (seen.has(start)) continue;
+        seen.add(start);
         const span = source.span(start, Math.max(end, start + 1));
-        const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-        into.diagnostics.push({ file, ...span, endLine: span.line, endCol: span.line === span.endLine ? span.endCol : span.col + 1, severity: 'error', message, rule: 'syntax' });
+        const endCol = span.line === span.endLine ? span.endCol : span.col + 1;
+        into.diagnostics.push({ file, ...span, endLine: span.line, endCol, severity: 'error', message: syntaxMessage(error, source.text), rule: 'syntax' });
       }
       continue;
     }
     const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
-    if (isRecord(value)) {
-      const kind = otherKind(value);
-      if (kind) {
-        const span = locate(doc, source, []);
-        into.skipped.push({ file, line: span.line, col: span.col, kind, message: `skipped a ${kind} document: trig checks pipeline and agent definitions` });
-        continue;
-      }
+    // The spec's samples include snippets: a bare list of steps is never a definition.
+    const kind = isRecord(value) ? otherKind(value) : Array.isArray(value) ? 'step list' : undefined;
+    if (kind) {
+      const span = locate(doc, source, []);
+      into.skipped.push({ file, line: span.line, col: span.col, kind, message: `skipped a ${kind} document: trig checks pipeline and agent definitions` });
+      continue;
     }
     const roots = isRecord(value) ? (['pipeline', 'agent'] as const).filter((k) => k in value) : [];
     const root = roots.length === 1 ? roots[0] : undefined;
