@@ -1,12 +1,11 @@
 import type { LoadedDocument } from '../load/load.js';
-import { locate } from '../load/source.js';
 import { compareDiagnostics, type Diagnostic } from '../report/diagnostic.js';
 import { RULES } from './rules/index.js';
-import type { RuleProblem } from './rules/rule.js';
+import { problemSpan, runRule, type RuleProblem } from './rules/rule.js';
 import { schemaProblems } from './schema.js';
 
 function toDiagnostic(document: LoadedDocument, problem: RuleProblem, rule: string): Diagnostic {
-  const span = locate(document.doc, document.source, problem.path, problem.at);
+  const span = problemSpan(document, problem);
   return { file: document.file, ...span, severity: problem.severity ?? 'error', message: problem.message, rule };
 }
 
@@ -16,10 +15,7 @@ function toDiagnostic(document: LoadedDocument, problem: RuleProblem, rule: stri
  * did-you-mean, the event's own filters) than the schema's generic one.
  */
 export function validateDocument(document: LoadedDocument): Diagnostic[] {
-  const fromRules: Diagnostic[] = [];
-  for (const rule of RULES) {
-    rule.check(document, (problem) => fromRules.push(toDiagnostic(document, problem, rule.name)));
-  }
+  const fromRules = RULES.flatMap((rule) => runRule(rule, document));
   const taken = new Set(fromRules.map((d) => `${d.line}:${d.col}`));
   const fromSchema = schemaProblems(document.value)
     .map((problem) => toDiagnostic(document, problem, 'schema'))

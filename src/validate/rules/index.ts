@@ -1,5 +1,21 @@
+import { cron } from './cron.js';
+import { exclusiveFilters } from './exclusive-filters.js';
+import { expression } from './expression.js';
+import { globPattern } from './glob-pattern.js';
+import { literalSecret } from './literal-secret.js';
 import type { Rule } from './rule.js';
+import { topLevelKey } from './top-level-key.js';
 import { unknownEvent } from './unknown-event.js';
+import { unknownFilter } from './unknown-filter.js';
 
 /** Every semantic rule, in the order their findings are reported at one position. */
-export const RULES: readonly Rule[] = [unknownEvent];
+export const RULES: readonly Rule[] = [
+  topLevelKey,
+  unknownEvent,
+  unknownFilter,
+  exclusiveFilters,
+  cron,
+  globPattern,
+  expression,
+  literalSecret,
+];

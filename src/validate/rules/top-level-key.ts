@@ -1,0 +1,32 @@
+import { suggest } from '../schema-errors.js';
+import { isRecord, type Rule } from './rule.js';
+
+const ROOTS = ['pipeline', 'agent'];
+
+export const topLevelKey: Rule = {
+  name: 'top-level-key',
+  description:
+    'A top-level key that is a misspelling of `pipeline` or `agent` (`agents:`, `Pipeline:`) is named as such, and a ' +
+    'document does not hold both `pipeline` and `agent`. Other unknown keys are left to the schema, which knows the ' +
+    'whole set of top-level keys.',
+  check(document, report) {
+    const value = document.value;
+    if (!isRecord(value)) return;
+    const keys = Object.keys(value);
+    for (const key of keys) {
+      if (ROOTS.includes(key)) continue;
+      // Only keys that can only have meant a root: a guess for `version` or `kind` is the schema's to make.
+      const guess = suggest(key, ROOTS);
+      if (!guess) continue;
+      report({ path: [key], at: 'key', message: `unknown top-level key "${key}"; did you mean "${guess}"?` });
+    }
+    if (keys.includes('pipeline') && keys.includes('agent')) {
+      const second = keys.indexOf('pipeline') < keys.indexOf('agent') ? 'agent' : 'pipeline';
+      report({
+        path: [second],
+        at: 'key',
+        message: `a definition has either "pipeline" or "agent", not both ("agent" is an alias of "pipeline"); put the second one in its own document`,
+      });
+    }
+  },
+};
