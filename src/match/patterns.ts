@@ -87,10 +87,10 @@ function readClass(pattern: string, start: number, problems: string[]): { regex:
     if (chars[k + 1] === '-' && k + 2 < chars.length) {
       const b = chars[k + 2]!;
       const ga = rangeGroup(a);
-      if (!ga || ga !== rangeGroup(b)) {
-        problems.push(`range \`${a}-${b}\` in \`${body}\`: ranges can only span a-z, A-Z or 0-9`);
-      } else if (a > b) {
+      if (a > b) {
         problems.push(`range \`${a}-${b}\` in \`${body}\` is reversed and matches nothing`);
+      } else if (!ga || ga !== rangeGroup(b)) {
+        problems.push(`range \`${a}-${b}\` in \`${body}\`: ranges can only span a-z, A-Z or 0-9`);
       }
       if (a <= b) out += `${classLiteral(a)}-${classLiteral(b)}`;
       k += 2;
