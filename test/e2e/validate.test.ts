@@ -1,0 +1,181 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, trig } from '../helpers/trig.js';
+
+// Golden files: fixtures/invalid/<case>.expected holds `# exit <code>` on its first
+// line, then the exact stdout of `trig validate fixtures/invalid/<case>.yaml` run from
+// the repository root. UPDATE_GOLDEN=1 rewrites them; review the diff before committing.
+const INVALID = 'fixtures/invalid';
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+const cases = readdirSync(path.join(ROOT, INVALID))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => f.slice(0, -'.yaml'.length))
+  .sort();
+
+describe('golden: trig validate fixtures/invalid/<case>.yaml', () => {
+  it('has a case for every rule, the schema and the syntax', () => {
+    for (const name of ['top-level-key', 'unknown-event', 'unknown-filter', 'exclusive-filters', 'cron', 'glob-pattern', 'expression', 'literal-secret', 'schema-pipeline', 'schema-agent', 'codereview']) {
+      expect(cases).toContain(name);
+    }
+  });
+
+  it.each(cases)('%s', (name) => {
+    const result = trig(['validate', `${INVALID}/${name}.yaml`]);
+    expect(result.stderr).toBe('');
+    const actual = `# exit ${result.code}\n${result.stdout}`;
+    const golden = path.join(ROOT, INVALID, `${name}.expected`);
+    if (UPDATE) writeFileSync(golden, actual);
+    expect(actual).toBe(readFileSync(golden, 'utf8'));
+  });
+});
+
+describe('trig validate on valid definitions', () => {
+  it('finds no problem in the seed examples', () => {
+    const result = trig(['validate', 'fixtures/seed']);
+    expect(result).toEqual({ code: 0, stdout: '8 definitions in 8 files: no problems\n', stderr: '' });
+  });
+
+  it('finds no problem in the extra valid fixtures, near misses of every rule', () => {
+    const result = trig(['validate', 'fixtures/valid']);
+    expect(result).toEqual({ code: 0, stdout: '1 definition in 1 file: no problems\n', stderr: '' });
+  });
+
+  it('accepts every pipeline of the upstream spec samples and skips the other kinds with a note', () => {
+    const text = trig(['validate', '/work/shared/corpus/spec-samples']);
+    expect(text.code).toBe(0);
+    const notes = text.stdout.split('\n').filter((line) => / note: skipped a/.test(line));
+    expect(notes).toHaveLength(13);
+    expect(text.stdout).toContain('/work/shared/corpus/spec-samples/samples/environment.yaml:1:1: note: skipped a');
+
+    const json = JSON.parse(trig(['validate', '--format', 'json', '/work/shared/corpus/spec-samples']).stdout);
+    expect(json.errors).toBe(0);
+    expect(json.files).toBe(44);
+    expect(json.definitions).toBe(124);
+    expect(json.skipped).toHaveLength(13);
+    // Harness namespaces trig does not know are only warnings (one sample misspells one as "sterraform").
+    for (const d of json.diagnostics) expect(d).toMatchObject({ severity: 'warning', rule: 'expression' });
+  });
+});
+
+describe('trig validate output formats', () => {
+  it('--format json has the documented shape', () => {
+    const result = trig(['validate', '--format', 'json', `${INVALID}/multi-document.yaml`]);
+    expect(result.code).toBe(1);
+    const file = `${INVALID}/multi-document.yaml`;
+    expect(JSON.parse(result.stdout)).toEqual({
+      format: 1,
+      files: 1,
+      definitions: 3,
+      errors: 3,
+      warnings: 0,
+      diagnostics: [
+        {
+          file,
+          line: 25,
+          column: 9,
+          endLine: 25,
+          endColumn: 14,
+          severity: 'error',
+          rule: 'unknown-filter',
+          message: 'flag_stale has no filter "flags": it takes no filters',
+        },
+        {
+          file,
+          line: 34,
+          column: 21,
+          endLine: 34,
+          endColumn: 44,
+          severity: 'error',
+          rule: 'expression',
+          message: '<+trigger.featureFlags>: this definition\'s event (flag_stale) does not carry "featureFlags"; did you mean "featureFlag"?',
+        },
+        {
+          file,
+          line: 37,
+          column: 1,
+          endLine: 37,
+          endColumn: 10,
+          severity: 'error',
+          rule: 'top-level-key',
+          message: 'unknown top-level key "pipelines"; did you mean "pipeline"?',
+        },
+      ],
+      skipped: [
+        {
+          file,
+          line: 16,
+          column: 1,
+          kind: 'template',
+          message: 'skipped a template document: trig checks pipeline and agent definitions',
+        },
+      ],
+    });
+  });
+
+  it('--format github emits workflow commands with positions', () => {
+    const result = trig(['validate', '--format', 'github', `${INVALID}/glob-pattern.yaml`]);
+    expect(result.code).toBe(1);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines.map((line) => line.slice(0, line.indexOf(',endLine')))).toEqual([
+      '::warning file=fixtures/invalid/glob-pattern.yaml,line=8,col=13',
+      '::error file=fixtures/invalid/glob-pattern.yaml,line=9,col=16',
+      '::warning file=fixtures/invalid/glob-pattern.yaml,line=11,col=19',
+      '::error file=fixtures/invalid/glob-pattern.yaml,line=12,col=24',
+    ]);
+    expect(lines[1]).toBe(
+      '::error file=fixtures/invalid/glob-pattern.yaml,line=9,col=16,endLine=9,endColumn=24,title=trig glob-pattern::tags pattern "[z-a]*": range `z-a` in `[z-a]` is reversed and matches nothing [glob-pattern]',
+    );
+  });
+
+  it('--format github turns skipped documents into notices', () => {
+    const result = trig(['validate', '--format', 'github', `${INVALID}/multi-document.yaml`]);
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '::notice file=fixtures/invalid/multi-document.yaml,line=16,col=1::skipped a template document: trig checks pipeline and agent definitions',
+    );
+  });
+});
+
+describe('trig validate exit codes', () => {
+  it('exits 0 on warnings alone, and 1 with --strict', () => {
+    const file = `${INVALID}/glob-pattern-warning.yaml`;
+    expect(trig(['validate', file]).code).toBe(0);
+    const strict = trig(['validate', '--strict', file]);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain('0 errors, 1 warning in 1 definition in 1 file');
+  });
+
+  it('exits 2 with one line for a missing path', () => {
+    const result = trig(['validate', 'fixtures/no-such-file.yaml']);
+    expect(result).toEqual({ code: 2, stdout: '', stderr: 'trig: fixtures/no-such-file.yaml: no such file or directory\n' });
+  });
+
+  describe('in a folder without .harness/', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-validate-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('exits 2 with one line when no path is given', () => {
+      const result = trig(['validate'], { cwd: dir });
+      expect(result).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: 'trig: no .harness/ folder here; name the definition files or folders to use\n',
+      });
+    });
+  });
+});
+
+describe('colour', () => {
+  const ESC = '\u001b[';
+  const file = `${INVALID}/cron.yaml`;
+
+  it('is off when output is piped, and with NO_COLOR even when forced', () => {
+    expect(trig(['validate', file], { env: { NO_COLOR: undefined } }).stdout).not.toContain(ESC);
+    expect(trig(['validate', file], { env: { NO_COLOR: '1', FORCE_COLOR: '1' } }).stdout).not.toContain(ESC);
+  });
+
+  it('is on when forced (so the checks above can fail)', () => {
+    expect(trig(['validate', file], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } }).stdout).toContain(ESC);
+  });
+});
