@@ -7,8 +7,10 @@ export type DocPath = (string | number)[];
 export interface TriggerEntry {
   /** The event name as written (may be unknown to the catalog; validation reports that). */
   event: string;
-  /** The filter map as written; `{}` when the event is given without filters. */
+  /** The filter map as written; `{}` when the event is given without filters or with a list. */
   filters: Record<string, unknown>;
+  /** The value under the event key as written: a map, or for `schedule` possibly a list of items. */
+  raw: unknown;
   /** Path of the event name (the string, or the map key) relative to the definition root (`pipeline`/`agent`). */
   path: DocPath;
   /** Whether `path` ends at a map key (the `push:` of `push: {…}`) or at a string value. */
@@ -24,7 +26,7 @@ function isMap(value: unknown): value is Record<string, unknown> {
 function entry(event: string, filters: unknown, path: DocPath, at: 'key' | 'value'): TriggerEntry {
   const map = isMap(filters) ? filters : {};
   const keys = Object.keys(map);
-  return { event, filters: map, path, at, label: keys.length ? `${event} {${keys.join(', ')}}` : event };
+  return { event, filters: map, raw: filters, path, at, label: keys.length ? `${event} {${keys.join(', ')}}` : event };
 }
 
 /** Entries of a definition's `on:` value; shapes the schema rejects yield no entry. */

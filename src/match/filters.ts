@@ -293,7 +293,7 @@ export function evaluateEntry(entry: TriggerEntry, context: TriggerContext, env:
         // cron, timezone and name describe one schedule together: one check for all of them.
         if (!scheduleDone) {
           scheduleDone = true;
-          const result = scheduleCheck(entry.filters, context, env.at);
+          const result = scheduleCheck(entry.raw, context, env.at);
           checks.push(result.check);
           matchedContext = result.context;
         }
@@ -307,7 +307,7 @@ export function evaluateEntry(entry: TriggerEntry, context: TriggerContext, env:
 
   const schedules = Object.values(spec.filters).some((f) => f.kind === 'schedule');
   if (schedules && !scheduleDone) {
-    const result = scheduleCheck(entry.filters, context, env.at);
+    const result = scheduleCheck(entry.raw, context, env.at);
     checks.push(result.check);
     matchedContext = result.context;
   }

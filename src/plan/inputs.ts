@@ -57,7 +57,9 @@ export function resolveInputs(
         if (required) {
           result.stop ??= message;
         } else {
+          // Said once here; the expressions that read it then resolve to "" without a word each.
           result.problems.push(message);
+          result.values[name] = '';
         }
         continue;
       }

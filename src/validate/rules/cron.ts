@@ -1,5 +1,5 @@
 import { cronProblem, timezoneProblem } from '../../match/schedule.js';
-import { entryPath, type Rule } from './rule.js';
+import { entryPath, isRecord, type Rule } from './rule.js';
 
 export const cron: Rule = {
   name: 'cron',
@@ -10,18 +10,22 @@ export const cron: Rule = {
     for (const entry of document.entries) {
       if (entry.event !== 'schedule') continue;
       const path = entryPath(document, entry);
-      const { cron: expr, timezone } = entry.filters;
-      if (expr === undefined) {
-        report({ path, at: entry.at, message: 'schedule needs a "cron" expression, e.g. schedule: {cron: "0 9 * * MON"}' });
-        continue;
-      }
-      if (typeof expr === 'string') {
-        const problem = cronProblem(expr);
-        if (problem) report({ path: [...path, 'cron'], message: problem });
-      }
-      if (typeof timezone === 'string') {
-        const problem = timezoneProblem(timezone);
-        if (problem) report({ path: [...path, 'timezone'], message: problem });
+      // One schedule, or a list of them (GitHub's form).
+      const items = Array.isArray(entry.raw) ? entry.raw.map((item, i) => ({ item, path: [...path, i] })) : [{ item: entry.filters, path }];
+      for (const { item, path: itemPath } of items) {
+        const { cron: expr, timezone } = isRecord(item) ? item : ({} as Record<string, unknown>);
+        if (expr === undefined) {
+          report({ path: itemPath, at: itemPath === path ? entry.at : 'value', message: 'schedule needs a "cron" expression, e.g. schedule: {cron: "0 9 * * MON"}' });
+          continue;
+        }
+        if (typeof expr === 'string') {
+          const problem = cronProblem(expr);
+          if (problem) report({ path: [...itemPath, 'cron'], message: problem });
+        }
+        if (typeof timezone === 'string') {
+          const problem = timezoneProblem(timezone);
+          if (problem) report({ path: [...itemPath, 'timezone'], message: problem });
+        }
       }
     }
   },

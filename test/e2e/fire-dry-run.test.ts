@@ -1,0 +1,192 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EVENTS } from '../../src/catalog/events.js';
+import { ROOT, trig } from '../helpers/trig.js';
+
+interface FireJson {
+  event: string;
+  trigger: Record<string, unknown>;
+  definitions: {
+    file: string;
+    name: string;
+    matched: boolean;
+    event?: string;
+    entry?: string;
+    reason: string;
+    stopped?: string;
+    plan?: { stages: { name: string; steps: { name: string; env: Record<string, string>; command?: string[] }[] }[]; clone?: unknown };
+  }[];
+}
+
+function fireJson(args: string[], input?: string): FireJson {
+  const result = trig(['fire', '--dry-run', '--json', ...args], { input });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as FireJson;
+}
+
+const platformEvents = EVENTS.filter((e) => e.group !== 'github').map((e) => e.name);
+
+describe('trig fire --dry-run on flat payloads of the 18 platform events', () => {
+  it('covers all 18', () => expect(platformEvents).toHaveLength(18));
+
+  it.each(platformEvents)('%s: the matching definition runs with the payload values, the filtered one does not', (event) => {
+    const payloadFile = `fixtures/payloads/${event}.json`;
+    const payload = JSON.parse(readFileSync(path.join(ROOT, payloadFile), 'utf8')) as Record<string, unknown>;
+    const out = fireJson(['--defs', `fixtures/fire/${event}.yaml`, '--event', event, '--payload', payloadFile]);
+    expect(out.event).toBe(event);
+    const matched = out.definitions.filter((d) => d.matched).map((d) => d.name);
+    expect(matched).toEqual([`${event}-match`]);
+    const step = out.definitions[0]!.plan!.stages[0]!.steps[0]!;
+    const expected: Record<string, string> = { EVENT: event };
+    for (const [field, value] of Object.entries(payload)) expected[field.toUpperCase()] = String(value);
+    expect(step.env).toEqual(expected);
+    const filtered = out.definitions.find((d) => d.name === `${event}-filtered`);
+    if (filtered) expect(filtered.matched).toBe(false);
+  });
+
+  it('explains exactly why filtered definitions did not match', () => {
+    const reasons = Object.fromEntries(
+      ['pipeline_failed', 'cost_spike', 'vulnerability_found', 'deploy'].map((event) => {
+        const out = fireJson(['--defs', `fixtures/fire/${event}.yaml`, '--event', event, '--payload', `fixtures/payloads/${event}.json`]);
+        return [event, out.definitions.find((d) => !d.matched)!.reason];
+      }),
+    );
+    expect(reasons).toEqual({
+      pipeline_failed: 'branches: "main" matched none of [release/**]',
+      cost_spike: 'threshold-percent: increasePercent 35 is below 50',
+      vulnerability_found: 'severity: "critical" is not one of [low]',
+      deploy: 'environments: "production" matched none of [staging]',
+    });
+  });
+
+  it('a filter whose field the payload lacks does not pass, and says so', () => {
+    const out = fireJson(['--defs', 'fixtures/fire/pipeline_failed.yaml', '--event', 'pipeline_failed', '--payload', '-'], '{"repo":"my-service"}');
+    expect(out.definitions.map((d) => [d.matched, d.reason])).toEqual([
+      [false, 'branches: the event carries no "branch"'],
+      [false, 'branches: the event carries no "branch"'],
+    ]);
+  });
+});
+
+const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as { name: string; examples: Record<string, any>[] }[];
+const delivery = (event: string, pick: (p: Record<string, any>) => boolean) => examples.find((e) => e.name === event)!.examples.find(pick)!;
+
+describe('trig fire --dry-run on real GitHub deliveries (@octokit/webhooks-examples)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'trig-github-'));
+  const write = (name: string, body: unknown) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, JSON.stringify(body));
+    return file;
+  };
+
+  it('a branch push matches the branch filter, not the tag filter, with normalised fields', () => {
+    const push = delivery('push', (p) => p.ref === 'refs/heads/master');
+    const out = fireJson(['--defs', 'fixtures/github', '--event', 'push', '--payload', write('push.json', push)]);
+    expect(out.definitions.filter((d) => d.matched).map((d) => d.name)).toEqual(['push-branch']);
+    expect(out.trigger).toMatchObject({ event: 'push', repo: 'Codertocat/Hello-World', branch: 'master', commitSha: push.after, before: push.before });
+    const step = out.definitions.find((d) => d.name === 'push-branch')!.plan!.stages[0]!.steps[0]!;
+    expect(step.env).toEqual({
+      REPO: 'Codertocat/Hello-World',
+      BEFORE: push.before,
+      PUSHER: push.pusher.name,
+      TRIG_TRIGGER_BRANCH: 'master',
+      TRIG_TRIGGER_COMMIT_SHA: push.after,
+    });
+    expect(step.command!.slice(-1)[0]).toBe('echo "${TRIG_TRIGGER_BRANCH} ${TRIG_TRIGGER_COMMIT_SHA}"');
+    expect(out.definitions.find((d) => d.name === 'push-tag')!.reason).toBe('tags: the event is for branch "master", and this entry filters only tags');
+  });
+
+  it('a tag push matches only the tag filter', () => {
+    const push = delivery('push', (p) => p.ref === 'refs/tags/simple-tag');
+    const out = fireJson(['--defs', 'fixtures/github', '--event', 'push', '--payload', write('tag.json', push)]);
+    expect(out.definitions.filter((d) => d.matched).map((d) => d.name)).toEqual(['push-tag']);
+    expect(out.definitions.find((d) => d.name === 'push-tag')!.plan!.stages[0]!.steps[0]!.env).toEqual({ TAG: 'simple-tag' });
+  });
+
+  it('pull_request: default types, base-branch filter, resolved clone', () => {
+    const opened = delivery('pull_request', (p) => p.action === 'opened');
+    const out = fireJson(['--defs', 'fixtures/github', '--event', 'pull_request', '--payload', write('pr.json', opened)]);
+    expect(out.definitions.filter((d) => d.matched).map((d) => d.name)).toEqual(['pull-request']);
+    const pr = out.definitions.find((d) => d.name === 'pull-request')!;
+    expect(pr.plan!.clone).toEqual({ depth: 50, ref: { type: 'pull-request', number: opened.number }, repo: 'Codertocat/Hello-World' });
+    expect(pr.plan!.stages[0]!.steps[0]!.env).toMatchObject({
+      TITLE: opened.pull_request.title,
+      SOURCE: opened.pull_request.head.ref,
+      TARGET: 'master',
+      SHA: opened.pull_request.head.sha,
+    });
+
+    const closed = delivery('pull_request', (p) => p.action === 'closed');
+    const after = fireJson(['--defs', 'fixtures/github', '--event', 'pull_request', '--payload', write('closed.json', closed)]);
+    expect(after.definitions.filter((d) => d.matched).map((d) => d.name)).toEqual(['pull-request-closed']);
+    expect(after.definitions.find((d) => d.name === 'pull-request')!.reason).toBe(
+      'types: action "closed" is not one of [opened, synchronize, reopened] (the default for pull_request)',
+    );
+  });
+
+  it('issue_comment mentioning @codereview also starts the comment_mention agent, read from standard input', () => {
+    const comment = structuredClone(delivery('issue_comment', (p) => p.action === 'created'));
+    comment.comment.body = '@codereview please look at this';
+    const out = fireJson(['--defs', 'fixtures/github', '--event', 'issue_comment', '--payload', '-'], JSON.stringify(comment));
+    const matched = out.definitions.filter((d) => d.matched);
+    expect(matched.map((d) => [d.name, d.event])).toEqual([
+      ['codereview', 'comment_mention'],
+      ['issue-comment', 'issue_comment'],
+    ]);
+    expect(matched[0]!.plan!.stages[0]!.steps[0]!.env).toEqual({
+      PLUGIN_REPO: 'Codertocat/Hello-World',
+      PLUGIN_COMMENT: '@codereview please look at this',
+      PLUGIN_AGENT: 'codereview',
+    });
+  });
+});
+
+describe('trig fire usage errors: one line, exit 2, nothing fires', () => {
+  it.each([
+    [['--event', 'pipline_failed'], 'trig: unknown event "pipline_failed"; did you mean "pipeline_failed"? (see the event list in the README)\n'],
+    [['--event', 'push', '--payload', 'missing.json'], 'trig: missing.json: cannot read the payload (no such file)\n'],
+    [['--event', 'push', '--input', 'no-equals'], 'trig: --input "no-equals": expected key=value, with a key of letters, digits, _ . -\n'],
+    [['--event', 'schedule', '--at', 'tomorrow'], 'trig: --at "tomorrow": expected an ISO-8601 time such as 2026-11-23T09:00:00Z\n'],
+  ])('%j', (args, message) => {
+    const result = trig(['fire', '--defs', 'fixtures/seed', ...args]);
+    expect([result.code, result.stdout, result.stderr]).toEqual([2, '', message]);
+  });
+
+  it.each([
+    ['{"a": 1,}', 'trig: standard input:1:9: invalid JSON: Expected double-quoted property name'],
+    ['[1, 2]', 'trig: standard input: the payload must be a JSON object, not an array'],
+    ['"text"', 'trig: standard input: the payload must be a JSON object, not a string'],
+  ])('payload %s', (input, message) => {
+    const result = trig(['fire', '--defs', 'fixtures/seed', '--event', 'push', '--payload', '-'], { input });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.startsWith(message)).toBe(true);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('trig fire --event schedule --at', () => {
+  const fire = (at: string) => fireJson(['--defs', 'fixtures/fire/schedules.yaml', '--event', 'schedule', '--at', at]).definitions[0]!;
+
+  it('matches the item due at that minute, in its time zone, and names it', () => {
+    const monday = fire('2026-11-23T09:00:30Z');
+    expect([monday.matched, monday.plan!.stages[0]!.steps[0]!.env]).toEqual([
+      true,
+      { TRIG_TRIGGER_SCHEDULE_NAME: 'monday-morning', TRIG_TRIGGER_CRON: '0 9 * * MON' },
+    ]);
+    // 17:00 in New York on 27 November 2026 is 22:00 UTC; an unnamed item takes the definition's name.
+    const friday = fire('2026-11-27T22:00:00Z');
+    expect(friday.plan!.stages[0]!.steps[0]!.env).toEqual({ TRIG_TRIGGER_SCHEDULE_NAME: 'weekly-report', TRIG_TRIGGER_CRON: '0 17 * * FRI' });
+  });
+
+  it('is not due a minute later, or at 17:00 UTC', () => {
+    expect(fire('2026-11-23T09:01:00Z').matched).toBe(false);
+    expect(fire('2026-11-27T17:00:00Z').reason).toBe(
+      'schedule: none of "0 9 * * MON" (UTC), "0 17 * * FRI" (America/New_York) is due at 2026-11-27T17:00Z',
+    );
+  });
+});
