@@ -97,7 +97,7 @@ export function loadText(file: string, text: string, into: LoadResult): void {
     const kind = isRecord(value) ? otherKind(value) : Array.isArray(value) ? 'step list' : undefined;
     if (kind) {
       const span = locate(doc, source, []);
-      into.skipped.push({ file, line: span.line, col: span.col, kind, message: `skipped a ${kind} document: trig checks pipeline and agent definitions` });
+      into.skipped.push({ file, line: span.line, col: span.col, kind, message: `skipped ${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} document: trig checks pipeline and agent definitions` });
       continue;
     }
     const roots = isRecord(value) ? (['pipeline', 'agent'] as const).filter((k) => k in value) : [];

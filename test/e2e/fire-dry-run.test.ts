@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { EVENTS } from '../../src/catalog/events.js';
 import { ROOT, trig } from '../helpers/trig.js';
@@ -188,5 +189,23 @@ describe('trig fire --event schedule --at', () => {
     expect(fire('2026-11-27T17:00:00Z').reason).toBe(
       'schedule: none of "0 9 * * MON" (UTC), "0 17 * * FRI" (America/New_York) is due at 2026-11-27T17:00Z',
     );
+  });
+});
+
+describe('trig fire --json output', () => {
+  it('follows schemas/fire-output.schema.json, for matched, filtered, derived and invalid definitions', () => {
+    const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
+    const validate = ajv.compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas/fire-output.schema.json'), 'utf8')));
+    const runs = [
+      trig(['fire', '--dry-run', '--json', '--defs', 'fixtures/fire', '--event', 'cost_spike', '--payload', 'fixtures/payloads/cost_spike.json']),
+      trig(['fire', '--dry-run', '--json', '--defs', 'fixtures/github', 'fixtures/invalid/unknown-event.yaml', '--event', 'comment_mention', '--payload', 'fixtures/payloads/comment_mention.json']),
+    ];
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      const output = JSON.parse(run.stdout) as unknown;
+      expect(validate(output), JSON.stringify(validate.errors)).toBe(true);
+    }
+    const invalid = (JSON.parse(runs[1]!.stdout) as FireJson).definitions.find((d) => d.file === 'fixtures/invalid/unknown-event.yaml');
+    expect(invalid).toMatchObject({ valid: false, matched: false });
   });
 });

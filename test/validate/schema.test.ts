@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { shapeSchemaErrors, type SchemaProblem } from '../../src/validate/schema-errors.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CORPUS = '/work/shared/corpus/spec-samples';
+const CORPUS = join(ROOT, '../shared/corpus/spec-samples');
 
 const definitionSchema = JSON.parse(readFileSync(join(ROOT, 'schemas/definition.schema.json'), 'utf8'));
 // The `on:` stanza belongs to the generated events schema; until it exists a stand-in that
