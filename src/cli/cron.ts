@@ -1,0 +1,82 @@
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { findBlocks, mergeBlock, removeBlock, CrontabBlockError } from '../integrations/cron/block.js';
+import { CrontabError, readCrontab, writeCrontab, type CrontabOptions } from '../integrations/cron/crontab.js';
+import { cronBlock, scheduleTriggers, type CronEntryOptions } from '../integrations/cron/entries.js';
+import { EXIT, UsageError } from './errors.js';
+import { loadDefinitions } from './validate.js';
+
+export type CronAction = 'print' | 'install' | 'uninstall';
+
+export interface CronOptions {
+  defs?: string[];
+  dryRun?: boolean;
+  user?: string;
+}
+
+/** The absolute path of the running bin/trig, symlinks resolved (an npm global install links it). */
+export function trigBin(): string {
+  const script = process.argv[1];
+  if (!script) throw new Error('cannot tell where bin/trig is');
+  return realpathSync(script);
+}
+
+function entryOptions(options: CronOptions): CronEntryOptions {
+  return {
+    dir: realpathSync(process.cwd()),
+    node: process.execPath,
+    trig: trigBin(),
+    ...(options.defs?.length ? { defs: options.defs } : {}),
+  };
+}
+
+/** Loads the definitions, says which schedules the entry will fire, and fails when there are none. */
+function checkSchedules(options: CronOptions): void {
+  const { loaded } = loadDefinitions(options.defs ?? []);
+  const schedules = scheduleTriggers(loaded.documents);
+  const usable = schedules.filter((s) => !s.problem);
+  for (const s of schedules) {
+    const where = `${path.relative(process.cwd(), s.file) || s.file}: ${s.definition}`;
+    if (s.problem) process.stderr.write(`trig: ${where}: never fires: ${s.problem}\n`);
+    else process.stderr.write(`trig: ${where}: "${s.cron}" (${s.timezone ?? 'UTC'}) as ${JSON.stringify(s.scheduleName)}\n`);
+  }
+  if (usable.length === 0) {
+    throw new UsageError('no valid schedule trigger in the definitions: nothing to schedule (to remove an installed entry: trig cron uninstall)');
+  }
+}
+
+export async function runCron(action: CronAction, options: CronOptions): Promise<number> {
+  const crontabOptions: CrontabOptions = options.user ? { user: options.user } : {};
+  const entry = entryOptions(options);
+  try {
+    if (action === 'print') {
+      checkSchedules(options);
+      process.stdout.write(cronBlock(entry));
+      return EXIT.ok;
+    }
+    if (action === 'install') checkSchedules(options);
+    const before = readCrontab(crontabOptions);
+    const after = action === 'install' ? mergeBlock(before, entry.dir, cronBlock(entry)) : removeBlock(before, entry.dir);
+    if (options.dryRun) {
+      process.stdout.write(after);
+      return EXIT.ok;
+    }
+    if (after === before) {
+      process.stderr.write(`trig: the crontab already ${action === 'install' ? 'has the entry' : 'has no entry'} for ${entry.dir}; nothing changed\n`);
+      return EXIT.ok;
+    }
+    writeCrontab(after, crontabOptions);
+    // Read back: a crontab program that rewrote the text would break later uninstalls.
+    if (action === 'install' && findBlocks(readCrontab(crontabOptions), entry.dir).length !== 1) {
+      throw new CrontabError('the crontab does not hold the entry after installing it');
+    }
+    process.stderr.write(`trig: ${action === 'install' ? 'installed the entry' : 'removed the entry'} for ${entry.dir}\n`);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CrontabError || error instanceof CrontabBlockError) {
+      process.stderr.write(`trig: ${error.message}\n`);
+      return EXIT.problems;
+    }
+    throw error;
+  }
+}

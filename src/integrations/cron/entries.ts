@@ -1,0 +1,92 @@
+// What `trig cron` writes: one crontab line per repository that runs
+// `trig fire --event schedule` every minute, so that trig itself (croner, in each
+// schedule's own time zone) decides which schedules are due.
+//
+// Why one per-minute line rather than one cron line per schedule: cron reads its lines in
+// the system's time zone, while a trig schedule is read in its `timezone` (UTC when
+// absent), so a per-schedule line would be exact only where the two agree and only for
+// the syntax both understand, and it would fire across DST changes differently from
+// croner. With the per-minute line, `trig fire` is the single judge of due-ness, exactly
+// as in `trig fire --event schedule --at …`; schedules added to or removed from the
+// definitions later take effect without reinstalling. The cost is one short node start per
+// minute for each repository with schedules.
+
+import path from 'node:path';
+import type { LoadedDocument } from '../../load/load.js';
+import { scheduleItems } from '../../match/filters.js';
+import { cronProblem, timezoneProblem } from '../../match/schedule.js';
+import { cronCommand, shQuote } from '../shell.js';
+import { renderBlock } from './block.js';
+
+export interface ScheduleTrigger {
+  file: string;
+  definition: string;
+  cron: string;
+  timezone?: string;
+  /** What the run sees as `<+trigger.scheduleName>`: the item's name, else the definition's. */
+  scheduleName: string;
+  /** Why trig will never fire this schedule (a bad expression or time zone). */
+  problem?: string;
+}
+
+/** Every schedule of every definition, in file order. */
+export function scheduleTriggers(documents: readonly LoadedDocument[]): ScheduleTrigger[] {
+  const out: ScheduleTrigger[] = [];
+  for (const document of documents) {
+    for (const entry of document.entries) {
+      if (entry.event !== 'schedule') continue;
+      for (const item of scheduleItems(entry.filters)) {
+        const problem = cronProblem(item.cron) ?? (item.timezone === undefined ? undefined : timezoneProblem(item.timezone));
+        out.push({
+          file: document.file,
+          definition: document.name,
+          cron: item.cron,
+          ...(item.timezone !== undefined ? { timezone: item.timezone } : {}),
+          scheduleName: item.name ?? document.name,
+          ...(problem ? { problem } : {}),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+export interface CronEntryOptions {
+  /** The repository directory the entry changes to (absolute). */
+  dir: string;
+  /** The node binary (absolute): cron's PATH is /usr/bin:/bin at best. */
+  node: string;
+  /** trig's bin/trig (absolute). */
+  trig: string;
+  /** `--defs` arguments as given, read relative to `dir`. */
+  defs?: readonly string[];
+}
+
+/** The shell command of the entry, as sh is to run it (before crontab escaping). */
+export function fireCommand(options: CronEntryOptions): string {
+  for (const [what, value] of [['directory', options.dir], ['node', options.node], ['trig', options.trig]] as const) {
+    if (!path.isAbsolute(value)) throw new Error(`the ${what} path must be absolute, not ${JSON.stringify(value)}`);
+  }
+  const defs = options.defs?.length ? ['--defs', ...options.defs.map(shQuote)] : [];
+  return [
+    `cd ${shQuote(options.dir)} &&`,
+    shQuote(options.node),
+    shQuote(options.trig),
+    'fire --event schedule --quiet',
+    ...defs,
+  ].join(' ');
+}
+
+/** The crontab line: every minute, the fire command (with `%` escaped for cron). */
+export function cronLine(options: CronEntryOptions): string {
+  return `* * * * * ${cronCommand(fireCommand(options))}`;
+}
+
+/** The marked block `trig cron install` keeps in the crontab for `options.dir`. */
+export function cronBlock(options: CronEntryOptions): string {
+  return renderBlock(options.dir, [
+    '# Written by `trig cron install`; `trig cron uninstall` removes this block.',
+    '# Every minute trig fires the schedule triggers that are due, each read in its own time zone.',
+    cronLine(options),
+  ]);
+}

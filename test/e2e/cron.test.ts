@@ -1,0 +1,142 @@
+// trig cron against the real crontab program, on the crontab of the user running the
+// tests: it is saved first and put back exactly afterwards (removed again if there was
+// none).
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRIG, trig } from '../helpers/trig.js';
+
+const hasCrontab = spawnSync('sh', ['-c', 'command -v crontab']).status === 0;
+
+function crontabList(): { text: string; none: boolean } {
+  const result = spawnSync('crontab', ['-l'], { encoding: 'utf8' });
+  if (result.status === 0) return { text: result.stdout, none: false };
+  if (/no crontab/.test(result.stderr)) return { text: '', none: true };
+  throw new Error(`crontab -l: ${result.stderr}`);
+}
+
+function crontabSet(text: string | undefined): void {
+  const result =
+    text === undefined ? spawnSync('crontab', ['-r'], { encoding: 'utf8' }) : spawnSync('crontab', ['-'], { input: text, encoding: 'utf8' });
+  if (result.status !== 0 && !(text === undefined && /no crontab/.test(result.stderr))) throw new Error(`crontab: ${result.stderr}`);
+}
+
+describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
+  let saved: { text: string; none: boolean };
+  const temp = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'trig-cron-e2e-')));
+  // A space and a quote in the path: the entry must quote it for sh.
+  const repo = path.join(temp, "my 'repo'");
+  const marker = path.join(temp, 'marker.txt');
+  const others = "# someone else's entries\nMAILTO=\"\"\n15 3 * * 1  /usr/local/bin/backup --full   \n\n";
+  const node = process.execPath;
+  const trigBin = realpathSync(TRIG);
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const expectedBlock = [
+    `# BEGIN trig ${repo}`,
+    '# Written by `trig cron install`; `trig cron uninstall` removes this block.',
+    '# Every minute trig fires the schedule triggers that are due, each read in its own time zone.',
+    `* * * * * cd ${q(repo)} && ${node} ${trigBin} fire --event schedule --quiet`,
+    `# END trig ${repo}`,
+    '',
+  ].join('\n');
+
+  beforeAll(() => {
+    saved = crontabList();
+    mkdirSync(path.join(repo, '.harness'), { recursive: true });
+    writeFileSync(
+      path.join(repo, '.harness', 'tick.yaml'),
+      [
+        'version: 1',
+        'pipeline:',
+        '  name: ticker',
+        '  on:',
+        '    - schedule:',
+        '        cron: "* * * * *"',
+        '        name: every-minute',
+        '    - schedule:',
+        '        cron: "0 0 1 1 *"',
+        '        timezone: Pacific/Kiritimati',
+        '  stages:',
+        '    - name: s',
+        '      steps:',
+        '        - name: mark',
+        '          run:',
+        '            shell: sh',
+        '            script: |',
+        `              echo "<+trigger.event> <+trigger.scheduleName> <+trigger.cron> $(pwd)" >> '${marker}'`,
+      ].join('\n'),
+    );
+    crontabSet(others);
+  });
+
+  afterAll(() => {
+    crontabSet(saved.none ? undefined : saved.text);
+    rmSync(temp, { recursive: true, force: true });
+  });
+
+  it('prints the block without touching the crontab', () => {
+    const result = trig(['cron', 'print'], { cwd: repo });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(expectedBlock);
+    expect(result.stderr).toContain('"* * * * *" (UTC) as "every-minute"');
+    expect(result.stderr).toContain('"0 0 1 1 *" (Pacific/Kiritimati) as "ticker"');
+    expect(crontabList().text).toBe(others);
+  });
+
+  it('shows the resulting crontab with --dry-run', () => {
+    const result = trig(['cron', 'install', '--dry-run'], { cwd: repo });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(others + expectedBlock);
+    expect(crontabList().text).toBe(others);
+  });
+
+  it('installs the block once, keeping the other entries byte for byte', () => {
+    expect(trig(['cron', 'install'], { cwd: repo }).code).toBe(0);
+    expect(crontabList().text).toBe(others + expectedBlock);
+    const again = trig(['cron', 'install'], { cwd: repo });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('nothing changed');
+    expect(crontabList().text).toBe(others + expectedBlock);
+  });
+
+  it("runs the entry's command the way cron does and fires the due schedule", () => {
+    const line = crontabList().text.split('\n').find((l) => l.startsWith('* * * * * '))!;
+    // cron hands the command after the five fields to sh, with `\%` turned into `%`, in a
+    // bare environment, from the user's home directory.
+    const command = line.replace(/^(\S+\s+){5}/, '').replace(/\\%/g, '%');
+    const result = spawnSync('env', ['-i', 'HOME=/', 'SHELL=/bin/sh', 'PATH=/usr/bin:/bin', 'sh', '-c', command], { cwd: '/', encoding: 'utf8', timeout: 60_000 });
+    expect(result.status, result.stderr + result.stdout).toBe(0);
+    expect(existsSync(marker), 'the script step did not run').toBe(true);
+    expect(readFileSync(marker, 'utf8')).toBe(`schedule every-minute * * * * * ${repo}\n`);
+  });
+
+  it('refuses to install when no definition has a schedule', () => {
+    const empty = path.join(temp, 'empty');
+    mkdirSync(path.join(empty, '.harness'), { recursive: true });
+    writeFileSync(path.join(empty, '.harness', 'p.yaml'), 'version: 1\npipeline:\n  name: p\n  on: push\n  stages: []\n');
+    const result = trig(['cron', 'install'], { cwd: empty });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no valid schedule trigger/);
+    expect(crontabList().text).toBe(others + expectedBlock);
+  });
+
+  it('uninstall removes exactly the block', () => {
+    const dry = trig(['cron', 'uninstall', '--dry-run'], { cwd: repo });
+    expect(dry.stdout).toBe(others);
+    expect(crontabList().text).toBe(others + expectedBlock);
+    expect(trig(['cron', 'uninstall'], { cwd: repo }).code).toBe(0);
+    expect(crontabList().text).toBe(others);
+    expect(trig(['cron', 'uninstall'], { cwd: repo }).stderr).toContain('nothing changed');
+  });
+
+  it('leaves no crontab when the block was all there was', () => {
+    crontabSet(undefined);
+    expect(trig(['cron', 'install'], { cwd: repo }).code).toBe(0);
+    expect(crontabList().text).toBe(expectedBlock);
+    expect(trig(['cron', 'uninstall'], { cwd: repo }).code).toBe(0);
+    expect(crontabList()).toEqual({ text: '', none: true });
+  });
+});
