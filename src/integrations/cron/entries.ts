@@ -35,7 +35,7 @@ export function scheduleTriggers(documents: readonly LoadedDocument[]): Schedule
   for (const document of documents) {
     for (const entry of document.entries) {
       if (entry.event !== 'schedule') continue;
-      for (const item of scheduleItems(entry.filters)) {
+      for (const item of scheduleItems(entry.raw)) {
         const problem = cronProblem(item.cron) ?? (item.timezone === undefined ? undefined : timezoneProblem(item.timezone));
         out.push({
           file: document.file,
