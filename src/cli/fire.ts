@@ -1,10 +1,12 @@
+import { statSync } from 'node:fs';
 import { EVENT_NAMES, eventSpec } from '../catalog/events.js';
+import { parseDuration } from '../execute/duration.js';
 import type { LoadedDocument } from '../load/load.js';
 import { PayloadError, readPayload } from '../load/payload.js';
 import { buildTriggerContexts } from '../match/context.js';
 import { createMatcher } from '../match/match.js';
 import { planRun, type PlanOptions } from '../plan/plan.js';
-import { formatFireJson, formatFireText, type FireDefinition, type FireReport } from '../report/fire-format.js';
+import { formatFireJson, formatFireText, formatRunSummary, summarizeRuns, type FireDefinition, type FireReport } from '../report/fire-format.js';
 import { createMasker } from '../report/mask.js';
 import { styleFor } from '../report/style.js';
 import { suggest } from '../validate/schema-errors.js';
@@ -49,6 +51,31 @@ export function parseAt(at: string | undefined): Date {
   return date;
 }
 
+export function parseConcurrency(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`--concurrency "${text}": expected a positive whole number`);
+  }
+  return n;
+}
+
+export function parseTimeout(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UsageError(`--timeout "${text}": expected a duration such as 500ms, 90s, 30m or 1h`);
+  return ms;
+}
+
+function checkWorkdir(dir: string): void {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDirectory) throw new UsageError(`--workdir "${dir}": no such directory`);
+}
+
 function checkEvent(event: string): void {
   if (eventSpec(event)) return;
   const guess = suggest(event, [...EVENT_NAMES]);
@@ -60,6 +87,9 @@ export async function runFire(options: FireOptions): Promise<number> {
   checkEvent(options.event);
   const inputs = parseInputs(options.input);
   const at = parseAt(options.at);
+  const concurrency = parseConcurrency(options.concurrency);
+  const timeoutMs = parseTimeout(options.timeout);
+  if (!options.dryRun) checkWorkdir(options.workdir);
   let payload: Record<string, unknown>;
   try {
     payload = await readPayload(options.payload);
@@ -116,8 +146,44 @@ export async function runFire(options: FireOptions): Promise<number> {
 
   const report: FireReport = { event: options.event, at: at.toISOString(), trigger: contexts[0]!.fields, definitions };
   const mask = createMasker(secrets);
-  // Until runs are launched by the execute stage, fire shows the decision and the plans.
-  const out = options.json ? formatFireJson(report) : formatFireText(report, { explain: Boolean(options.explain), plans: true, quiet: Boolean(options.quiet) }, await styleFor(process.stdout));
-  process.stdout.write(mask(out));
-  return EXIT.ok;
+  const textOptions = { explain: Boolean(options.explain), plans: Boolean(options.dryRun), quiet: Boolean(options.quiet) };
+  if (options.dryRun) {
+    const out = options.json ? formatFireJson(report, mask) : formatFireText(report, textOptions, await styleFor(process.stdout));
+    process.stdout.write(mask(out));
+    return EXIT.ok;
+  }
+
+  // With --json, standard output is the one JSON document: the runs' lines go to stderr.
+  const stream = options.json ? process.stderr : process.stdout;
+  const style = await styleFor(stream);
+  if (!options.json) process.stdout.write(mask(formatFireText(report, textOptions, style)));
+  const runnable = definitions.filter((d) => d.plan);
+  let signalExit: number | undefined;
+  let signal: string | undefined;
+  let durationMs = 0;
+  if (runnable.length) {
+    // Loaded only here, so that a fire that matches nothing never loads execa.
+    const { executeRuns, SIGNAL_EXIT } = await import('../execute/execute.js');
+    const executed = await executeRuns(
+      runnable.map((d) => ({ definition: d.name, event: d.event ?? options.event, trigger: d.trigger ?? {}, plan: d.plan! })),
+      { concurrency, timeoutMs, workdir: options.workdir, env: process.env, payload, write: (text) => stream.write(text), style, mask, quiet: Boolean(options.quiet) },
+    );
+    runnable.forEach((d, i) => (d.run = executed.runs[i]));
+    signal = executed.signal;
+    if (signal) signalExit = SIGNAL_EXIT[signal] ?? 128;
+    durationMs = executed.durationMs;
+  }
+
+  const matched = definitions.filter((d) => d.matched);
+  // A matched definition that could not start (a required input without a value) fails the
+  // fire like a failed run: the event asked for work that did not happen.
+  const failed = matched.some((d) => !d.run || (d.run.status !== 'succeeded' && d.run.status !== 'skipped'));
+  report.summary = summarizeRuns(definitions, durationMs, signal);
+  if (options.json) {
+    process.stdout.write(mask(formatFireJson(report, mask)));
+  } else if (matched.length && (!options.quiet || failed)) {
+    process.stdout.write(mask(formatRunSummary(report.summary, style)));
+  }
+  if (signalExit !== undefined) return signalExit;
+  return failed ? EXIT.problems : EXIT.ok;
 }

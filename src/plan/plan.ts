@@ -7,12 +7,20 @@ import { rewriteScript } from './script.js';
 
 export type StepKind = 'script' | 'container' | 'group' | 'parallel' | 'skipped';
 
+/** `on-failure` of a stage or step: which failures it covers and what to do about them. */
+export interface FailurePolicy {
+  errors: string[];
+  action: string;
+  exitCodes?: string[];
+}
+
 export interface PlanStep {
   name: string;
   kind: StepKind;
   /** The `if:` condition as written; evaluated when the run reaches the step. */
   if?: string;
   timeout?: string;
+  onFailure?: FailurePolicy;
   shell?: string;
   /** The script as it will run: expressions replaced by variables set in `env`. */
   script?: string;
@@ -31,12 +39,15 @@ export interface PlanStep {
 export interface PlanStage {
   name: string;
   if?: string;
+  onFailure?: FailurePolicy;
   steps: PlanStep[];
   reason?: string;
 }
 
 export interface RunPlan {
   inputs: Record<string, unknown>;
+  if?: string;
+  timeout?: string;
   clone?: unknown;
   env: Record<string, string>;
   stages: PlanStage[];
@@ -56,6 +67,25 @@ export type PlanResult = { plan: RunPlan } | { stop: string; secrets: string[] }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// A number of seconds is a duration too (the schema allows both).
+function timeoutOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return `${value}s`;
+  return undefined;
+}
+
+function failurePolicy(value: unknown): FailurePolicy | undefined {
+  if (!isRecord(value)) return undefined;
+  const errors = value.errors === undefined ? ['all'] : [value.errors].flat().map(String);
+  const action = isRecord(value.action)
+    ? Object.keys(value.action).find((key) => (value.action as Record<string, unknown>)[key] !== false)
+    : value.action;
+  if (typeof action !== 'string') return undefined;
+  const policy: FailurePolicy = { errors, action };
+  if (value.exitcode !== undefined) policy.exitCodes = [value.exitcode].flat().map(String);
+  return policy;
 }
 
 function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
@@ -173,7 +203,10 @@ class Planner {
     const name = typeof body.name === 'string' ? body.name : typeof body.id === 'string' ? body.id : `step-${index + 1}`;
     const step: PlanStep = { name, kind: 'script', env: { ...inherited, ...this.resolveEnv(body.env, problems) }, problems };
     if (typeof body.if === 'string') step.if = body.if;
-    if (typeof body.timeout === 'string') step.timeout = body.timeout;
+    const timeout = timeoutOf(body.timeout);
+    if (timeout !== undefined) step.timeout = timeout;
+    const onFailure = failurePolicy(body['on-failure']);
+    if (onFailure) step.onFailure = onFailure;
 
     for (const [kind, reason] of Object.entries(PLATFORM_ONLY)) {
       if (kind in body) return { ...step, kind: 'skipped', reason };
@@ -223,6 +256,8 @@ class Planner {
       }
       const stage: PlanStage = { name, steps: [] };
       if (typeof body.if === 'string') stage.if = body.if;
+      const onFailure = failurePolicy(body['on-failure']);
+      if (onFailure) stage.onFailure = onFailure;
       if ('template' in body || 'approval' in body) {
         stage.reason = 'template and approval stages run on the platform; trig does not run them';
         return [stage];
@@ -251,6 +286,9 @@ export function planRun(document: LoadedDocument, trigger: Record<string, unknow
     problems: planner.problems,
     secrets: [],
   };
+  if (typeof body.if === 'string') plan.if = body.if;
+  const timeout = timeoutOf(body.timeout);
+  if (timeout !== undefined) plan.timeout = timeout;
   if (body.clone !== undefined) plan.clone = planner.resolveValue(body.clone, plan.problems);
   plan.secrets = [...planner.secrets];
   return { plan };

@@ -1,6 +1,8 @@
+import type { RunResult } from '../execute/run.js';
 import type { LoadedDocument } from '../load/load.js';
 import type { PlanStep, RunPlan } from '../plan/plan.js';
 import type { Diagnostic } from './diagnostic.js';
+import type { Masker } from './mask.js';
 import type { Style } from './style.js';
 
 export interface FireDefinition {
@@ -17,6 +19,8 @@ export interface FireDefinition {
   /** Why a matched definition does not run (a required input without a value). */
   stopped?: string;
   plan?: RunPlan;
+  /** What happened when the plan was run (absent with --dry-run). */
+  run?: RunResult;
   diagnostics?: Diagnostic[];
   document?: LoadedDocument;
 }
@@ -26,6 +30,36 @@ export interface FireReport {
   at: string;
   trigger: Record<string, unknown>;
   definitions: FireDefinition[];
+  /** Present when runs were launched (not with --dry-run). */
+  summary?: RunSummary;
+}
+
+export interface RunSummary {
+  matched: number;
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  skipped: number;
+  /** Matched but never started (a required input without a value). */
+  notRun: number;
+  durationMs: number;
+  /** The signal that stopped trig, if one did. */
+  signal?: string;
+}
+
+export function summarizeRuns(definitions: readonly FireDefinition[], durationMs: number, signal?: string): RunSummary {
+  const matched = definitions.filter((d) => d.matched);
+  const count = (status: string) => matched.filter((d) => d.run?.status === status).length;
+  return {
+    matched: matched.length,
+    succeeded: count('succeeded'),
+    failed: count('failed'),
+    timedOut: count('timed_out'),
+    skipped: count('skipped'),
+    notRun: matched.filter((d) => !d.run).length,
+    durationMs,
+    ...(signal ? { signal } : {}),
+  };
 }
 
 /** The trigger fields without the raw payload, which can be large and is in the input already. */
@@ -57,15 +91,40 @@ export function fireJson(report: FireReport) {
       ...(d.matched && d.event !== report.event ? { trigger: fieldsOnly(d.trigger) } : {}),
       ...(d.stopped ? { stopped: d.stopped } : {}),
       ...(d.plan ? { plan: planJson(d.plan) } : {}),
+      ...(d.run ? { run: d.run } : {}),
       ...(d.diagnostics
         ? { diagnostics: d.diagnostics.map((x) => ({ file: x.file, line: x.line, column: x.col, rule: x.rule, message: x.message })) }
         : {}),
     })),
+    ...(report.summary ? { summary: report.summary } : {}),
   };
 }
 
-export function formatFireJson(report: FireReport): string {
-  return JSON.stringify(fireJson(report), null, 2) + '\n';
+// Masked value by value, before serialising: in JSON text a multi-line secret is escaped
+// (\n) and would no longer match.
+function maskDeep(value: unknown, mask: Masker): unknown {
+  if (typeof value === 'string') return mask(value);
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, mask));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [mask(k), maskDeep(v, mask)]));
+  }
+  return value;
+}
+
+export function formatFireJson(report: FireReport, mask?: Masker): string {
+  const json = fireJson(report);
+  return JSON.stringify(mask ? maskDeep(json, mask) : json, null, 2) + '\n';
+}
+
+/** The last line of a text-mode fire that launched runs: `3 matched, 2 succeeded, 1 failed in 4.2s`. */
+export function formatRunSummary(summary: RunSummary, style: Style): string {
+  const { failed, timedOut, skipped, notRun, durationMs } = summary;
+  const parts = [`${summary.matched} matched`, `${summary.succeeded} succeeded`, failed ? style.red(`${failed} failed`) : '0 failed'];
+  if (timedOut) parts.push(style.red(`${timedOut} timed out`));
+  if (skipped) parts.push(`${skipped} skipped`);
+  if (notRun) parts.push(style.red(`${notRun} not run`));
+  const seconds = durationMs < 1000 ? `${Math.round(durationMs)}ms` : `${(durationMs / 1000).toFixed(1)}s`;
+  return `${parts.join(', ')} in ${seconds}${summary.signal ? ` (stopped by ${summary.signal})` : ''}\n`;
 }
 
 function quoteArg(arg: string): string {
@@ -112,7 +171,7 @@ export function formatFireText(report: FireReport, options: FireTextOptions, sty
       continue;
     }
     if (options.quiet) continue;
-    out.push(`${where}: ${style.green('matched')} ${d.entry ?? d.event}${d.event !== report.event ? ` (as ${d.event})` : ''}`);
+    out.push(`${where}: ${style.green('matched')} ${d.entry ?? d.event}${d.event !== report.event ? ` (derived from ${report.event})` : ''}`);
     if (!options.plans || !d.plan) continue;
     for (const problem of d.plan.problems) out.push(`  ${style.yellow('warning:')} ${problem}`);
     for (const stage of d.plan.stages) {

@@ -1,0 +1,222 @@
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { execa } from 'execa';
+
+// Every child starts as the leader of its own process group (detached), so trig can signal
+// the whole tree a script leaves behind — background jobs, grandchildren — with one
+// process.kill(-pgid). A process that moves itself to another group or session (setsid)
+// escapes this; nothing short of cgroups can follow it.
+
+/** How long a process tree gets between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 5000;
+
+const POLL_MS = 25;
+/** How long output may still arrive after a step's process group is gone. */
+const DRAIN_MS = 2000;
+/** A line longer than this is passed on in pieces rather than held in memory whole. */
+const MAX_LINE = 64 * 1024;
+
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  // To kill(2), group 0 is trig's own and -1 is every process it may signal.
+  if (!Number.isInteger(pgid) || pgid <= 1) return false;
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH' || code === 'EPERM') return false;
+    throw error;
+  }
+}
+
+// Orphans are reparented to init, and where init does not reap them (many containers) they
+// linger as zombies: dead, yet still members of the group as far as kill(2) can tell. On
+// Linux /proc tells the living from the dead; elsewhere a signal-0 probe has to do.
+function groupAlive(pgid: number): boolean {
+  if (!signalGroup(pgid, 0)) return false;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid pgrp …; comm may itself contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
+  }
+  return false;
+}
+
+/** SIGTERM to the group, then SIGKILL to whatever is left after the grace period. */
+export async function stopGroup(pgid: number, graceMs = KILL_GRACE_MS): Promise<void> {
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    await delay(POLL_MS);
+    if (!groupAlive(pgid)) return;
+  }
+  signalGroup(pgid, 'SIGKILL');
+  // SIGKILL cannot be ignored, but the kernel needs a moment to tear the processes down;
+  // returning before then would let trig exit while they still show in the process table.
+  for (let i = 0; i < 40 && groupAlive(pgid); i++) await delay(POLL_MS);
+}
+
+/** Where a program would be found, or undefined. A name with a slash is taken as a path. */
+export function findProgram(program: string, env: Record<string, string | undefined>, cwd: string): string | undefined {
+  const candidates = program.includes('/')
+    ? [path.resolve(cwd, program)]
+    : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(path.resolve(cwd, dir), program));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function splitLines(stream: Readable | null | undefined, onLine: (line: string) => void): void {
+  if (!stream) return;
+  stream.setEncoding('utf8');
+  let pending = '';
+  stream.on('data', (chunk: string) => {
+    pending += chunk;
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      onLine(pending.slice(0, newline).replace(/\r$/, ''));
+      pending = pending.slice(newline + 1);
+    }
+    while (pending.length > MAX_LINE) {
+      onLine(pending.slice(0, MAX_LINE));
+      pending = pending.slice(MAX_LINE);
+    }
+  });
+  stream.on('end', () => {
+    if (pending) onLine(pending.replace(/\r$/, ''));
+    pending = '';
+  });
+}
+
+/** `own` marks a step's own time limit, as opposed to its run's. */
+export type StopReason = { kind: 'timeout'; after: number; own?: boolean } | { kind: 'signal'; signal: NodeJS.Signals };
+
+export interface ChildOptions {
+  command: readonly string[];
+  env: Record<string, string>;
+  cwd: string;
+  onLine(line: string, stream: 'stdout' | 'stderr'): void;
+  /** The step's own time limit. */
+  timeoutMs?: number;
+  /** Aborted when the run is stopped (its time is up, or trig got a signal); the reason is a StopReason. */
+  stop?: AbortSignal;
+  graceMs?: number;
+  /** Told about each process group while it exists, so a second signal can SIGKILL it at once. */
+  track?: { add(pgid: number): void; delete(pgid: number): void };
+}
+
+export interface ChildResult {
+  exitCode: number | null;
+  signal?: string;
+  /** Why trig ended the child: its time was up, or trig was stopped. */
+  stopped?: StopReason;
+  /** The child could not be started. */
+  error?: string;
+}
+
+/** Runs one command as a process group leader, streaming its output line by line. */
+export async function runChild(options: ChildOptions): Promise<ChildResult> {
+  const [file, ...args] = options.command;
+  if (!file) return { exitCode: null, error: 'the step has no command' };
+  if (options.stop?.aborted) return { exitCode: null, stopped: options.stop.reason as StopReason };
+
+  const child = execa(file, args, {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: false,
+    detached: true,
+    // Detached children are not killed by execa on exit; trig does it, tree and all.
+    cleanup: false,
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    forceKillAfterDelay: false,
+  });
+  const pgid = child.pid;
+  let stopped: StopReason | undefined;
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const stopping: Promise<void>[] = [];
+
+  const stopTree = (reason?: StopReason) => {
+    if (pgid === undefined) return;
+    if (reason && !stopped) stopped = reason;
+    stopping.push(stopGroup(pgid, options.graceMs));
+  };
+
+  splitLines(child.stdout, (line) => options.onLine(line, 'stdout'));
+  splitLines(child.stderr, (line) => options.onLine(line, 'stderr'));
+
+  if (pgid !== undefined) options.track?.add(pgid);
+  const timer =
+    options.timeoutMs !== undefined ? setTimeout(() => stopTree({ kind: 'timeout', after: options.timeoutMs!, own: true }), options.timeoutMs) : undefined;
+  const onStop = () => stopTree(options.stop!.reason as StopReason);
+  options.stop?.addEventListener('abort', onStop, { once: true });
+
+  // When the leader exits, whatever it left running in its group is stopped too: a step's
+  // background processes end with the step, and their open pipes cannot keep trig waiting.
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      if (pgid !== undefined && groupAlive(pgid)) stopTree();
+      resolve();
+    });
+  });
+
+  try {
+    const settled = child.then((result) => ({ result }));
+    // A process that left the group (setsid) may still hold the pipes: once the group is
+    // gone, trig stops reading rather than wait for it.
+    const abandoned =
+      pgid === undefined
+        ? new Promise<never>(() => undefined)
+        : exited.then(async () => {
+            await Promise.all(stopping);
+            await delay(DRAIN_MS, undefined, { ref: false });
+            return { result: undefined };
+          });
+    const { result } = await Promise.race([settled, abandoned]);
+    await Promise.all(stopping);
+    if (!result) {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      settled.catch(() => undefined);
+      return { exitCode: exit?.code ?? null, ...(exit?.signal ? { signal: exit.signal } : {}), ...(stopped ? { stopped } : {}) };
+    }
+    if (result.failed && exit === undefined) {
+      const reason = result.code === 'ENOENT' ? `${file}: not found` : (result.originalMessage ?? result.shortMessage);
+      return { exitCode: null, error: reason };
+    }
+    const code = exit?.code ?? result.exitCode ?? null;
+    const signal = exit?.signal ?? result.signal ?? undefined;
+    return { exitCode: code, ...(signal ? { signal } : {}), ...(stopped ? { stopped } : {}) };
+  } finally {
+    if (timer) clearTimeout(timer);
+    options.stop?.removeEventListener('abort', onStop);
+    if (pgid !== undefined) {
+      // Nothing may outlive its step, whatever path led here.
+      if (groupAlive(pgid)) await stopGroup(pgid, options.graceMs);
+      options.track?.delete(pgid);
+    }
+  }
+}

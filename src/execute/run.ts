@@ -1,0 +1,306 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FailurePolicy, PlanStage, PlanStep, RunPlan } from '../plan/plan.js';
+import { evaluateCondition } from '../resolve/condition.js';
+import type { ResolveScope } from '../resolve/expressions.js';
+import { formatDuration, parseDuration } from './duration.js';
+import type { RunOutput, StepOutput } from './output.js';
+import { findProgram, runChild, type ChildResult, type StopReason } from './process.js';
+
+export type RunStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped';
+export type StepStatus = RunStatus;
+
+export interface StepResult {
+  stage: string;
+  /** The step's name, `group/step` inside groups; null for what concerns the whole stage. */
+  name: string | null;
+  status: StepStatus;
+  exitCode: number | null;
+  durationMs: number;
+  reason?: string;
+}
+
+export interface RunResult {
+  id: string;
+  status: RunStatus;
+  exitCode: number | null;
+  durationMs: number;
+  reason?: string;
+  steps: StepResult[];
+}
+
+export interface RunContext {
+  definition: string;
+  /** The event that matched the definition (for comment_mention, the derived one). */
+  event: string;
+  trigger: Record<string, unknown>;
+  payload: unknown;
+  workdir: string;
+  env: NodeJS.ProcessEnv;
+  output: RunOutput;
+  /** Bounds the whole run; the definition's own `timeout` may shorten it. */
+  timeoutMs?: number;
+  /** Aborted with a StopReason when trig itself is stopped. */
+  stop?: AbortSignal;
+  graceMs?: number;
+  track?: { add(pgid: number): void; delete(pgid: number): void };
+}
+
+/** How one step (or group) ended; no `failure` when it succeeded or its failure is ignored. */
+interface Outcome {
+  results: StepResult[];
+  failure?: StepResult;
+}
+
+const now = () => performance.now();
+
+function stopText(reason: StopReason): string {
+  return reason.kind === 'timeout' ? `the run timed out after ${formatDuration(reason.after)}` : `trig received ${reason.signal}`;
+}
+
+/** The on-failure action that lets the run go on, if the policy covers this failure. */
+function ignoredBy(policy: FailurePolicy | undefined, failure: StepResult): string | undefined {
+  if (!policy) return undefined;
+  const type = failure.status === 'timed_out' ? 'timeout' : 'unknown';
+  if (!policy.errors.some((e) => e === 'all' || e === 'any' || e === type)) return undefined;
+  if (policy.exitCodes && (failure.exitCode === null || !policy.exitCodes.includes(String(failure.exitCode)))) return undefined;
+  return policy.action === 'ignore' || policy.action === 'success' ? policy.action : undefined;
+}
+
+function describeExit(result: ChildResult): string {
+  if (result.signal) return `killed by ${result.signal}`;
+  return `exited with code ${result.exitCode}`;
+}
+
+class Runner {
+  readonly scope: ResolveScope;
+  private readonly controller = new AbortController();
+  private readonly baseEnv: Record<string, string> = {};
+  private readonly trigEnv: Record<string, string>;
+
+  constructor(
+    private readonly plan: RunPlan,
+    private readonly ctx: RunContext,
+    readonly id: string,
+    payloadFile: string,
+  ) {
+    this.scope = { trigger: ctx.trigger, inputs: plan.inputs };
+    for (const [key, value] of Object.entries(ctx.env)) if (value !== undefined) this.baseEnv[key] = value;
+    this.trigEnv = { TRIG_EVENT: ctx.event, TRIG_DEFINITION: ctx.definition, TRIG_RUN_ID: id, TRIG_PAYLOAD: payloadFile };
+  }
+
+  get stop(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  abort(reason: StopReason): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  private condition(text: string | undefined): { run: true } | { run: false; status: StepStatus; reason: string } {
+    if (text === undefined) return { run: true };
+    const result = evaluateCondition(text, this.scope);
+    if ('error' in result) return { run: false, status: 'failed', reason: `if: ${result.error}` };
+    return result.value ? { run: true } : { run: false, status: 'skipped', reason: `if: false (${text})` };
+  }
+
+  private async leaf(step: PlanStep, stage: string, name: string, out: StepOutput): Promise<StepResult> {
+    const started = now();
+    const result = (status: StepStatus, exitCode: number | null, reason?: string): StepResult => ({
+      stage,
+      name,
+      status,
+      exitCode,
+      durationMs: Math.round(now() - started),
+      ...(reason ? { reason } : {}),
+    });
+    if (step.kind === 'skipped') return result('skipped', null, step.reason ?? 'trig does not run this kind of step');
+    const command = step.command ?? [];
+    const env = { ...this.baseEnv, ...step.env, ...this.trigEnv };
+    const program = command[0];
+    if (!program) return result('failed', null, 'the step has no command');
+    if (!findProgram(program, env, this.ctx.workdir)) {
+      const hint = step.kind === 'container' ? ' (container steps need a container engine; see --container-runtime)' : '';
+      return result('failed', null, `${program}: not found on PATH${hint}`);
+    }
+    let timeoutMs: number | undefined;
+    if (step.timeout !== undefined) {
+      timeoutMs = parseDuration(step.timeout);
+      if (timeoutMs === undefined) return result('failed', null, `timeout "${step.timeout}" is not a duration such as 90s or 10m`);
+    }
+    const child = await runChild({
+      command,
+      env,
+      cwd: this.ctx.workdir,
+      onLine: (line) => out.line(line),
+      timeoutMs,
+      stop: this.stop,
+      graceMs: this.ctx.graceMs,
+      track: this.ctx.track,
+    });
+    if (child.error) return result('failed', null, child.error);
+    if (child.stopped?.kind === 'timeout') {
+      return result('timed_out', child.exitCode, child.stopped.own ? `timed out after ${formatDuration(child.stopped.after)} (the step's timeout)` : stopText(child.stopped));
+    }
+    if (child.stopped) return result('failed', child.exitCode, `stopped: ${stopText(child.stopped)}`);
+    if (child.exitCode === 0 && !child.signal) return result('succeeded', 0);
+    return result('failed', child.exitCode, describeExit(child));
+  }
+
+  /** Whether a failure may be let go: never when trig itself is stopping the run. */
+  private ignoring(policy: FailurePolicy | undefined, failure: StepResult): string | undefined {
+    return this.stop.aborted ? undefined : ignoredBy(policy, failure);
+  }
+
+  private async step(step: PlanStep, stage: string, prefix: string): Promise<Outcome> {
+    const name = prefix + step.name;
+    const out = this.ctx.output.step(name);
+    const started = now();
+    const condition = this.condition(step.if);
+    if (!condition.run) {
+      const entry: StepResult = { stage, name, status: condition.status, exitCode: null, durationMs: Math.round(now() - started), reason: condition.reason };
+      if (condition.status === 'failed') out.failed(condition.reason);
+      else out.note(`skipped: ${condition.reason}`);
+      return { results: [entry], ...(condition.status === 'failed' ? { failure: entry } : {}) };
+    }
+
+    let outcome: Outcome;
+    if (step.kind === 'group' || step.kind === 'parallel') {
+      const nested = step.steps ?? [];
+      outcome =
+        step.kind === 'group'
+          ? await this.sequence(nested, stage, `${name}/`)
+          : combine(await Promise.all(nested.map((s) => this.step(s, stage, `${name}/`))));
+    } else {
+      const entry = await this.leaf(step, stage, name, out);
+      outcome = { results: [entry] };
+      if (entry.status === 'failed' || entry.status === 'timed_out') outcome.failure = entry;
+      else if (entry.status === 'skipped') out.note(`skipped: ${entry.reason}`);
+    }
+    if (outcome.failure) {
+      const failure = outcome.failure;
+      const action = this.ignoring(step.onFailure, failure);
+      if (action) {
+        failure.reason = `${failure.reason ?? failure.status}; ignored (on-failure action: ${action})`;
+        delete outcome.failure;
+      }
+      // A group's steps have spoken for themselves already.
+      if (failure.name === name) {
+        if (action) out.note(`${failure.status.replace('_', ' ')}: ${failure.reason}`);
+        else out.failed(failure.reason ?? failure.status, failure.status === 'timed_out' ? '' : undefined);
+      }
+    }
+    return outcome;
+  }
+
+  private async sequence(steps: readonly PlanStep[], stage: string, prefix: string): Promise<Outcome> {
+    const results: StepResult[] = [];
+    let failure: StepResult | undefined;
+    for (const step of steps) {
+      if (failure || this.stop.aborted) {
+        const why = this.stop.aborted ? stopText(this.stop.reason as StopReason) : 'an earlier step failed';
+        results.push({ stage, name: prefix + step.name, status: 'skipped', exitCode: null, durationMs: 0, reason: `not run: ${why}` });
+        continue;
+      }
+      const outcome = await this.step(step, stage, prefix);
+      results.push(...outcome.results);
+      failure = outcome.failure;
+    }
+    return { results, ...(failure ? { failure } : {}) };
+  }
+
+  private async stage(stage: PlanStage): Promise<Outcome> {
+    const entry = (status: StepStatus, reason: string): StepResult => ({ stage: stage.name, name: null, status, exitCode: null, durationMs: 0, reason });
+    if (stage.reason) {
+      this.ctx.output.note(`stage ${stage.name} skipped: ${stage.reason}`);
+      return { results: [entry('skipped', stage.reason)] };
+    }
+    const condition = this.condition(stage.if);
+    if (!condition.run) {
+      const result = entry(condition.status, condition.reason);
+      if (condition.status === 'failed') this.ctx.output.failed(`stage ${stage.name}: ${condition.reason}`);
+      else this.ctx.output.note(`stage ${stage.name} skipped: ${condition.reason}`);
+      return { results: [result], ...(condition.status === 'failed' ? { failure: result } : {}) };
+    }
+    const outcome = await this.sequence(stage.steps, stage.name, '');
+    if (outcome.failure) {
+      const action = this.ignoring(stage.onFailure, outcome.failure);
+      if (action) {
+        outcome.failure.reason = `${outcome.failure.reason ?? outcome.failure.status}; ignored by the stage (on-failure action: ${action})`;
+        delete outcome.failure;
+      }
+    }
+    return outcome;
+  }
+
+  async run(): Promise<Omit<RunResult, 'id' | 'durationMs'>> {
+    const condition = this.condition(this.plan.if);
+    if (!condition.run) {
+      return { status: condition.status, exitCode: null, reason: condition.reason, steps: [] };
+    }
+    const steps: StepResult[] = [];
+    let failure: StepResult | undefined;
+    for (const stage of this.plan.stages) {
+      if (failure || this.stop.aborted) {
+        const why = this.stop.aborted ? stopText(this.stop.reason as StopReason) : 'an earlier stage failed';
+        steps.push({ stage: stage.name, name: null, status: 'skipped', exitCode: null, durationMs: 0, reason: `not run: ${why}` });
+        continue;
+      }
+      const outcome = await this.stage(stage);
+      steps.push(...outcome.results);
+      failure = outcome.failure;
+    }
+    const stopped = this.stop.aborted ? (this.stop.reason as StopReason) : undefined;
+    if (stopped?.kind === 'timeout') return { status: 'timed_out', exitCode: failure?.exitCode ?? null, reason: stopText(stopped), steps };
+    if (stopped) return { status: 'failed', exitCode: failure?.exitCode ?? null, reason: `stopped: ${stopText(stopped)}`, steps };
+    if (!failure) return { status: 'succeeded', exitCode: 0, steps };
+    const where = failure.name === null ? `stage ${failure.stage}` : `step ${failure.name}`;
+    return { status: failure.status === 'timed_out' ? 'timed_out' : 'failed', exitCode: failure.exitCode, reason: `${where}: ${failure.reason}`, steps };
+  }
+}
+
+function combine(outcomes: Outcome[]): Outcome {
+  const failure = outcomes.find((o) => o.failure)?.failure;
+  return { results: outcomes.flatMap((o) => o.results), ...(failure ? { failure } : {}) };
+}
+
+/** The shorter of two optional limits. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+/**
+ * Runs one matched definition's plan: stages in order, steps in order (parallel blocks
+ * concurrently), with the run's payload in a private temporary file for TRIG_PAYLOAD.
+ */
+export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunResult> {
+  const started = now();
+  const id = randomUUID();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trig-run-'));
+  const payloadFile = path.join(dir, 'payload.json');
+  writeFileSync(payloadFile, JSON.stringify(ctx.payload ?? {}), { mode: 0o600 });
+  const runner = new Runner(plan, ctx, id, payloadFile);
+
+  const definitionTimeout = plan.timeout !== undefined ? parseDuration(plan.timeout) : undefined;
+  const timeoutMs = earliest(ctx.timeoutMs, definitionTimeout);
+  const timer = timeoutMs !== undefined ? setTimeout(() => runner.abort({ kind: 'timeout', after: timeoutMs }), timeoutMs) : undefined;
+  const onStop = () => runner.abort(ctx.stop!.reason as StopReason);
+  if (ctx.stop?.aborted) onStop();
+  ctx.stop?.addEventListener('abort', onStop, { once: true });
+  try {
+    const outcome = await runner.run();
+    const { steps, reason, ...status } = outcome;
+    const result: RunResult = { id, ...status, durationMs: Math.round(now() - started), ...(reason ? { reason } : {}), steps };
+    const tail = `in ${formatDuration(result.durationMs)}${result.reason ? ` (${result.reason})` : ''}`;
+    ctx.output.finished(result.status, result.status === 'skipped' ? `(${result.reason})` : tail);
+    return result;
+  } finally {
+    if (timer) clearTimeout(timer);
+    ctx.stop?.removeEventListener('abort', onStop);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

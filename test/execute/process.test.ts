@@ -1,0 +1,114 @@
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findProgram, runChild, type ChildOptions } from '../../src/execute/process.js';
+
+const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+
+/** Alive and not a zombie (an orphan that init has not reaped is dead all the same). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!);
+  } catch {
+    return false;
+  }
+}
+
+async function sh(script: string, options: Partial<ChildOptions> = {}) {
+  const lines: [string, string][] = [];
+  const result = await runChild({
+    command: ['sh', '-c', script],
+    env: ENV,
+    cwd: tmpdir(),
+    onLine: (line, stream) => lines.push([stream, line]),
+    ...options,
+  });
+  return { result, lines };
+}
+
+describe('runChild', () => {
+  it('passes on output line by line, from both streams, including a last line without a newline', async () => {
+    const { result, lines } = await sh(`printf 'one\\ntw'; sleep 0.05; printf 'o\\r\\nthree'; printf 'err\\n' >&2`);
+    expect(result).toEqual({ exitCode: 0 });
+    expect(lines.filter(([s]) => s === 'stdout').map(([, l]) => l)).toEqual(['one', 'two', 'three']);
+    expect(lines.filter(([s]) => s === 'stderr').map(([, l]) => l)).toEqual(['err']);
+  });
+
+  it('gives the child exactly the environment it is handed', async () => {
+    const { lines } = await sh('echo "${HOME-unset} $ONLY"', { env: { ...ENV, ONLY: 'this' } });
+    expect(lines).toEqual([['stdout', 'unset this']]);
+  });
+
+  it('reports the exit code, or the signal that killed the child', async () => {
+    expect((await sh('exit 7')).result).toEqual({ exitCode: 7 });
+    expect((await sh('kill -KILL $$')).result).toEqual({ exitCode: null, signal: 'SIGKILL' });
+  });
+
+  it('starts the child as the leader of its own process group', async () => {
+    const { lines } = await sh('ps -o pgid= -p $$; echo $$');
+    const [pgid, pid] = lines.map(([, l]) => Number(l.trim()));
+    expect(pgid).toBe(pid);
+    expect(pgid).not.toBe(Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[2]));
+  });
+
+  it('stops what the step left running in the background when it exits, instead of waiting for it', async () => {
+    const { result, lines } = await sh('sleep 300 & echo $!');
+    expect(result.exitCode).toBe(0);
+    expect(alive(Number(lines[0]![1]))).toBe(false);
+  });
+
+  it("ends the whole tree at the step's timeout: SIGTERM, then SIGKILL for what ignores it", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-proc-'));
+    const started = Date.now();
+    const { result } = await sh(`sh -c 'trap "" TERM; echo $$ > ${dir}/pid; exec sleep 300' & wait`, { timeoutMs: 300, graceMs: 300 });
+    expect(result.stopped).toEqual({ kind: 'timeout', after: 300, own: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect(alive(Number(readFileSync(`${dir}/pid`, 'utf8')))).toBe(false);
+  });
+
+  it('ends the tree when the run is stopped, and says why', async () => {
+    const stop = new AbortController();
+    const { result } = await sh('echo ready; sleep 300', {
+      stop: stop.signal,
+      onLine: () => stop.abort({ kind: 'signal', signal: 'SIGINT' }),
+    });
+    expect(result).toMatchObject({ exitCode: null, signal: 'SIGTERM', stopped: { kind: 'signal', signal: 'SIGINT' } });
+  });
+
+  it('does not start a child once the run is stopped', async () => {
+    const stop = new AbortController();
+    stop.abort({ kind: 'timeout', after: 5 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-proc-'));
+    const { result } = await sh(`touch ${dir}/started`, { stop: stop.signal });
+    expect(result).toEqual({ exitCode: null, stopped: { kind: 'timeout', after: 5 } });
+    expect(() => readFileSync(`${dir}/started`)).toThrow();
+  });
+
+  it('tells the tracker about the process group while it exists', async () => {
+    const seen: string[] = [];
+    const { lines } = await sh('echo $$', { track: { add: (g) => seen.push(`+${g}`), delete: (g) => seen.push(`-${g}`) } });
+    const pid = lines[0]![1];
+    expect(seen).toEqual([`+${pid}`, `-${pid}`]);
+  });
+
+  it('reports a program that cannot be started', async () => {
+    const result = await runChild({ command: ['/nonexistent/trig-no-such-program'], env: ENV, cwd: tmpdir(), onLine: () => undefined });
+    expect(result.exitCode).toBeNull();
+    expect(result.error).toMatch(/trig-no-such-program/);
+  });
+});
+
+describe('findProgram', () => {
+  it('looks a bare name up on the PATH it is given, and takes a name with a slash as a path', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-path-'));
+    writeFileSync(path.join(dir, 'engine'), '#!/bin/sh\n');
+    chmodSync(path.join(dir, 'engine'), 0o755);
+    writeFileSync(path.join(dir, 'not-executable'), '');
+    expect(findProgram('engine', { PATH: `/nonexistent${path.delimiter}${dir}` }, '/')).toBe(path.join(dir, 'engine'));
+    expect(findProgram('engine', { PATH: '/nonexistent' }, '/')).toBeUndefined();
+    expect(findProgram('not-executable', { PATH: dir }, '/')).toBeUndefined();
+    expect(findProgram('./engine', {}, dir)).toBe(path.join(dir, 'engine'));
+  });
+});
