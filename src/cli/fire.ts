@@ -28,6 +28,13 @@ export interface FireOptions {
   containerRuntime: string;
   concurrency: string;
   timeout?: string;
+  /** --from-git: the push payload is built from the repository here, not read from --payload. */
+  fromGit?: boolean;
+  before?: string;
+  after?: string;
+  ref?: string;
+  /** A payload built by the caller (trig's git hooks); --payload and --from-git are then ignored. */
+  payloadObject?: Record<string, unknown>;
 }
 
 const INPUT = /^([A-Za-z_][A-Za-z0-9_.-]*)=([\s\S]*)$/;
@@ -92,7 +99,11 @@ export async function runFire(options: FireOptions): Promise<number> {
   if (!options.dryRun) checkWorkdir(options.workdir);
   let payload: Record<string, unknown>;
   try {
-    payload = await readPayload(options.payload);
+    payload =
+      options.payloadObject ??
+      (options.fromGit || options.before !== undefined || options.after !== undefined || options.ref !== undefined
+        ? (await import('../integrations/git/fire-from-git.js')).fromGitPayload(options)
+        : await readPayload(options.payload));
   } catch (error) {
     if (error instanceof PayloadError) throw new UsageError(error.message);
     throw error;

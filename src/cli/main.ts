@@ -11,7 +11,11 @@ function buildProgram(): Command {
     .version(typeof TRIG_VERSION === 'string' ? TRIG_VERSION : '0.0.0-dev', '-V, --version')
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ outputError: (message, write) => write(message.replace(/^error: /, 'trig: ')) });
+    // Usage errors are one line, like every other error of trig.
+    .configureOutput({
+      outputError: (message, write) =>
+        write(message.replace(/^error: /, 'trig: ').replace(/\n\(Did you mean (.*)\?\)/, '; did you mean $1?')),
+    });
 
   program
     .command('validate')
@@ -40,9 +44,65 @@ function buildProgram(): Command {
     .option('--container-runtime <cli>', 'the container engine CLI for container steps', 'docker')
     .option('--concurrency <n>', 'how many runs at most at once', '4')
     .option('--timeout <duration>', 'bound each run (90s, 30m, 1h)')
+    .option('--from-git', 'push only: build the payload from the git repository here (as the git hooks do)')
+    .option('--before <rev>', 'with --from-git: the old commit (default: the first parent of --after)')
+    .option('--after <rev>', 'with --from-git: the new commit (default: HEAD)')
+    .option('--ref <ref>', 'with --from-git: the full ref name (default: the branch or tag --after names)')
     .action(async (options) => {
       const { runFire } = await import('./fire.js');
       process.exitCode = await runFire(options);
+    });
+
+  const cron = program
+    .command('cron')
+    .description("Fire the definitions' schedule triggers from the system's cron (one entry per repository).");
+  for (const action of ['print', 'install', 'uninstall'] as const) {
+    const command = cron
+      .command(action)
+      .description(
+        action === 'print'
+          ? 'Print the crontab block for the definitions in this directory.'
+          : action === 'install'
+            ? "Add or update this directory's block in the user's crontab."
+            : "Remove this directory's block from the user's crontab.",
+      );
+    if (action !== 'uninstall') command.option('--defs <paths...>', 'definition files, directories and globs (default: .harness/)');
+    if (action !== 'print') command.option('--dry-run', 'print the resulting crontab; change nothing');
+    command
+      .option('--user <name>', "another user's crontab (crontab -u; needs root)")
+      .action(async (options: { defs?: string[]; dryRun?: boolean; user?: string }) => {
+        const { runCron } = await import('./cron.js');
+        process.exitCode = await runCron(action, options);
+      });
+  }
+
+  const hooks = program.command('hooks').description('Fire push events from git hooks (client hooks, or post-receive in a bare repository).');
+  hooks
+    .command('install')
+    .description("Install trig's hooks; existing hooks are kept and run first.")
+    .option('--repo <dir>', 'the repository', '.')
+    .option('--block-on-failure', 'let pre-push refuse the push when a run fails')
+    .action(async (options: { repo: string; blockOnFailure?: boolean }) => {
+      const { runHooksInstall } = await import('./hooks.js');
+      process.exitCode = await runHooksInstall(options);
+    });
+  hooks
+    .command('uninstall')
+    .description("Remove trig's hooks and put back the hooks they kept.")
+    .option('--repo <dir>', 'the repository', '.')
+    .action(async (options: { repo: string }) => {
+      const { runHooksUninstall } = await import('./hooks.js');
+      process.exitCode = await runHooksUninstall(options);
+    });
+  // What the installed hook scripts call; not for people.
+  hooks
+    .command('run', { hidden: true })
+    .argument('<hook>')
+    .argument('[args...]')
+    .option('--block-on-failure')
+    .action(async (hook: string, args: string[], options: { blockOnFailure?: boolean }) => {
+      const { runHook } = await import('./hooks.js');
+      process.exitCode = await runHook(hook, args, options);
     });
 
   return program;
