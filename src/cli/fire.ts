@@ -18,13 +18,13 @@ export interface FireOptions {
   event: string;
   payload?: string;
   defs?: string[];
-  input: string[];
+  input?: string[];
   at?: string;
   dryRun?: boolean;
   explain?: boolean;
   json?: boolean;
   quiet?: boolean;
-  workdir: string;
+  workdir?: string;
   containerRuntime: string;
   concurrency: string;
   timeout?: string;
@@ -92,11 +92,12 @@ function checkEvent(event: string): void {
 /** Decides which definitions the event starts, plans them and (unless --dry-run) runs them. */
 export async function runFire(options: FireOptions): Promise<number> {
   checkEvent(options.event);
-  const inputs = parseInputs(options.input);
+  const inputs = parseInputs(options.input ?? []);
+  const workdir = options.workdir ?? process.cwd();
   const at = parseAt(options.at);
   const concurrency = parseConcurrency(options.concurrency);
   const timeoutMs = parseTimeout(options.timeout);
-  if (!options.dryRun) checkWorkdir(options.workdir);
+  if (!options.dryRun) checkWorkdir(workdir);
   let payload: Record<string, unknown>;
   try {
     payload =
@@ -115,7 +116,7 @@ export async function runFire(options: FireOptions): Promise<number> {
   const planOptions: PlanOptions = {
     inputs,
     env: process.env,
-    workdir: options.workdir,
+    workdir,
     containerRuntime: options.containerRuntime,
   };
   const secrets = new Set<string>();
@@ -177,7 +178,7 @@ export async function runFire(options: FireOptions): Promise<number> {
     const { executeRuns, SIGNAL_EXIT } = await import('../execute/execute.js');
     const executed = await executeRuns(
       runnable.map((d) => ({ definition: d.name, event: d.event ?? options.event, trigger: d.trigger ?? {}, plan: d.plan! })),
-      { concurrency, timeoutMs, workdir: options.workdir, env: process.env, payload, write: (text) => stream.write(text), style, mask, quiet: Boolean(options.quiet) },
+      { concurrency, timeoutMs, workdir, env: process.env, payload, write: (text) => stream.write(text), style, mask, quiet: Boolean(options.quiet) },
     );
     runnable.forEach((d, i) => (d.run = executed.runs[i]));
     signal = executed.signal;
