@@ -101,8 +101,8 @@ function buildProgram(): Command {
     .argument('[args...]')
     .option('--block-on-failure')
     .action(async (hook: string, args: string[], options: { blockOnFailure?: boolean }) => {
-      const { runHook } = await import('./hooks.js');
-      process.exitCode = await runHook(hook, args, options);
+      const { runHookCommand } = await import('./hooks.js');
+      process.exitCode = await runHookCommand(hook, args, options);
     });
 
   return program;

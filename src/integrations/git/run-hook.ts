@@ -1,0 +1,133 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { git, gitMaybe, GitError, type GitOptions } from './git.js';
+import { HOOK_NAMES, hookUpdates, STDIN_HOOKS, type HookName, type RefUpdate } from './hook-events.js';
+import { buildPushPayload, repoName } from './payload.js';
+
+/** What a hook asks of `trig fire` for one ref; the CLI layer supplies it. */
+export interface HookFire {
+  payload: Record<string, unknown>;
+  defs: string[];
+  workdir: string;
+}
+
+/** Runs `trig fire` for one ref: its exit status, or the one-line error that stopped it. */
+export type FireForHook = (request: HookFire) => Promise<{ code: number } | { error: string }>;
+
+export class UnknownHookError extends Error {}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const ZERO = '0000000000000000000000000000000000000000';
+
+/**
+ * git exports variables such as GIT_DIR and GIT_INDEX_FILE to its hooks; a run's script
+ * that calls git in another directory (the exported tree of a push) must not inherit them.
+ */
+function dropGitLocalEnv(options: GitOptions): void {
+  const names = gitMaybe(['rev-parse', '--local-env-vars'], options)?.split('\n').filter(Boolean) ?? ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE'];
+  for (const name of names) delete process.env[name];
+}
+
+/** Writes the tree of `commit` into a new temporary directory (no .git: the runs see plain files). */
+function exportTree(commit: string, options: GitOptions): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trig-push-'));
+  // A private index, so that the (bare) repository's own state is never touched.
+  const env = { ...(options.env ?? process.env), GIT_INDEX_FILE: path.join(dir, '.trig-index') };
+  try {
+    git(['--work-tree', dir, 'read-tree', commit], { cwd: options.cwd, env });
+    git(['--work-tree', dir, 'checkout-index', '--all', '--force'], { cwd: options.cwd, env });
+  } finally {
+    rmSync(env.GIT_INDEX_FILE, { force: true });
+  }
+  return dir;
+}
+
+interface Prepared {
+  update: RefUpdate;
+  payload: Record<string, unknown>;
+  defs: string[];
+  workdir: string;
+  cleanup?: () => void;
+}
+
+/**
+ * What to fire for one ref update: a client fires the work tree's `.harness/`; a server
+ * reads `.harness/` from the pushed commit and runs in an export of that commit's tree.
+ * Undefined when there are no definitions to read.
+ */
+function prepare(update: RefUpdate, bare: boolean, repo: string, options: GitOptions): Prepared | undefined {
+  const payload = buildPushPayload({ cwd: options.cwd, after: update.after, before: update.before ?? ZERO, ref: update.ref, repo });
+  if (!bare) {
+    const top = git(['rev-parse', '--show-toplevel'], options).trim();
+    const defs = path.join(top, '.harness');
+    return existsSync(defs) ? { update, payload, defs: [defs], workdir: top } : undefined;
+  }
+  const commit = String(payload.commitSha);
+  if (!git(['ls-tree', '-d', commit, '--', '.harness'], options).trim()) return undefined;
+  const workdir = exportTree(commit, options);
+  return { update, payload, defs: [path.join(workdir, '.harness')], workdir, cleanup: () => rmSync(workdir, { recursive: true, force: true }) };
+}
+
+/**
+ * The body of every installed hook: fires `push` for each ref the hook reports. Failures
+ * are reported on stderr; the result says whether any happened, and the caller decides
+ * (only pre-push with --block-on-failure lets them change what git does).
+ */
+export async function runHook(hookArg: string, args: string[], options: { fire: FireForHook }): Promise<boolean> {
+  if (!(HOOK_NAMES as readonly string[]).includes(hookArg)) throw new UnknownHookError(`unknown hook "${hookArg}"`);
+  const hook = hookArg as HookName;
+  // A run that commits or checks out in this repository would start the hooks again.
+  if (process.env.TRIG_HOOK_ACTIVE) return false;
+  const stdin = STDIN_HOOKS.includes(hook) ? await readStdin() : '';
+  const gitOptions: GitOptions = { cwd: process.cwd() };
+  let failed = false;
+  const fail = (message: string) => {
+    failed = true;
+    process.stderr.write(`trig: ${hook}: ${message}\n`);
+  };
+
+  let prepared: Prepared[] = [];
+  try {
+    const bare = git(['rev-parse', '--is-bare-repository'], gitOptions).trim() === 'true';
+    const updates = hookUpdates(hook, args, stdin, gitOptions);
+    const repo = updates.length ? repoName(gitOptions) : '';
+    for (const update of updates) {
+      try {
+        const p = prepare(update, bare, repo, gitOptions);
+        if (p) prepared.push(p);
+      } catch (error) {
+        if (!(error instanceof GitError)) throw error;
+        fail(`${update.ref}: ${error.message}`);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof GitError)) throw error;
+    fail(error.message);
+    prepared = [];
+  }
+  if (!prepared.length) return failed;
+
+  dropGitLocalEnv(gitOptions);
+  process.env.TRIG_HOOK_ACTIVE = hook;
+  try {
+    for (const p of prepared) {
+      try {
+        const result = await options.fire({ payload: p.payload, defs: p.defs, workdir: p.workdir });
+        if ('error' in result) fail(`${p.update.ref}: ${result.error}`);
+        else if (result.code !== 0) fail(`${p.update.ref}: a run failed or did not start (trig fire exit status ${result.code})`);
+      } catch (error) {
+        if (!(error instanceof GitError)) throw error;
+        fail(`${p.update.ref}: ${error.message}`);
+      }
+    }
+  } finally {
+    for (const p of prepared) p.cleanup?.();
+  }
+  return failed;
+}
