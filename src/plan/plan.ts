@@ -118,6 +118,9 @@ const PLATFORM_ONLY: Record<string, string> = {
   background: 'background services are not started by trig',
 };
 
+/** Variables the execute stage sets for every step that container steps pass on. */
+const CONTAINER_RUN_VARIABLES = ['TRIG_EVENT', 'TRIG_DEFINITION', 'TRIG_RUN_ID'];
+
 /** drone-style plugin settings: `with: {repo: x}` becomes PLUGIN_REPO=x. */
 export function pluginVariable(key: string): string {
   return 'PLUGIN_' + key.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
@@ -186,6 +189,8 @@ class Planner {
     // Values travel in the engine's environment (`-e NAME`), never on its command line.
     const command = [this.options.containerRuntime, 'run', '--rm', '-v', `${this.options.workdir}:/harness`, '-w', '/harness'];
     for (const name of Object.keys(step.env).sort()) command.push('-e', name);
+    // The run's identity goes in too; TRIG_PAYLOAD does not, as it is a path on this machine.
+    for (const name of CONTAINER_RUN_VARIABLES) command.push('-e', name);
     if (step.script !== undefined) command.push('--entrypoint', step.shell ?? 'sh', image, '-c', step.script);
     else command.push(image);
     step.command = command;

@@ -372,7 +372,10 @@ describe('trig fire container steps', () => {
     const [plugin, scripted] = engine.calls();
     expect(plugin!.argv.slice(0, 6)).toEqual(['run', '--rm', '-v', `${dir}:/harness`, '-w', '/harness']);
     expect(plugin!.argv.at(-1)).toBe('example/scanner:1');
-    for (const name of ['PLUGIN_SEVERITY', 'PLUGIN_TARGET_DIR', 'TOKEN']) expect(plugin!.argv.join('\n')).toContain(`-e\n${name}\n`);
+    for (const name of ['PLUGIN_SEVERITY', 'PLUGIN_TARGET_DIR', 'TOKEN', 'TRIG_EVENT', 'TRIG_DEFINITION', 'TRIG_RUN_ID']) {
+      expect(plugin!.argv.join('\n')).toContain(`-e\n${name}\n`);
+    }
+    expect(plugin!.env.TRIG_EVENT).toBe('vulnerability_found');
     expect(plugin!.env).toMatchObject({ PLUGIN_SEVERITY: 'critical', PLUGIN_TARGET_DIR: '/harness/src', TOKEN, TRIG_EVENT: 'vulnerability_found', TRIG_DEFINITION: 'container-run' });
     expect(plugin!.argv.join(' ')).not.toContain(TOKEN);
     expect(scripted!.argv.slice(-5)).toEqual(['--entrypoint', 'sh', 'alpine:3', '-c', 'echo "component ${TRIG_TRIGGER_COMPONENT}"']);
