@@ -227,7 +227,9 @@ function toPath(instancePath: string, data: unknown): Segment[] {
 // ---------------------------------------------------------------------------
 // Wording
 
-function titleOf(nodes: readonly Node[]): string | undefined {
+function titleOf(nodes: readonly Node[], path?: readonly (string | number)[]): string | undefined {
+  // `agent` shares the pipeline's schema: call its body by the name the user wrote.
+  if (path?.length === 1 && path[0] === 'agent') return 'agent';
   for (let i = nodes.length - 1; i >= 0; i--) {
     const t = nodes[i]!.schema['title'];
     if (typeof t === 'string') return t;
@@ -414,7 +416,7 @@ function shapeAlternatives(group: Alternatives, data: unknown, walker: SchemaWal
   // anyOf of single `required`s: "needs one of these keys".
   if (all.length > 0 && all.every((l) => l.error.keyword === 'required' && samePath(l.path, here))) {
     const keys = [...new Set(all.map((l) => String(l.error.params['missingProperty'])))];
-    const title = titleOf(nodes) ?? 'mapping';
+    const title = titleOf(nodes, here) ?? 'mapping';
     const exactly = nodes.some((n) => coversExclusive(n.schema, keys));
     return [
       {
@@ -503,7 +505,7 @@ function shapeConflicts(list: readonly Located[], data: unknown, walker: SchemaW
     const owner = nodes.find((n) => coversExclusive(n.schema, present));
     const alternatives = owner ? Object.keys(owner.schema['dependentSchemas'] as SchemaObject) : present;
     const exactly = owner ? hasAtLeastOne(owner.schema, alternatives) : false;
-    const title = titleOf(nodes) ?? 'mapping';
+    const title = titleOf(nodes, path) ?? 'mapping';
     const found = present.length === 2 && alternatives.length === 2 ? 'both' : andList(present.map(quote));
     problems.push({
       path: [...path, present[1] ?? present[0] ?? ''],
@@ -531,7 +533,7 @@ function shapeOne(item: Located, data: unknown, walker: SchemaWalker): Problem |
     case 'unevaluatedProperties': {
       const key = String(params['additionalProperty'] ?? params['unevaluatedProperty']);
       const nodes = walker.nodesAt(path, data);
-      const where = path.length === 0 ? 'at the top level' : `in ${titleOf(nodes) ?? nameOf(path, walker.rootTitle)}`;
+      const where = path.length === 0 ? 'at the top level' : `in ${titleOf(nodes, path) ?? nameOf(path, walker.rootTitle)}`;
       const guess = suggest(key, allowedKeys(nodes));
       return {
         path: [...path, key],
