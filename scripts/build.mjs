@@ -3,6 +3,7 @@
 // chunk per command so that each command loads only what it uses.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -19,9 +20,90 @@ export function schemaHash() {
   return hash.digest('hex').slice(0, 16);
 }
 
+// ---------------------------------------------------------------------------
+// The compiled copy of the schema. Start-up cost grows with the size of the generated
+// code (V8 scans all of it, and compiles each function called), so the copy handed to
+// Ajv drops annotations and names every repeated subschema once under $defs; together
+// with `inlineRefs: false` each definition becomes one small function compiled only when
+// a document uses it. Validation and error messages are unchanged (only schemaPath, which
+// restarts at every $ref target anyway, differs); test/build/validator.test.ts checks the
+// result against Ajv compiling the source schemas.
+
+const ANNOTATIONS = ['title', 'description', '$comment', 'examples', 'deprecated'];
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'dependentSchemas']);
+const SCHEMA_VALUES = new Set(['additionalProperties', 'items', 'contains', 'not', 'if', 'then', 'else', 'propertyNames', 'unevaluatedProperties', 'unevaluatedItems']);
+const SCHEMA_LISTS = new Set(['anyOf', 'allOf', 'oneOf', 'prefixItems']);
+const KEYWORD = /^(\$.*|type|enum|const|required|pattern.*|min.*|max.*|multipleOf|format|uniqueItems|dependent.*|default|title|description|examples|deprecated|properties|additionalProperties|items|prefixItems|contains|not|if|then|else|propertyNames|unevaluated.*|anyOf|allOf|oneOf)$/;
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+// A $defs entry may group definitions (events.schema.json has $defs/filters/<event>).
+const isGroup = (v) => isObject(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => !KEYWORD.test(k));
+const mapValues = (o, fn) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fn(v)]));
+
+/** Applies `fn` to every direct subschema of `schema`. */
+function mapSubschemas(schema, fn) {
+  if (!isObject(schema)) return schema;
+  const out = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === '$defs') out[key] = mapValues(value, (d) => (isGroup(d) ? mapValues(d, fn) : fn(d)));
+    else if (SCHEMA_MAPS.has(key)) out[key] = mapValues(value, fn);
+    else if (SCHEMA_VALUES.has(key)) out[key] = fn(value);
+    else if (SCHEMA_LISTS.has(key)) out[key] = value.map(fn);
+    else out[key] = value;
+  }
+  return out;
+}
+
+function stripAnnotations(schema) {
+  const out = mapSubschemas(schema, stripAnnotations);
+  if (isObject(out)) for (const key of ANNOTATIONS) delete out[key];
+  return out;
+}
+
+const canonical = (v) => JSON.stringify(v, (_, x) => (isObject(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
+
+/** Moves subschemas that occur more than once (and are not trivial) to $defs/trig-shared-N. */
+function shareRepeated(document) {
+  const counts = new Map();
+  const count = (s) => {
+    if (isObject(s)) {
+      const key = canonical(s);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      mapSubschemas(s, count);
+    }
+    return s;
+  };
+  mapSubschemas(document, count);
+  const shared = new Map();
+  const replace = (s) => {
+    if (!isObject(s)) return s;
+    const key = canonical(s);
+    // Short schemas such as {type: string} cost less inline than as a call.
+    if (counts.get(key) > 1 && key.length > 80 && !key.includes('"$id"') && !key.includes('"$anchor"')) {
+      let entry = shared.get(key);
+      if (!entry) {
+        entry = { name: `trig-shared-${shared.size}` };
+        shared.set(key, entry);
+        entry.schema = mapSubschemas(s, replace);
+      }
+      return { $ref: `#/$defs/${entry.name}` };
+    }
+    return mapSubschemas(s, replace);
+  };
+  const out = mapSubschemas(document, replace);
+  if (shared.size > 0) out.$defs = { ...out.$defs, ...Object.fromEntries([...shared.values()].map((e) => [e.name, e.schema])) };
+  return out;
+}
+
+export function compiledSchemas() {
+  return SCHEMA_FILES.map((f) => shareRepeated(stripAnnotations(JSON.parse(read(f)))));
+}
+
+export const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true };
+
 function compileValidator() {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, code: { source: true, esm: true } });
-  const [events, definition] = SCHEMA_FILES.map((f) => JSON.parse(read(f)));
+  const ajv = new Ajv2020({ ...AJV_OPTIONS, inlineRefs: false, code: { source: true, esm: true } });
+  const [events, definition] = compiledSchemas();
   ajv.addSchema(events);
   const validate = ajv.compile(definition);
   const dir = root + 'src/validate/generated/';
@@ -36,9 +118,46 @@ function compileValidator() {
   );
 }
 
+// ---------------------------------------------------------------------------
+// Keeping start-up small.
+
+// commander requires node:child_process at load time only to run executable
+// subcommands, which trig has none of; loading it costs about as much as the rest of
+// `trig --version`, so it is required on first use instead.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes('/node_modules/commander/') ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
+      contents: "let m;module.exports=new Proxy({},{get:(_,k)=>(m??=require('node:child_process'))[k]});",
+      loader: 'js',
+    }));
+  },
+};
+
+// croner is required synchronously (src/match/schedule.ts) the first time a schedule is
+// evaluated. esbuild cannot follow a createRequire() call, so croner is emitted on its
+// own next to the chunks and the call is pointed at that file: the bundle needs no
+// node_modules, and croner is still read only when a schedule is evaluated.
+const CRONER_CALL = "createRequire(import.meta.url)('croner')";
+const vendoredCroner = {
+  name: 'vendored-croner',
+  setup(b) {
+    b.onLoad({ filter: /src[\\/]match[\\/]schedule\.ts$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(CRONER_CALL)) {
+        throw new Error(`${args.path} no longer loads croner with ${CRONER_CALL}; update vendoredCroner in scripts/build.mjs`);
+      }
+      return { contents: source.replace(CRONER_CALL, "createRequire(import.meta.url)('./croner.cjs')"), loader: 'ts' };
+    });
+  },
+};
+
 async function bundle() {
   rmSync(root + 'dist', { recursive: true, force: true });
-  await build({
+  const result = await build({
     absWorkingDir: root,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
@@ -53,8 +172,22 @@ async function bundle() {
     // Bundled CommonJS dependencies call require() for Node built-ins.
     banner: { js: "import{createRequire as __trigRequire}from'node:module';const require=__trigRequire(import.meta.url);" },
     define: { TRIG_VERSION: JSON.stringify(JSON.parse(read('package.json')).version) },
+    plugins: [lazyChildProcess, vendoredCroner],
+    logLevel: 'warning',
+    metafile: true,
+  });
+  await build({
+    entryPoints: [createRequire(import.meta.url).resolve('croner')],
+    outfile: root + 'dist/chunks/croner.cjs',
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
     logLevel: 'warning',
   });
+  // Read by test/build/bundle.test.ts, which checks what each command loads; not packed.
+  writeFileSync(root + 'dist/meta.json', JSON.stringify(result.metafile));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,0 +1,135 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, TRIG } from '../helpers/trig.js';
+
+// What each command loads, read from the build's metafile (dist/meta.json): the inputs
+// of every output a command reaches through static imports are what it evaluates before
+// doing anything. Dynamic imports are followed only where the command takes them.
+
+interface Output {
+  entryPoint?: string;
+  imports: { path: string; kind: string; external?: boolean }[];
+  inputs: Record<string, unknown>;
+}
+const meta = JSON.parse(readFileSync(path.join(ROOT, 'dist/meta.json'), 'utf8')) as { outputs: Record<string, Output> };
+const outputs = meta.outputs;
+
+function outputFor(entryPoint: string): string {
+  const found = Object.keys(outputs).find((o) => outputs[o]!.entryPoint === entryPoint);
+  if (!found) throw new Error(`no output for ${entryPoint}`);
+  return found;
+}
+
+/** Outputs loaded with `start`, following static imports only. */
+function staticClosure(start: string): string[] {
+  const seen = new Set<string>([start]);
+  const queue = [start];
+  while (queue.length) {
+    for (const imp of outputs[queue.shift()!]!.imports) {
+      if (imp.kind === 'import-statement' && !imp.external && !seen.has(imp.path)) {
+        seen.add(imp.path);
+        queue.push(imp.path);
+      }
+    }
+  }
+  return [...seen];
+}
+
+/** The npm packages whose code a set of outputs holds. */
+function packages(outs: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const o of outs) {
+    for (const input of Object.keys(outputs[o]!.inputs)) {
+      const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+      if (m) names.add(m[1]!);
+    }
+  }
+  return [...names].sort();
+}
+
+const cli = 'dist/cli.js';
+
+describe('lazy loading', () => {
+  it('loads only commander for --version and --help', () => {
+    expect(packages(staticClosure(cli))).toEqual(['commander']);
+  });
+
+  it('loads no execa, croner or chalk for validate', () => {
+    const loaded = packages(staticClosure(outputFor('src/cli/validate.ts')));
+    expect(loaded).toContain('yaml');
+    for (const lazy of ['execa', 'croner', 'chalk']) expect(loaded).not.toContain(lazy);
+  });
+
+  it('loads execa only when fire launches runs, never for --dry-run', () => {
+    const fire = outputFor('src/cli/fire.ts');
+    expect(packages(staticClosure(fire))).not.toContain('execa');
+    const launched = outputs[fire]!.imports.filter((i) => i.kind === 'dynamic-import').flatMap((i) => packages(staticClosure(i.path)));
+    expect(launched).toContain('execa');
+  });
+
+  it('loads chalk only through a dynamic import', () => {
+    const withChalk = Object.keys(outputs).filter((o) => packages([o]).includes('chalk'));
+    expect(withChalk).toHaveLength(1);
+    for (const o of Object.keys(outputs)) {
+      expect(outputs[o]!.imports.filter((i) => i.kind === 'import-statement').map((i) => i.path)).not.toContain(withChalk[0]);
+    }
+  });
+
+  it('bundles croner apart, as a file required when a schedule is first evaluated', () => {
+    expect(packages(Object.keys(outputs))).not.toContain('croner');
+    expect(existsSync(path.join(ROOT, 'dist/chunks/croner.cjs'))).toBe(true);
+    const schedule = Object.keys(outputs).filter((o) => 'src/match/schedule.ts' in outputs[o]!.inputs);
+    expect(schedule).toHaveLength(1);
+    expect(readFileSync(path.join(ROOT, schedule[0]!), 'utf8')).toContain('./croner.cjs');
+  });
+
+  it('imports nothing from outside the bundle but Node built-ins', () => {
+    const builtins = new Set(builtinModules);
+    for (const [name, o] of Object.entries(outputs)) {
+      for (const imp of o.imports.filter((i) => i.external)) {
+        expect(builtins.has(imp.path.replace(/^node:/, '')), `${name} imports ${imp.path}`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('built-in modules at run time', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trig-bundle-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // Records the built-in modules the process has loaded when it exits.
+  const hook = path.join(dir, 'modules.cjs');
+  writeFileSync(
+    hook,
+    "const out = process.env.TRIG_TEST_MODULES_OUT; delete process.env.TRIG_TEST_MODULES_OUT;\n" +
+      "process.on('exit', () => require('node:fs').writeFileSync(out, process.moduleLoadList.join('\\n')));\n",
+  );
+
+  function loadedBuiltins(args: string[]): string[] {
+    const out = path.join(dir, `modules-${args.join('-').replace(/\W+/g, '_')}.txt`);
+    const r = spawnSync(process.execPath, ['-r', hook, TRIG, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', TRIG_TEST_MODULES_OUT: out },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return readFileSync(out, 'utf8').split('\n');
+  }
+
+  it('does not load child_process for --version or validate', () => {
+    for (const args of [['--version'], ['validate', 'fixtures/seed']]) {
+      expect(loadedBuiltins(args)).not.toContain('NativeModule child_process');
+    }
+  });
+
+  it('sees child_process when a process does load it (the hook works)', () => {
+    const r = spawnSync(process.execPath, ['-r', hook, '-e', "require('node:child_process')"], {
+      env: { ...process.env, TRIG_TEST_MODULES_OUT: path.join(dir, 'sanity.txt') },
+    });
+    expect(r.status).toBe(0);
+    expect(readFileSync(path.join(dir, 'sanity.txt'), 'utf8').split('\n')).toContain('NativeModule child_process');
+  });
+});

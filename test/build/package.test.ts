@@ -1,0 +1,72 @@
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/trig.js';
+
+// The package as users get it: `npm pack`, then a global install from the tarball.
+// Scripts are not run, so that packing never rebuilds dist/ under the other tests.
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
+
+function run(cmd: string, args: string[], options: SpawnSyncOptions = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, ...options });
+  return { code: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+describe('npm pack', () => {
+  it('packs only the built files, schemas, bin, README and package.json', () => {
+    const r = run(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
+    expect(r.code, r.stderr).toBe(0);
+    const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['bin/trig', 'dist/cli.js', 'schemas/definition.schema.json', 'schemas/events.schema.json', 'README.md', 'package.json']));
+    for (const file of files) {
+      expect(file, file).toMatch(/^(bin\/trig|dist\/.+\.(c?js)|schemas\/[\w.-]+\.json|README\.md|package\.json|LICENSE)$/);
+    }
+  });
+});
+
+describe('installed from the tarball', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trig-package-test-'));
+  const prefix = path.join(dir, 'prefix');
+  const elsewhere = path.join(dir, 'elsewhere');
+  const bin = path.join(prefix, process.platform === 'win32' ? '' : 'bin');
+  const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, NO_COLOR: '1' };
+  let tarball = '';
+
+  beforeAll(() => {
+    const packed = run(npm, ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT });
+    expect(packed.code, packed.stderr).toBe(0);
+    tarball = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!);
+    mkdirSync(elsewhere);
+    copyFileSync(path.join(ROOT, 'fixtures/seed/ffcleanup.yaml'), path.join(elsewhere, 'ffcleanup.yaml'));
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('puts a working trig on PATH, usable from any directory', () => {
+    const installed = run(npm, ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: dir });
+    expect(installed.code, installed.stderr).toBe(0);
+    const shell = { cwd: elsewhere, env, shell: process.platform === 'win32' };
+    const v = run('trig', ['--version'], shell);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout.trim()).toBe(version);
+    const validated = run('trig', ['validate', 'ffcleanup.yaml'], shell);
+    expect(validated.code, validated.stderr).toBe(0);
+    expect(validated.stdout).toContain('1 definition in 1 file: no problems');
+  }, 180_000);
+
+  it('runs from the unpacked tarball with no node_modules at all (the bundle is self-contained)', () => {
+    const unpacked = path.join(dir, 'unpacked');
+    mkdirSync(unpacked);
+    expect(run('tar', ['-xzf', tarball, '-C', unpacked]).code).toBe(0);
+    const trig = path.join(unpacked, 'package', 'bin', 'trig');
+    const validated = run(process.execPath, [trig, 'validate', 'ffcleanup.yaml'], { cwd: elsewhere, env });
+    expect(validated.code, validated.stderr).toBe(0);
+    // A due schedule: croner, vendored next to the chunks, is loaded.
+    const fired = run(process.execPath, [trig, 'fire', '--dry-run', '--event', 'schedule', '--at', '2026-11-23T09:00:00Z', '--defs', 'ffcleanup.yaml'], { cwd: elsewhere, env });
+    expect(fired.code, fired.stderr).toBe(0);
+    expect(fired.stdout).toContain('ffcleanup: matched schedule');
+  });
+});
