@@ -9,7 +9,7 @@ import { planRun, type PlanOptions } from '../plan/plan.js';
 import { formatFireJson, formatFireText, formatRunSummary, summarizeRuns, type FireDefinition, type FireReport } from '../report/fire-format.js';
 import { createMasker } from '../report/mask.js';
 import { styleFor } from '../report/style.js';
-import { suggest } from '../validate/schema-errors.js';
+import { suggest } from '../report/suggest.js';
 import { validateDocument } from '../validate/validate.js';
 import { EXIT, UsageError } from './errors.js';
 import { loadDefinitions } from './validate.js';

@@ -8,6 +8,8 @@
 // accepted for namespaces that Harness resolves at run time, where trig
 // leaves the text untouched anyway.
 
+import { editDistance } from '../report/suggest.js';
+
 export type ExpressionRef =
   | { namespace: 'trigger'; path: string[] }
   | { namespace: 'inputs'; path: string[] }
@@ -88,19 +90,6 @@ export function suggestNamespace(namespace: string): string | undefined {
   return bestDistance <= Math.min(2, Math.max(1, Math.floor(namespace.length / 3))) ? best : undefined;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
 
 // ---------------------------------------------------------------------------
 // Scanning

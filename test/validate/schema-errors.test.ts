@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { EXPRESSION_PATTERN, shapeSchemaErrors, suggest } from '../../src/validate/schema-errors.js';
+import { suggest } from '../../src/report/suggest.js';
+import { EXPRESSION_PATTERN, shapeSchemaErrors } from '../../src/validate/schema-errors.js';
 
 describe('suggest', () => {
   it('matches a transposition, a case slip, a dropped or doubled letter', () => {

@@ -1,7 +1,7 @@
 import { eventFields, eventSpec } from '../../catalog/events.js';
 import type { DocPath } from '../../load/triggers.js';
 import { KNOWN_NAMESPACES, RESOLVABLE_NAMESPACES, scanExpressions } from '../../resolve/expressions.js';
-import { suggest } from '../schema-errors.js';
+import { suggest } from '../../report/suggest.js';
 import type { Severity } from '../../report/diagnostic.js';
 import { isRecord, type Rule } from './rule.js';
 

@@ -1,5 +1,5 @@
 import { EVENT_NAMES } from '../../catalog/events.js';
-import { suggest } from '../schema-errors.js';
+import { suggest } from '../../report/suggest.js';
 import type { Rule } from './rule.js';
 
 export const unknownEvent: Rule = {

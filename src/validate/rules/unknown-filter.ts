@@ -1,5 +1,5 @@
 import { eventSpec } from '../../catalog/events.js';
-import { suggest } from '../schema-errors.js';
+import { suggest } from '../../report/suggest.js';
 import { entryPath, type Rule } from './rule.js';
 
 export const unknownFilter: Rule = {
