@@ -2,7 +2,7 @@
 // schema is compiled at run time), then bundles the CLI with esbuild into dist/, one
 // chunk per command so that each command loads only what it uses.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -155,6 +155,25 @@ const vendoredCroner = {
   },
 };
 
+/**
+ * Identifies this build's behaviour: the sources, schemas and manifest it is made of. The
+ * check cache keeps results per build id, so a changed trig never reads another's results.
+ */
+function buildId() {
+  const hash = createHash('sha256');
+  const walk = (dir) => {
+    for (const entry of readdirSync(root + dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const rel = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(rel);
+      else if (/\.(ts|js|json)$/.test(entry.name)) hash.update(rel).update('\0').update(read(rel));
+    }
+  };
+  walk('src');
+  walk('schemas');
+  hash.update(read('package.json'));
+  return hash.digest('hex').slice(0, 16);
+}
+
 async function bundle() {
   rmSync(root + 'dist', { recursive: true, force: true });
   const result = await build({
@@ -171,7 +190,10 @@ async function bundle() {
     chunkNames: 'chunks/[name]-[hash]',
     // Bundled CommonJS dependencies call require() for Node built-ins.
     banner: { js: "import{createRequire as __trigRequire}from'node:module';const require=__trigRequire(import.meta.url);" },
-    define: { TRIG_VERSION: JSON.stringify(JSON.parse(read('package.json')).version) },
+    define: {
+      TRIG_VERSION: JSON.stringify(JSON.parse(read('package.json')).version),
+      TRIG_BUILD_ID: JSON.stringify(buildId()),
+    },
     plugins: [lazyChildProcess, vendoredCroner],
     logLevel: 'warning',
     metafile: true,

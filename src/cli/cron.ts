@@ -4,7 +4,7 @@ import { findBlocks, mergeBlock, removeBlock, CrontabBlockError } from '../integ
 import { CrontabError, readCrontab, writeCrontab, type CrontabOptions } from '../integrations/cron/crontab.js';
 import { cronBlock, scheduleTriggers, type CronEntryOptions } from '../integrations/cron/entries.js';
 import { EXIT, UsageError } from './errors.js';
-import { loadDefinitions } from './validate.js';
+import { checkDefinitions } from './validate.js';
 
 export type CronAction = 'print' | 'install' | 'uninstall';
 
@@ -31,9 +31,9 @@ function entryOptions(options: CronOptions): CronEntryOptions {
 }
 
 /** Loads the definitions, says which schedules the entry will fire, and fails when there are none. */
-function checkSchedules(options: CronOptions): void {
-  const { loaded } = loadDefinitions(options.defs ?? []);
-  const schedules = scheduleTriggers(loaded.documents);
+async function checkSchedules(options: CronOptions): Promise<void> {
+  const { checked } = await checkDefinitions(options.defs ?? [], { cache: true });
+  const schedules = scheduleTriggers(checked.definitions);
   const usable = schedules.filter((s) => !s.problem);
   for (const s of schedules) {
     const where = `${path.relative(process.cwd(), s.file) || s.file}: ${s.definition}`;
@@ -50,11 +50,11 @@ export async function runCron(action: CronAction, options: CronOptions): Promise
   const entry = entryOptions(options);
   try {
     if (action === 'print') {
-      checkSchedules(options);
+      await checkSchedules(options);
       process.stdout.write(cronBlock(entry));
       return EXIT.ok;
     }
-    if (action === 'install') checkSchedules(options);
+    if (action === 'install') await checkSchedules(options);
     const before = readCrontab(crontabOptions);
     const after = action === 'install' ? mergeBlock(before, entry.dir, cronBlock(entry)) : removeBlock(before, entry.dir);
     if (options.dryRun) {

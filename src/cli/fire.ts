@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs';
 import { EVENT_NAMES, eventSpec } from '../catalog/events.js';
 import { parseDuration } from '../execute/duration.js';
-import type { LoadedDocument } from '../load/load.js';
 import { PayloadError, readPayload } from '../load/payload.js';
 import { buildTriggerContexts } from '../match/context.js';
 import { createMatcher } from '../match/match.js';
@@ -10,9 +9,9 @@ import { formatFireJson, formatFireText, formatRunSummary, summarizeRuns, type F
 import { createMasker } from '../report/mask.js';
 import { styleFor } from '../report/style.js';
 import { suggest } from '../report/suggest.js';
-import { validateDocument } from '../validate/validate.js';
+import type { CheckedDefinition } from '../validate/check.js';
 import { EXIT, UsageError } from './errors.js';
-import { loadDefinitions } from './validate.js';
+import { checkDefinitions } from './validate.js';
 
 export interface FireOptions {
   event: string;
@@ -28,6 +27,8 @@ export interface FireOptions {
   containerRuntime: string;
   concurrency: string;
   timeout?: string;
+  /** false with --no-cache. */
+  cache?: boolean;
   /** --from-git: the push payload is built from the repository here, not read from --payload. */
   fromGit?: boolean;
   before?: string;
@@ -109,7 +110,7 @@ export async function runFire(options: FireOptions): Promise<number> {
     if (error instanceof PayloadError) throw new UsageError(error.message);
     throw error;
   }
-  const { loaded } = loadDefinitions(options.defs ?? []);
+  const { checked } = await checkDefinitions(options.defs ?? [], options);
 
   const contexts = buildTriggerContexts(options.event, payload);
   const matcher = createMatcher({ at });
@@ -122,14 +123,14 @@ export async function runFire(options: FireOptions): Promise<number> {
   const secrets = new Set<string>();
   const definitions: FireDefinition[] = [];
 
-  for (const diagnostic of loaded.diagnostics) {
+  for (const diagnostic of checked.syntaxErrors) {
     definitions.push({ file: diagnostic.file, name: diagnostic.file, valid: false, matched: false, reason: 'the file is not valid YAML', diagnostics: [diagnostic] });
   }
-  for (const document of loaded.documents) definitions.push(decide(document));
+  for (const definition of checked.definitions) definitions.push(decide(definition));
 
-  function decide(document: LoadedDocument): FireDefinition {
+  function decide(document: CheckedDefinition): FireDefinition {
     const base = { file: document.file, name: document.name };
-    const diagnostics = validateDocument(document).filter((d) => d.severity === 'error');
+    const diagnostics = document.diagnostics.filter((d) => d.severity === 'error');
     if (diagnostics.length) {
       return { ...base, valid: false, matched: false, reason: `not valid (${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'}); run trig validate`, diagnostics };
     }
@@ -145,7 +146,6 @@ export async function runFire(options: FireOptions): Promise<number> {
       entry: decision.entry?.label,
       reason: decision.reason,
       trigger,
-      document,
     };
     const planned = planRun(document, trigger, planOptions);
     if ('stop' in planned) {

@@ -23,7 +23,8 @@ function buildProgram(): Command {
     .argument('[paths...]', 'files, directories and globs (default: .harness/)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--strict', 'fail on warnings too')
-    .action(async (paths: string[], options: { format: 'text' | 'json' | 'github'; strict?: boolean }) => {
+    .option('--no-cache', 'check every file afresh, without the check cache')
+    .action(async (paths: string[], options: { format: 'text' | 'json' | 'github'; strict?: boolean; cache: boolean }) => {
       const { runValidate } = await import('./validate.js');
       process.exitCode = await runValidate(paths, options);
     });
@@ -44,6 +45,7 @@ function buildProgram(): Command {
     .option('--container-runtime <cli>', 'the container engine CLI for container steps', 'docker')
     .option('--concurrency <n>', 'how many runs at most at once', '4')
     .option('--timeout <duration>', 'bound each run (90s, 30m, 1h)')
+    .option('--no-cache', 'check every definition afresh, without the check cache')
     .option('--from-git', 'push only: build the payload from the git repository here (as the git hooks do)')
     .option('--before <rev>', 'with --from-git: the old commit (default: the first parent of --after)')
     .option('--after <rev>', 'with --from-git: the new commit (default: HEAD)')

@@ -1,13 +1,11 @@
-import { loadFiles, type LoadResult } from '../load/load.js';
 import { expandPaths, PathError } from '../load/paths.js';
-import { compareDiagnostics } from '../report/diagnostic.js';
 import { formatGithub, formatJson, formatText, type ValidationReport } from '../report/diagnostics-format.js';
 import { styleFor } from '../report/style.js';
-import { validateDocument } from '../validate/validate.js';
+import { checkFiles, type CheckResult } from '../validate/check.js';
 import { EXIT, UsageError } from './errors.js';
 
-/** Expands and loads definition paths; missing or unreadable paths are usage errors. */
-export function loadDefinitions(paths: readonly string[]): { files: string[]; loaded: LoadResult } {
+/** Expands, loads and validates definition paths; missing or unreadable paths are usage errors. */
+export async function checkDefinitions(paths: readonly string[], options: { cache?: boolean }): Promise<{ files: string[]; checked: CheckResult }> {
   let files: string[];
   try {
     files = expandPaths(paths);
@@ -16,23 +14,26 @@ export function loadDefinitions(paths: readonly string[]): { files: string[]; lo
     throw error;
   }
   try {
-    return { files, loaded: loadFiles(files) };
+    return { files, checked: await checkFiles(files, { cache: options.cache !== false, env: process.env }) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (!code) throw error;
     const file = (error as NodeJS.ErrnoException).path ?? '';
-    throw new UsageError(`${file}: cannot read (${code ?? (error as Error).message})`);
+    throw new UsageError(`${file}: cannot read (${code})`);
   }
 }
 
-export async function runValidate(paths: string[], options: { format: 'text' | 'json' | 'github'; strict?: boolean }): Promise<number> {
-  const { files, loaded } = loadDefinitions(paths);
-  const diagnostics = [...loaded.diagnostics, ...loaded.documents.flatMap(validateDocument)].sort(compareDiagnostics);
+export async function runValidate(
+  paths: string[],
+  options: { format: 'text' | 'json' | 'github'; strict?: boolean; cache?: boolean },
+): Promise<number> {
+  const { files, checked } = await checkDefinitions(paths, options);
   const report: ValidationReport = {
     files: files.length,
-    definitions: loaded.documents.length,
-    diagnostics,
-    skipped: loaded.skipped,
-    sourceLine: (file, line) => loaded.sources.get(file)?.line(line) ?? '',
+    definitions: checked.definitions.length,
+    diagnostics: checked.diagnostics,
+    skipped: checked.skipped,
+    sourceLine: checked.line,
   };
   const output =
     options.format === 'json'
@@ -41,6 +42,6 @@ export async function runValidate(paths: string[], options: { format: 'text' | '
         ? formatGithub(report)
         : formatText(report, await styleFor(process.stdout));
   process.stdout.write(output);
-  const failing = diagnostics.some((d) => d.severity === 'error' || options.strict);
+  const failing = checked.diagnostics.some((d) => d.severity === 'error' || options.strict);
   return failing ? EXIT.problems : EXIT.ok;
 }

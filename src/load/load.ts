@@ -1,28 +1,13 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, type Document, type YAMLError } from 'yaml';
 import type { Diagnostic, SkippedDocument } from '../report/diagnostic.js';
 import { locate, SourceText } from './source.js';
-import { triggerEntries, type TriggerEntry } from './triggers.js';
+import { describeDefinition, isRecord, type Definition } from './definition.js';
 
-export type DefinitionRoot = 'pipeline' | 'agent';
-
-/** One YAML document that trig treats as a definition (or tried to: validation says). */
-export interface LoadedDocument {
-  file: string;
-  /** 0-based position of the document in its file. */
-  index: number;
-  /** Displayed name: the pipeline's `name`, else the file name, with `#n` for the n-th document. */
-  name: string;
+/** A definition document as parsed, with the YAML nodes that locate its problems. */
+export interface LoadedDocument extends Definition {
   doc: Document;
   source: SourceText;
-  /** The whole document as plain data. */
-  value: unknown;
-  /** `pipeline` or `agent` when exactly one is present. */
-  root?: DefinitionRoot;
-  /** The pipeline/agent body. */
-  body?: Record<string, unknown>;
-  entries: TriggerEntry[];
 }
 
 export interface LoadResult {
@@ -45,10 +30,6 @@ const OTHER_KINDS: Record<string, string> = {
   inputset: 'input set',
   jobs: 'GitHub Actions workflow',
 };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function otherKind(value: Record<string, unknown>): string | undefined {
   if ('pipeline' in value || 'agent' in value) return undefined;
@@ -100,18 +81,10 @@ export function loadText(file: string, text: string, into: LoadResult): void {
       into.skipped.push({ file, line: span.line, col: span.col, kind, message: `skipped ${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} document: trig checks pipeline and agent definitions` });
       continue;
     }
-    const roots = isRecord(value) ? (['pipeline', 'agent'] as const).filter((k) => k in value) : [];
-    const root = roots.length === 1 ? roots[0] : undefined;
-    const body = root && isRecord(value) && isRecord(value[root]) ? value[root] : undefined;
-    const declared = typeof body?.name === 'string' && body.name.trim() ? body.name : undefined;
+    const described = describeDefinition(file, index, base, value);
+    const declared = typeof described.body?.name === 'string' && described.body.name.trim() ? described.body.name : undefined;
     const name = declared ?? (nonEmpty.length > 1 ? `${base}#${index + 1}` : base);
-    into.documents.push({ file, index, name, doc, source, value, root, body, entries: triggerEntries(body?.on) });
+    into.documents.push({ ...described, name, doc, source });
   }
 }
 
-/** Reads and parses definition files. Unreadable files throw: the caller reports them as usage errors. */
-export function loadFiles(files: readonly string[]): LoadResult {
-  const result: LoadResult = { documents: [], skipped: [], diagnostics: [], sources: new Map() };
-  for (const file of files) loadText(file, readFileSync(file, 'utf8'), result);
-  return result;
-}

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import type { LoadedDocument } from '../load/load.js';
+import type { Definition } from '../load/definition.js';
 import { resolveDeep, resolveString, type ResolveScope } from '../resolve/expressions.js';
 import { resolveInputs } from './inputs.js';
 import { rewriteScript } from './script.js';
@@ -275,7 +275,7 @@ class Planner {
 }
 
 /** The run plan of one matched definition for one trigger context, or why it cannot run. */
-export function planRun(document: LoadedDocument, trigger: Record<string, unknown>, options: PlanOptions): PlanResult {
+export function planRun(document: Definition, trigger: Record<string, unknown>, options: PlanOptions): PlanResult {
   const body = document.body ?? {};
   const inputs = resolveInputs(body.inputs, options.inputs, trigger, options.env);
   if (inputs.stop) return { stop: inputs.stop, secrets: inputs.secrets };

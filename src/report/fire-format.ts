@@ -1,5 +1,4 @@
 import type { RunResult } from '../execute/run.js';
-import type { LoadedDocument } from '../load/load.js';
 import type { PlanStep, RunPlan } from '../plan/plan.js';
 import type { Diagnostic } from './diagnostic.js';
 import type { Masker } from './mask.js';
@@ -22,7 +21,6 @@ export interface FireDefinition {
   /** What happened when the plan was run (absent with --dry-run). */
   run?: RunResult;
   diagnostics?: Diagnostic[];
-  document?: LoadedDocument;
 }
 
 export interface FireReport {

@@ -42,6 +42,18 @@ describe('isDue', () => {
     expect(isDue(cron, tz, new Date(at))).toBe(expected);
   });
 
+  it('reads the wall clock across daylight-saving changes: a repeated time is due twice, a skipped one never', () => {
+    // New York went to UTC-4 at 2026-03-08 02:00 local (07:00Z), so 02:30 did not happen that day.
+    const springDay = Array.from({ length: 24 * 60 }, (_, m) => new Date(Date.UTC(2026, 2, 8, 5, 0) + m * 60_000));
+    expect(springDay.filter((at) => isDue('30 2 * * *', 'America/New_York', at))).toEqual([]);
+    // It went back to UTC-5 at 2026-11-01 02:00 local (06:00Z), so 01:30 happened twice.
+    const fallDay = Array.from({ length: 24 * 60 }, (_, m) => new Date(Date.UTC(2026, 10, 1, 4, 0) + m * 60_000));
+    expect(fallDay.filter((at) => isDue('30 1 * * *', 'America/New_York', at)).map((d) => d.toISOString())).toEqual([
+      '2026-11-01T05:30:00.000Z',
+      '2026-11-01T06:30:00.000Z',
+    ]);
+  });
+
   it('throws on an invalid expression or time zone', () => {
     expect(() => isDue('61 * * * *', undefined, new Date())).toThrow('"61 * * * *" is not a valid cron expression');
     expect(() => isDue('0 9 * * MON', 'Mars/Olympus', new Date())).toThrow('"Mars/Olympus" is not a known IANA time zone');

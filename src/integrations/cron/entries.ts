@@ -12,7 +12,7 @@
 // minute for each repository with schedules.
 
 import path from 'node:path';
-import type { LoadedDocument } from '../../load/load.js';
+import type { Definition } from '../../load/definition.js';
 import { scheduleItems } from '../../match/filters.js';
 import { cronProblem, timezoneProblem } from '../../match/schedule.js';
 import { cronCommand, shQuote } from '../shell.js';
@@ -30,7 +30,7 @@ export interface ScheduleTrigger {
 }
 
 /** Every schedule of every definition, in file order. */
-export function scheduleTriggers(documents: readonly LoadedDocument[]): ScheduleTrigger[] {
+export function scheduleTriggers(documents: readonly Definition[]): ScheduleTrigger[] {
   const out: ScheduleTrigger[] = [];
   for (const document of documents) {
     for (const entry of document.entries) {

@@ -1,0 +1,33 @@
+import { triggerEntries, type TriggerEntry } from './triggers.js';
+
+export type DefinitionRoot = 'pipeline' | 'agent';
+
+/**
+ * What the stages after loading need of a definition document: plain data, no YAML nodes,
+ * so that it can be read back from the check cache as well as from a fresh parse.
+ */
+export interface Definition {
+  file: string;
+  /** 0-based position of the document in its file. */
+  index: number;
+  /** Displayed name: the pipeline's `name`, else the file name, with `#n` for the n-th document. */
+  name: string;
+  /** The whole document as plain data. */
+  value: unknown;
+  /** `pipeline` or `agent` when exactly one is present. */
+  root?: DefinitionRoot;
+  /** The pipeline/agent body. */
+  body?: Record<string, unknown>;
+  entries: TriggerEntry[];
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function describeDefinition(file: string, index: number, name: string, value: unknown): Definition {
+  const roots = isRecord(value) ? (['pipeline', 'agent'] as const).filter((k) => k in value) : [];
+  const root = roots.length === 1 ? roots[0] : undefined;
+  const body = root && isRecord(value) && isRecord(value[root]) ? value[root] : undefined;
+  return { file, index, name, value, root, body, entries: triggerEntries(body?.on) };
+}

@@ -1,0 +1,34 @@
+import { loadText, type LoadResult } from '../load/load.js';
+import type { Diagnostic, SkippedDocument } from '../report/diagnostic.js';
+import { validateDocument } from './validate.js';
+
+// The expensive half of checking a file: parsing YAML with positions, the schema and the
+// rules. Imported only when a file's result is not in the check cache.
+
+type WithoutFile<T> = Omit<T, 'file'>;
+
+/** Everything `trig` needs to know about one file, as plain data (what the cache keeps). */
+export interface FileCheck {
+  documents: { index: number; name: string; value: unknown; diagnostics: WithoutFile<Diagnostic>[] }[];
+  skipped: WithoutFile<SkippedDocument>[];
+  syntaxErrors: WithoutFile<Diagnostic>[];
+}
+
+function withoutFile<T extends { file: string }>({ file: _file, ...rest }: T): WithoutFile<T> {
+  return rest;
+}
+
+export function checkText(file: string, text: string): FileCheck {
+  const loaded: LoadResult = { documents: [], skipped: [], diagnostics: [], sources: new Map() };
+  loadText(file, text, loaded);
+  return {
+    documents: loaded.documents.map((d) => ({
+      index: d.index,
+      name: d.name,
+      value: d.value,
+      diagnostics: validateDocument(d).map(withoutFile),
+    })),
+    skipped: loaded.skipped.map(withoutFile),
+    syntaxErrors: loaded.diagnostics.map(withoutFile),
+  };
+}
