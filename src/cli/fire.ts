@@ -4,7 +4,7 @@ import { parseDuration } from '../execute/duration.js';
 import { PayloadError, readPayload } from '../load/payload.js';
 import { buildTriggerContexts } from '../match/context.js';
 import { createMatcher } from '../match/match.js';
-import { planRun, type PlanOptions } from '../plan/plan.js';
+import type { PlanOptions } from '../plan/plan.js';
 import { formatFireJson, formatFireText, formatRunSummary, summarizeRuns, type FireDefinition, type FireReport } from '../report/fire-format.js';
 import { createMasker } from '../report/mask.js';
 import { styleFor } from '../report/style.js';
@@ -138,22 +138,24 @@ export async function runFire(options: FireOptions): Promise<number> {
     if (!decision.matched || !decision.context) return { ...base, valid: true, matched: false, reason: decision.reason };
     const trigger = { ...decision.context.fields };
     if (decision.context.event === 'schedule' && trigger.scheduleName === undefined) trigger.scheduleName = document.name;
-    const result: FireDefinition = {
-      ...base,
-      valid: true,
-      matched: true,
-      event: decision.context.event,
-      entry: decision.entry?.label,
-      reason: decision.reason,
-      trigger,
-    };
-    const planned = planRun(document, trigger, planOptions);
-    if ('stop' in planned) {
-      planned.secrets.forEach((s) => secrets.add(s));
-      return { ...result, stopped: planned.stop };
+    return { ...base, valid: true, matched: true, event: decision.context.event, entry: decision.entry?.label, reason: decision.reason, trigger, definition: document };
+  }
+
+  // Planning (expressions, inputs, commands) is loaded only when something matched: the
+  // every-minute schedule fire usually matches nothing.
+  if (definitions.some((d) => d.matched)) {
+    const { planRun } = await import('../plan/plan.js');
+    for (const d of definitions) {
+      if (!d.matched || !d.definition) continue;
+      const planned = planRun(d.definition, d.trigger ?? {}, planOptions);
+      if ('stop' in planned) {
+        planned.secrets.forEach((s) => secrets.add(s));
+        d.stopped = planned.stop;
+      } else {
+        planned.plan.secrets.forEach((s) => secrets.add(s));
+        d.plan = planned.plan;
+      }
     }
-    planned.plan.secrets.forEach((s) => secrets.add(s));
-    return { ...result, plan: planned.plan };
   }
 
   const report: FireReport = { event: options.event, at: at.toISOString(), trigger: contexts[0]!.fields, definitions };

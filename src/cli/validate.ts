@@ -8,7 +8,7 @@ import { EXIT, UsageError } from './errors.js';
 export async function checkDefinitions(paths: readonly string[], options: { cache?: boolean }): Promise<{ files: string[]; checked: CheckResult }> {
   let files: string[];
   try {
-    files = expandPaths(paths);
+    files = await expandPaths(paths);
   } catch (error) {
     if (error instanceof PathError) throw new UsageError(error.message);
     throw error;

@@ -1,6 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import picomatch from 'picomatch';
 
 export const DEFAULT_DEFINITIONS_DIR = '.harness';
 
@@ -29,12 +28,16 @@ function statOrUndefined(p: string) {
   }
 }
 
+// Any character picomatch gives a meaning to; a path without one is never a glob, and
+// picomatch (large next to the rest of start-up) is loaded only for one that might be.
+const GLOB_CHARACTER = /[*?[\]{}()!+@]/;
+
 /**
  * Expands file, directory and glob arguments into definition files, sorted and without
  * duplicates. Files are taken whatever their extension; directories are searched for
  * *.yaml and *.yml; globs are matched against every file under their static base.
  */
-export function expandPaths(args: readonly string[]): string[] {
+export async function expandPaths(args: readonly string[]): Promise<string[]> {
   const files = new Set<string>();
   const given = args.length ? args : [DEFAULT_DEFINITIONS_DIR];
   for (const arg of given) {
@@ -49,8 +52,9 @@ export function expandPaths(args: readonly string[]): string[] {
       found.forEach((f) => files.add(f));
       continue;
     }
-    const scan = picomatch.scan(arg);
-    if (!scan.isGlob) {
+    const picomatch = GLOB_CHARACTER.test(arg) ? (await import('picomatch')).default : undefined;
+    const scan = picomatch?.scan(arg);
+    if (!picomatch || !scan?.isGlob) {
       if (!args.length) {
         throw new PathError(`no ${DEFAULT_DEFINITIONS_DIR}/ folder here; name the definition files or folders to use`);
       }

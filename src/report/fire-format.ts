@@ -1,4 +1,5 @@
 import type { RunResult } from '../execute/run.js';
+import type { Definition } from '../load/definition.js';
 import type { PlanStep, RunPlan } from '../plan/plan.js';
 import type { Diagnostic } from './diagnostic.js';
 import type { Masker } from './mask.js';
@@ -21,6 +22,8 @@ export interface FireDefinition {
   /** What happened when the plan was run (absent with --dry-run). */
   run?: RunResult;
   diagnostics?: Diagnostic[];
+  /** The matched definition, for planning; not reported. */
+  definition?: Definition;
 }
 
 export interface FireReport {

@@ -24,3 +24,22 @@ describe('trig, the program', () => {
     expect(trig(args)).toEqual({ code: 2, stdout: '', stderr: message });
   });
 });
+
+describe('path arguments (validate, fire --defs)', () => {
+  it('takes globs, matched below their static base', () => {
+    expect(trig(['validate', 'fixtures/seed/cost-*.yaml'])).toEqual({ code: 0, stdout: '2 definitions in 2 files: no problems\n', stderr: '' });
+    expect(trig(['validate', 'fixtures/**/progressive-*.yaml']).stdout).toBe('3 definitions in 3 files: no problems\n');
+    const fired = trig(['fire', '--dry-run', '--defs', 'fixtures/seed/cost-*.yaml', '--event', 'cost_spike', '--payload', 'fixtures/payloads/cost_spike.json']);
+    expect(fired.stdout.split('\n').filter((l) => l.includes('matched'))).toEqual([
+      'fixtures/seed/cost-spike-agent.yaml: cost-spike-agent: matched cost_spike',
+      'fixtures/seed/cost-spike-pipeline.yaml: cost-spike-pipeline: matched cost_spike',
+    ]);
+  });
+
+  it.each([
+    [['validate', 'fixtures/seed/*.yml'], "trig: fixtures/seed/*.yml: no files match\n"],
+    [['validate', 'fixtures/nothing-here'], 'trig: fixtures/nothing-here: no such file or directory\n'],
+  ])('%j is a usage error', (args, message) => {
+    expect(trig(args)).toEqual({ code: 2, stdout: '', stderr: message });
+  });
+});
