@@ -107,7 +107,9 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
     // cron hands the command after the five fields to sh, with `\%` turned into `%`, in a
     // bare environment, from the user's home directory.
     const command = line.replace(/^(\S+\s+){5}/, '').replace(/\\%/g, '%');
-    const result = spawnSync('env', ['-i', 'HOME=/', 'SHELL=/bin/sh', 'PATH=/usr/bin:/bin', 'sh', '-c', command], { cwd: '/', encoding: 'utf8', timeout: 60_000 });
+    // The home directory is a temporary one: trig keeps its check cache under it.
+    const home = mkdtempSync(path.join(os.tmpdir(), 'trig-cron-home-'));
+    const result = spawnSync('env', ['-i', `HOME=${home}`, 'SHELL=/bin/sh', 'PATH=/usr/bin:/bin', 'sh', '-c', command], { cwd: home, encoding: 'utf8', timeout: 60_000 });
     expect(result.status, result.stderr + result.stdout).toBe(0);
     expect(existsSync(marker), 'the script step did not run').toBe(true);
     expect(readFileSync(marker, 'utf8')).toBe(`schedule every-minute * * * * * ${repo}\n`);

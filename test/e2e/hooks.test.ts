@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GIT_TEST_ENV } from '../helpers/git.js';
 import { TRIG, trig } from '../helpers/trig.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'trig-hooks-e2e-'));
@@ -16,17 +17,7 @@ const LOG = path.join(temp, 'events.log');
 const client = path.join(temp, 'client');
 const server = path.join(temp, 'server.git');
 
-const ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  NO_COLOR: '1',
-  GIT_AUTHOR_NAME: 'Ada Lovelace',
-  GIT_AUTHOR_EMAIL: 'ada@example.com',
-  GIT_COMMITTER_NAME: 'Ada Lovelace',
-  GIT_COMMITTER_EMAIL: 'ada@example.com',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_NOSYSTEM: '1',
-  TRIG_HOOK_ACTIVE: undefined,
-};
+const ENV: NodeJS.ProcessEnv = { ...GIT_TEST_ENV, NO_COLOR: '1', TRIG_HOOK_ACTIVE: undefined };
 
 function git(cwd: string, ...args: string[]): { code: number | null; out: string } {
   const result = spawnSync('git', args, { cwd, env: ENV, encoding: 'utf8', timeout: 60_000 });

@@ -3,19 +3,12 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GIT_TEST_ENV } from '../helpers/git.js';
 import { hookUpdates } from '../../src/integrations/git/hook-events.js';
 import { CHAINED_SUFFIX, HookInstallError, hookRepo, hookScript, installHooks, isTrigHook, uninstallHooks } from '../../src/integrations/git/hooks.js';
 import { buildPushPayload, payloadFromGit, repoBasename } from '../../src/integrations/git/payload.js';
 
-const ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Ada Lovelace',
-  GIT_AUTHOR_EMAIL: 'ada@example.com',
-  GIT_COMMITTER_NAME: 'Ada Lovelace',
-  GIT_COMMITTER_EMAIL: 'ada@example.com',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_CONFIG_NOSYSTEM: '1',
-};
+const ENV = GIT_TEST_ENV;
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'trig-git-test-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
