@@ -33,6 +33,8 @@ function cronFor(expr: string): Cron {
 }
 
 const MINUTE = 60_000;
+/** A minute field of plain numbers (`0`, `15,45`), followed by the four other fields. */
+const PLAIN_MINUTES = /^(\d{1,2}(?:,\d{1,2})*)(?:\s+\S+){4}$/;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 /**
@@ -64,14 +66,22 @@ function wallClock(utcMs: number, zone: string): number {
  * in the IANA `timezone`, UTC when absent: whether the zone's wall-clock time at that
  * minute matches the five fields. So a wall-clock time that happens twice when clocks go
  * back is due twice, and one that clocks skip when they go forward is not due at all.
- * Throws when the expression or the time zone is invalid; `cronProblem` and
- * `timezoneProblem` say why without throwing.
+ * Throws when the time zone or the expression is invalid (an expression only when its
+ * minute field does not already rule the minute out); `cronProblem` and `timezoneProblem`
+ * say why without throwing.
  */
 export function isDue(cron: string, timezone: string | undefined, at: Date): boolean {
   const minuteStart = Math.floor(at.getTime() / MINUTE) * MINUTE;
-  const problem = cronProblem(cron) ?? (timezone === undefined ? undefined : timezoneProblem(timezone));
-  if (problem) throw new Error(problem);
+  const zoneProblem = timezone === undefined ? undefined : timezoneProblem(timezone);
+  if (zoneProblem) throw new Error(zoneProblem);
   const wall = wallClock(minuteStart, timezone ?? 'UTC');
+  // Most schedules fire at fixed minutes ("0 9 * * MON"), and trig is asked every minute:
+  // a plain minute list that leaves out this minute settles it without loading croner.
+  // (The other fields are then not checked here; definitions are validated before matching.)
+  const minutes = PLAIN_MINUTES.exec(cron.trim())?.[1]?.split(',').map(Number);
+  if (minutes?.every((m) => m <= 59) && !minutes.includes(new Date(wall).getUTCMinutes())) return false;
+  const problem = cronProblem(cron);
+  if (problem) throw new Error(problem);
   // croner answers "next run after", so ask from just before the minute starts.
   const next = cronFor(cron.trim()).nextRun(new Date(wall - 1));
   return next !== null && next.getTime() === wall;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { describeDefinition, type Definition } from '../load/definition.js';
 import { compareDiagnostics, type Diagnostic, type SkippedDocument } from '../report/diagnostic.js';
 import { openCheckCache } from './cache.js';
@@ -33,23 +33,30 @@ export interface CheckOptions {
 export async function checkFiles(files: readonly string[], options: CheckOptions): Promise<CheckResult> {
   const cache = options.cache ? openCheckCache(options.env) : undefined;
   const texts = new Map<string, string>();
-  const checks = new Map<string, FileCheck>();
-  for (const file of files) {
-    const text = readFileSync(file, 'utf8');
-    texts.set(file, text);
-    const cached = cache?.get(file, text);
-    if (cached) checks.set(file, cached);
-  }
-  const misses = files.filter((f) => !checks.has(f));
-  if (misses.length) {
-    // The YAML parser, the schema validator and the rules load only when needed.
-    const { checkText } = await import('./check-text.js');
-    for (const file of misses) {
-      const text = texts.get(file)!;
-      const check = checkText(file, text);
-      checks.set(file, check);
-      cache?.set(file, text, check);
+  const textOf = (file: string): string => {
+    let text = texts.get(file);
+    if (text === undefined) texts.set(file, (text = readFileSync(file, 'utf8')));
+    return text;
+  };
+  const stats = cache ? files.map((file) => statSync(file, { bigint: true })) : [];
+  const kept = cache?.getSet(files, stats);
+  const checks = new Map<string, FileCheck>(kept?.map((check, i) => [files[i]!, check]));
+  if (!kept) {
+    for (const file of files) {
+      const cached = cache?.get(file, textOf(file));
+      if (cached) checks.set(file, cached);
     }
+    const misses = files.filter((f) => !checks.has(f));
+    if (misses.length) {
+      // The YAML parser, the schema validator and the rules load only when needed.
+      const { checkText } = await import('./check-text.js');
+      for (const file of misses) {
+        const check = checkText(file, textOf(file));
+        checks.set(file, check);
+        cache?.set(file, textOf(file), check);
+      }
+    }
+    cache?.setSet(files, stats, files.map((f) => checks.get(f)!));
   }
 
   const result: CheckResult = { definitions: [], skipped: [], syntaxErrors: [], diagnostics: [], line: () => '' };
@@ -69,7 +76,15 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
   const lines = new Map<string, string[]>();
   result.line = (file, n) => {
     let split = lines.get(file);
-    if (!split) lines.set(file, (split = (texts.get(file) ?? '').split(/\r?\n/)));
+    if (!split) {
+      let text = '';
+      try {
+        text = textOf(file);
+      } catch {
+        // A file gone since it was checked: its diagnostics are shown without excerpt.
+      }
+      lines.set(file, (split = text.split(/\r?\n/)));
+    }
     return split[n - 1] ?? '';
   };
   return result;

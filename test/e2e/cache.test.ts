@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,28 @@ describe('the check cache', () => {
     expect(trig(['validate', file], { env }).code).toBe(1);
     writeFileSync(file, 'pipeline:\n  on: pipeline_failed\n');
     expect(trig(['validate', file], { env })).toEqual({ code: 0, stdout: '1 definition in 1 file: no problems\n', stderr: '' });
+  });
+
+  it('keeps the results of a whole list of files together, and notices when one of them changes', () => {
+    const env = { TRIG_CACHE_DIR: freshCache() };
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-defs-'));
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const write = (name: string, text: string) => {
+      writeFileSync(path.join(dir, name), text);
+      // Files modified in the last seconds are not kept together (they could change again unseen).
+      utimesSync(path.join(dir, name), hourAgo, hourAgo);
+    };
+    write('a.yaml', 'pipeline:\n  on: push\n');
+    write('b.yaml', 'pipeline:\n  on: pull_request\n');
+    const first = trig(['validate', dir], { env });
+    expect(first).toEqual({ code: 0, stdout: '2 definitions in 2 files: no problems\n', stderr: '' });
+    const sets = () => readdirSync(path.join(env.TRIG_CACHE_DIR, readdirSync(env.TRIG_CACHE_DIR)[0]!, 'sets'));
+    expect(sets()).toHaveLength(1);
+    expect(trig(['validate', dir], { env })).toEqual(first);
+    write('b.yaml', 'pipeline:\n  on: pull_requests\n');
+    const changed = trig(['validate', dir], { env });
+    expect([changed.code, changed.stdout.split('\n')[0]]).toEqual([1, `${dir}/b.yaml:2:7: unknown event "pull_requests"; did you mean "pull_request"? [unknown-event]`]);
+    expect(sets()).toHaveLength(2);
   });
 
   it('keeps nothing with --no-cache, ignores damaged entries, and works when the cache cannot be written', () => {

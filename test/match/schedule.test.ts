@@ -5,7 +5,10 @@ import { cronProblem, isDue, timezoneProblem } from '../../src/match/schedule.js
 const cronerLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => /[\\/]croner[\\/]/.test(k));
 
 describe('lazy loading', () => {
-  it('croner is loaded by the first evaluation, not by the import', () => {
+  it('croner is loaded by the first evaluation that needs it, not by the import', () => {
+    expect(cronerLoaded()).toBe(false);
+    // A fixed minute other than this one settles it without croner.
+    expect(isDue('0 9 * * MON', 'Asia/Kolkata', new Date('2026-01-01T00:01:00Z'))).toBe(false);
     expect(cronerLoaded()).toBe(false);
     isDue('* * * * *', undefined, new Date('2026-01-01T00:00:00Z'));
     expect(cronerLoaded()).toBe(true);
@@ -52,6 +55,28 @@ describe('isDue', () => {
       '2026-11-01T05:30:00.000Z',
       '2026-11-01T06:30:00.000Z',
     ]);
+  });
+
+  it("agrees with croner's own time-zone mode, minute by minute, away from clock changes", () => {
+    const { Cron } = createRequire(import.meta.url)('croner') as typeof import('croner');
+    const expressions = ['0 9 * * MON', '15,45 * * * *', '30 */2 * * *', '*/7 3-5 * * *', '0 0 13 * FRI', '59 23 L * *'];
+    const zones = [undefined, 'Asia/Kolkata', 'America/New_York', 'Australia/Adelaide'];
+    // Twelve hours of a Monday in January, when no zone changes its clock.
+    const start = Date.UTC(2026, 0, 12, 2, 0);
+    const end = start + 12 * 60 * 60_000;
+    let due = 0;
+    for (const expr of expressions) {
+      for (const zone of zones) {
+        const reference = new Cron(expr, { timezone: zone ?? 'UTC', legacyMode: true, stopAt: new Date(end - 1) })
+          .nextRuns(1000, new Date(start - 1))
+          .map((d) => d.getTime());
+        const found: number[] = [];
+        for (let at = start; at < end; at += 60_000) if (isDue(expr, zone, new Date(at))) found.push(at);
+        expect(found, `${expr} in ${zone ?? 'UTC'}`).toEqual(reference);
+        due += found.length;
+      }
+    }
+    expect(due).toBeGreaterThan(100);
   });
 
   it('throws on an invalid expression or time zone', () => {
