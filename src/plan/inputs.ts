@@ -1,3 +1,4 @@
+import { isRecord } from '../load/definition.js';
 import { resolveDeep, type ResolveScope } from '../resolve/expressions.js';
 import { secretVariable } from './secrets.js';
 
@@ -9,10 +10,6 @@ export interface ResolvedInputs {
   problems: string[];
   /** Why the definition cannot run (a required input without a value), if it cannot. */
   stop?: string;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function coerce(name: string, type: unknown, raw: string): { value: unknown } | { error: string } {

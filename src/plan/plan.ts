@@ -1,3 +1,4 @@
+import { isRecord } from '../load/definition.js';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import type { Definition } from '../load/definition.js';
@@ -64,10 +65,6 @@ export interface PlanOptions {
 }
 
 export type PlanResult = { plan: RunPlan } | { stop: string; secrets: string[] };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 // A number of seconds is a duration too (the schema allows both).
 function timeoutOf(value: unknown): string | undefined {

@@ -1,4 +1,5 @@
 import type { RunResult } from '../execute/run.js';
+import { shQuote } from '../integrations/shell.js';
 import type { Definition } from '../load/definition.js';
 import type { PlanStep, RunPlan } from '../plan/plan.js';
 import type { Diagnostic } from './diagnostic.js';
@@ -128,10 +129,6 @@ export function formatRunSummary(summary: RunSummary, style: Style): string {
   return `${parts.join(', ')} in ${seconds}${summary.signal ? ` (stopped by ${summary.signal})` : ''}\n`;
 }
 
-function quoteArg(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
 function stepLines(step: PlanStep, indent: string, style: Style): string[] {
   const head = `${indent}step ${step.name}`;
   if (step.kind === 'skipped') return [`${head}: ${style.yellow('skipped')}: ${step.reason}`];
@@ -141,7 +138,7 @@ function stepLines(step: PlanStep, indent: string, style: Style): string[] {
     for (const nested of step.steps) lines.push(...stepLines(nested, indent + '  ', style));
     return lines;
   }
-  if (step.command) lines.push(`${indent}  $ ${step.command.map(quoteArg).join(' ')}`);
+  if (step.command) lines.push(`${indent}  $ ${step.command.map(shQuote).join(' ')}`);
   for (const [key, value] of Object.entries(step.env)) lines.push(`${indent}  ${style.dim(`${key}=`)}${JSON.stringify(value)}`);
   for (const problem of step.problems) lines.push(`${indent}  ${style.yellow('warning:')} ${problem}`);
   return lines;

@@ -30,9 +30,7 @@ export interface Rule {
   check(document: LoadedDocument, report: (problem: RuleProblem) => void): void;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord } from '../../load/definition.js';
 
 /** A filter value written as one string or a list of strings, as a list. */
 export function asList(value: unknown): unknown[] {
