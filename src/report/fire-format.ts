@@ -172,6 +172,8 @@ export function formatFireText(report: FireReport, options: FireTextOptions, sty
     out.push(`${where}: ${style.green('matched')} ${d.entry ?? d.event}${d.event !== report.event ? ` (derived from ${report.event})` : ''}`);
     if (!options.plans || !d.plan) continue;
     for (const problem of d.plan.problems) out.push(`  ${style.yellow('warning:')} ${problem}`);
+    // trig runs in --workdir and does not clone; the resolved settings are shown for checking.
+    if (d.plan.clone !== undefined) out.push(`  clone ${JSON.stringify(d.plan.clone)}`);
     for (const stage of d.plan.stages) {
       out.push(`  stage ${stage.name}${stage.if ? ` (if ${stage.if})` : ''}${stage.reason ? `: ${style.yellow('skipped')}: ${stage.reason}` : ''}`);
       for (const step of stage.steps) out.push(...stepLines(step, '    ', style));

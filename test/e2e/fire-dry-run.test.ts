@@ -209,3 +209,46 @@ describe('trig fire --json output', () => {
     expect(invalid).toMatchObject({ valid: false, matched: false });
   });
 });
+
+describe('trig fire --dry-run text output', () => {
+  it('shows each matched plan, and with --explain why the others did not match', () => {
+    const result = trig(['fire', '--dry-run', '--explain', '--defs', 'fixtures/fire/pipeline_failed.yaml', '--event', 'pipeline_failed', '--payload', 'fixtures/payloads/pipeline_failed.json'], { env: { PATH: '/nonexistent' } });
+    expect(result).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: [
+        'fixtures/fire/pipeline_failed.yaml: pipeline_failed-match: matched pipeline_failed {repos, branches, pipelines}',
+        '  stage respond',
+        '    step show',
+        `      $ sh -e -c 'echo "$EVENT"'`,
+        '      EVENT="pipeline_failed"',
+        '      REPO="my-service"',
+        '      BRANCH="main"',
+        '      EXECUTIONID="abc123"',
+        '      PIPELINE="build"',
+        'fixtures/fire/pipeline_failed.yaml: pipeline_failed-filtered: not matched: branches: "main" matched none of [release/**]',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('resolves --input values, and <+trigger.x> falls back to the input x on a manual run', () => {
+    const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed/ffcleanup.yaml', '--event', 'workflow_dispatch', '--input', 'branch=release/2.0', '--input', 'repo=acme/shop', '--input', 'featureFlag=new-checkout', '--workdir', '/srv']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.slice(0, 4)).toEqual([
+      'fixtures/seed/ffcleanup.yaml: ffcleanup: matched workflow_dispatch',
+      '  warning: secret input "anthropicKey" has no value: set TRIG_SECRET_FFCLEANUP_ANTHROPIC_APIKEY',
+      '  warning: secret input "harnessApiKey" has no value: set TRIG_SECRET_FFCLEANUP_HARNESS_APIKEY',
+      '  clone {"depth":1,"ref":{"name":"release/2.0","type":"branch"},"repo":"acme/shop"}',
+    ]);
+    expect(lines).toContain('      FEATURE_FLAG="new-checkout"');
+    expect(lines).toContain('      $ docker run --rm -v /srv:/harness -w /harness -e ANTHROPIC_API_KEY -e FEATURE_FLAG -e TREATMENT -e TRIG_EVENT -e TRIG_DEFINITION -e TRIG_RUN_ID anewdocker25/mydockerhub:coding-agent');
+  });
+
+  it('shows secrets as *** in the plan', () => {
+    const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed/ffcleanup.yaml', '--event', 'workflow_dispatch'], { env: { TRIG_SECRET_FFCLEANUP_ANTHROPIC_APIKEY: 'sk-ant-0123456789' } });
+    expect(result.stdout).toContain('      ANTHROPIC_API_KEY="***"');
+    expect(result.stdout).not.toContain('sk-ant-0123456789');
+  });
+});
