@@ -49,7 +49,10 @@ function syntaxMessage(error: YAMLError, text: string): string {
     const key = /^[^:\n]*/.exec(text.slice(error.pos[0]))?.[0].trim();
     return key ? `duplicate key "${key}"` : 'duplicate key';
   }
-  return SYNTAX_HINTS[error.code] ?? error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const first = error.message.split('\n')[0]!;
+  // The parser recurses per level of nesting; a hostile document can exhaust the stack.
+  if (/Maximum call stack size exceeded/.test(first)) return 'the document nests too deeply to read';
+  return SYNTAX_HINTS[error.code] ?? first.replace(/ at line \d+, column \d+:?$/, '');
 }
 
 export function loadText(file: string, text: string, into: LoadResult): void {
@@ -73,7 +76,18 @@ export function loadText(file: string, text: string, into: LoadResult): void {
       }
       continue;
     }
-    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      // The parser refuses to expand an alias bomb ("billion laughs") into plain data.
+      const span = locate(doc, source, []);
+      const message = /alias/i.test(String((error as Error).message))
+        ? 'the document expands aliases too many times to read (a guard against alias bombs)'
+        : `the document cannot be read: ${(error as Error).message}`;
+      into.diagnostics.push({ file, ...span, severity: 'error', message, rule: 'syntax' });
+      continue;
+    }
     // The spec's samples include snippets: a bare list of steps is never a definition.
     const kind = isRecord(value) ? otherKind(value) : Array.isArray(value) ? 'step list' : undefined;
     if (kind) {

@@ -19,18 +19,34 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+const EXCERPT_WIDTH = 120;
+
+/**
+ * The part of a source line to show: all of it, or for a long line (minified YAML, a
+ * one-line flow collection) a window around the column, with `…` where it was cut.
+ */
+export function excerpt(line: string, col: number, width: number): { text: string; col: number; width: number } {
+  if (line.length <= EXCERPT_WIDTH) return { text: line, col, width };
+  const start = Math.max(0, Math.min(col - 1 - EXCERPT_WIDTH / 2, line.length - EXCERPT_WIDTH));
+  const end = Math.min(line.length, start + EXCERPT_WIDTH);
+  const before = start > 0 ? '…' : '';
+  const text = before + line.slice(start, end) + (end < line.length ? '…' : '');
+  const shown = col - start + before.length;
+  return { text, col: shown, width: Math.max(1, Math.min(width, end - (col - 1))) };
+}
+
 /** `file:line:col: message [rule]`, the source line, and a marker under the span. */
 export function formatText(report: ValidationReport, style: Style): string {
   const out: string[] = [];
   for (const d of report.diagnostics) {
     const severity = d.severity === 'warning' ? style.yellow('warning: ') : '';
     out.push(`${style.bold(`${d.file}:${d.line}:${d.col}:`)} ${severity}${d.message} ${style.dim(`[${d.rule}]`)}`);
-    const text = report.sourceLine(d.file, d.line).replace(/\t/g, ' ');
+    const line = report.sourceLine(d.file, d.line).replace(/\t/g, ' ');
     const gutter = String(d.line).length;
-    const width = Math.max(1, (d.endLine === d.line ? d.endCol : text.length + 1) - d.col);
+    const { text, col, width } = excerpt(line, d.col, Math.max(1, (d.endLine === d.line ? d.endCol : line.length + 1) - d.col));
     out.push(`${style.dim(`${d.line} |`)} ${text}`);
     const marker = '^' + '~'.repeat(width - 1);
-    out.push(`${' '.repeat(gutter)} ${style.dim('|')} ${' '.repeat(d.col - 1)}${d.severity === 'error' ? style.red(marker) : style.yellow(marker)}`);
+    out.push(`${' '.repeat(gutter)} ${style.dim('|')} ${' '.repeat(col - 1)}${d.severity === 'error' ? style.red(marker) : style.yellow(marker)}`);
   }
   for (const s of report.skipped) {
     out.push(`${s.file}:${s.line}:${s.col}: ${style.cyan('note:')} ${s.message}`);

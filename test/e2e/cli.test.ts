@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, trig } from '../helpers/trig.js';
@@ -41,5 +42,56 @@ describe('path arguments (validate, fire --defs)', () => {
     [['validate', 'fixtures/nothing-here'], 'trig: fixtures/nothing-here: no such file or directory\n'],
   ])('%j is a usage error', (args, message) => {
     expect(trig(args)).toEqual({ code: 2, stdout: '', stderr: message });
+  });
+});
+
+describe('hostile input: one clear line, the right exit code, never a stack trace', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'trig-hostile-'));
+  const write = (name: string, text: string | Buffer) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('a YAML document nested too deeply to read', () => {
+    const file = write('deep.yaml', `pipeline:\n  on: ${'['.repeat(20000)}${']'.repeat(20000)}\n`);
+    const result = trig(['validate', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\n')[0]).toBe(`${file}:2:803: the document nests too deeply to read [syntax]`);
+    // A long line is shown as a window around the column.
+    expect(result.stdout.split('\n')[1]!.length).toBeLessThan(140);
+  });
+
+  it('an alias bomb', () => {
+    const levels = Array.from({ length: 9 }, (_, i) => `l${i + 1}: &l${i + 1} [${Array(9).fill(`*l${i}`).join(', ')}]`);
+    const file = write('bomb.yaml', ['l0: &l0 "lol"', ...levels, 'pipeline: {on: push}', ''].join('\n'));
+    const result = trig(['validate', file]);
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')[0]).toBe(`${file}:1:1: the document expands aliases too many times to read (a guard against alias bombs) [syntax]`);
+    expect(result.stderr).toBe('');
+  });
+
+  it('a binary file', () => {
+    const file = write('binary.yaml', Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 7919) % 256)));
+    const result = trig(['validate', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).not.toMatch(/\n\s+at /);
+  });
+
+  it('a payload nested a hundred thousand levels deep is still just data', () => {
+    const file = write('deep.json', `{"a": ${'['.repeat(100000)}${']'.repeat(100000)}}`);
+    const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed', '--event', 'push', '--payload', file]);
+    expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('a payload larger than 16 MiB is refused before it is parsed', () => {
+    const file = write('huge.json', `{"a": "${'x'.repeat(17 * 1024 * 1024)}"}`);
+    expect(trig(['fire', '--dry-run', '--defs', 'fixtures/seed', '--event', 'push', '--payload', file])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `trig: ${file}: payload is larger than 16 MiB\n`,
+    });
   });
 });
