@@ -15,13 +15,20 @@ export interface TriggerContext {
 // character, `.`, `-` or `+`, so the `@` of `someone@example.com` is not one.
 const MENTION = /(?<![\w.+\-@/])@([\w][\w.-]*)/gu;
 
-/** Distinct names mentioned with `@name` in a comment, in order of first appearance. */
+/**
+ * Each mention is an event of its own, matched against every definition: a comment from
+ * outside cannot make trig do unbounded work by mentioning thousands of names.
+ */
+export const MAX_MENTIONS = 20;
+
+/** Distinct names mentioned with `@name` in a comment, in order of first appearance (at most MAX_MENTIONS). */
 export function mentionedNames(body: string): string[] {
   const names = new Set<string>();
   for (const m of body.matchAll(MENTION)) {
     // A mention that ends a sentence ("thanks @codereview.") does not own the full stop.
     const name = m[1]!.replace(/[.-]+$/u, '');
     if (name) names.add(name);
+    if (names.size === MAX_MENTIONS) break;
   }
   return [...names];
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { buildTriggerContexts, mentionedNames } from '../../src/match/context.js';
+import { buildTriggerContexts, MAX_MENTIONS, mentionedNames } from '../../src/match/context.js';
 
 type Payload = Record<string, any>;
 const definitions = createRequire(import.meta.url)('@octokit/webhooks-examples') as { name: string; examples: Payload[] }[];
@@ -83,5 +83,15 @@ describe('buildTriggerContexts', () => {
     expect(buildTriggerContexts('issue_comment', example('issue_comment'))).toHaveLength(1);
     expect(buildTriggerContexts('push', { commentBody: '@codereview' })).toHaveLength(1);
     expect(buildTriggerContexts('issue_comment', { commentBody: 42 })).toHaveLength(1);
+  });
+});
+
+describe('mentions from outside are bounded', () => {
+  it('keeps the first MAX_MENTIONS distinct names of a comment', () => {
+    const body = Array.from({ length: 5000 }, (_, i) => `@agent${i % 1000}`).join(' ');
+    const names = mentionedNames(body);
+    expect(names).toHaveLength(MAX_MENTIONS);
+    expect(names[0]).toBe('agent0');
+    expect(names.at(-1)).toBe(`agent${MAX_MENTIONS - 1}`);
   });
 });
