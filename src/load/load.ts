@@ -15,8 +15,6 @@ export interface LoadResult {
   skipped: SkippedDocument[];
   /** YAML syntax errors; a document with one is not checked further. */
   diagnostics: Diagnostic[];
-  /** The text of every file read, for excerpts under diagnostics. */
-  sources: Map<string, SourceText>;
 }
 
 // Kinds of the upstream spec (and GitHub workflows) that share the file format but are
@@ -55,11 +53,12 @@ function syntaxMessage(error: YAMLError, text: string): string {
   return SYNTAX_HINTS[error.code] ?? first.replace(/ at line \d+, column \d+:?$/, '');
 }
 
-export function loadText(file: string, text: string, into: LoadResult): void {
+/** Parses one file's text into its documents, with the YAML nodes that locate problems. */
+export function loadText(file: string, text: string): LoadResult {
+  const into: LoadResult = { documents: [], skipped: [], diagnostics: [] };
   const source = new SourceText(file, text);
-  into.sources.set(file, source);
   const docs = parseAllDocuments(text, { lineCounter: source.lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (!Array.isArray(docs)) return; // an empty stream holds no document
+  if (!Array.isArray(docs)) return into; // an empty stream holds no document
   const base = path.basename(file).replace(/\.ya?ml$/, '');
   const nonEmpty = docs.filter((d) => d.contents !== null || d.errors.length);
   for (const [index, doc] of nonEmpty.entries()) {
@@ -100,5 +99,6 @@ export function loadText(file: string, text: string, into: LoadResult): void {
     const name = declared ?? (nonEmpty.length > 1 ? `${base}#${index + 1}` : base);
     into.documents.push({ ...described, name, doc, source });
   }
+  return into;
 }
 

@@ -1,4 +1,4 @@
-import { loadText, type LoadResult } from '../load/load.js';
+import { loadText } from '../load/load.js';
 import type { Diagnostic, SkippedDocument } from '../report/diagnostic.js';
 import { validateDocument } from './validate.js';
 
@@ -19,8 +19,7 @@ function withoutFile<T extends { file: string }>({ file: _file, ...rest }: T): W
 }
 
 export function checkText(file: string, text: string): FileCheck {
-  const loaded: LoadResult = { documents: [], skipped: [], diagnostics: [], sources: new Map() };
-  loadText(file, text, loaded);
+  const loaded = loadText(file, text);
   return {
     documents: loaded.documents.map((d) => ({
       index: d.index,

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadText, type LoadResult } from '../../src/load/load.js';
+import { loadText } from '../../src/load/load.js';
 import { CrontabBlockError, findBlocks, mergeBlock, removeBlock, renderBlock } from '../../src/integrations/cron/block.js';
 import { readCrontab, writeCrontab } from '../../src/integrations/cron/crontab.js';
 import { cronBlock, cronLine, fireCommand, scheduleTriggers } from '../../src/integrations/cron/entries.js';
@@ -85,8 +85,7 @@ describe('cron entries', () => {
   });
 
   it('lists each schedule with the name the run will see', () => {
-    const result: LoadResult = { documents: [], skipped: [], diagnostics: [], sources: new Map() };
-    loadText(
+    const result = loadText(
       'a.yaml',
       [
         'version: 1',
@@ -106,7 +105,6 @@ describe('cron entries', () => {
         '        timezone: Mars/Olympus',
         '    - push',
       ].join('\n'),
-      result,
     );
     const schedules = scheduleTriggers(result.documents);
     expect(schedules.map((s) => [s.cron, s.timezone, s.scheduleName, Boolean(s.problem)])).toEqual([

@@ -1,4 +1,4 @@
-import { loadText, type LoadResult } from '../../../src/load/load.js';
+import { loadText } from '../../../src/load/load.js';
 import type { Rule } from '../../../src/validate/rules/rule.js';
 import { runRule } from '../../../src/validate/rules/rule.js';
 
@@ -8,8 +8,7 @@ import { runRule } from '../../../src/validate/rules/rule.js';
  * span, so that a test shows at a glance which token a finding points at.
  */
 export function check(rule: Rule, yaml: string): string[] {
-  const loaded: LoadResult = { documents: [], skipped: [], diagnostics: [], sources: new Map() };
-  loadText('test.yaml', yaml, loaded);
+  const loaded = loadText('test.yaml', yaml);
   if (loaded.diagnostics.length) throw new Error(`test YAML does not parse: ${loaded.diagnostics[0]!.message}`);
   const lines = yaml.split('\n');
   return loaded.documents.flatMap((document) =>
