@@ -32,11 +32,6 @@ export interface Rule {
 
 export { isRecord } from '../../load/definition.js';
 
-/** A filter value written as one string or a list of strings, as a list. */
-export function asList(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [value];
-}
-
 /** The entry's filter map's path from the document root: `['pipeline', 'on', 0, 'push']`. */
 export function entryPath(document: LoadedDocument, entry: TriggerEntry): DocPath {
   return document.root ? [document.root, ...entry.path] : entry.path;
