@@ -31,7 +31,7 @@ const MEMORY_RUNS = quick ? 3 : 5;
 const REFERENCE_ROUNDS = quick ? 1 : 3;
 const OUT = path.resolve(option('--out', path.join(root, 'bench', 'results.json')));
 
-if (!existsSync(path.join(root, 'dist', 'cli.js'))) {
+if (!existsSync(path.join(root, 'dist', 'cli.cjs'))) {
   console.error('bench: dist/ is missing; run `npm run build` first');
   process.exit(2);
 }

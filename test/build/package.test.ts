@@ -21,9 +21,9 @@ describe('npm pack', () => {
     const r = run(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
     expect(r.code, r.stderr).toBe(0);
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['bin/trig', 'dist/cli.js', 'schemas/definition.schema.json', 'schemas/events.schema.json', 'README.md', 'package.json']));
+    expect(files).toEqual(expect.arrayContaining(['bin/trig', 'bin/package.json', 'dist/cli.cjs', 'schemas/definition.schema.json', 'schemas/events.schema.json', 'README.md', 'package.json']));
     for (const file of files) {
-      expect(file, file).toMatch(/^(bin\/trig|dist\/.+\.(c?js)|schemas\/[\w.-]+\.json|README\.md|package\.json|LICENSE)$/);
+      expect(file, file).toMatch(/^(bin\/trig|bin\/package\.json|dist\/.+\.cjs|schemas\/[\w.-]+\.json|README\.md|package\.json|LICENSE)$/);
     }
   });
 });

@@ -58,7 +58,8 @@ describe('hostile input: one clear line, the right exit code, never a stack trac
     const result = trig(['validate', file]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('');
-    expect(result.stdout.split('\n')[0]).toBe(`${file}:2:803: the document nests too deeply to read [syntax]`);
+    // The column is where the parser ran out of stack, which varies with Node's stack use.
+    expect(result.stdout.split('\n')[0]).toMatch(new RegExp(`^${file}:2:\\d+: the document nests too deeply to read \\[syntax\\]$`));
     // A long line is shown as a window around the column.
     expect(result.stdout.split('\n')[1]!.length).toBeLessThan(140);
   });

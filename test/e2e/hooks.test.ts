@@ -70,7 +70,7 @@ function definition(name: string, filter: string, extra = ''): string {
 const CHAINED_POST_COMMIT = `#!/bin/sh\necho "chained post-commit $#" >> '${LOG}'\n`;
 
 beforeAll(() => {
-  expect(existsSync(path.join(path.dirname(TRIG), '..', 'dist', 'cli.js')), 'run npm run build first').toBe(true);
+  expect(existsSync(path.join(path.dirname(TRIG), '..', 'dist', 'cli.cjs')), 'run npm run build first').toBe(true);
   ok(temp, 'init', '-q', '--bare', '-b', 'main', server);
   ok(temp, 'init', '-q', '-b', 'main', client);
   ok(client, 'remote', 'add', 'origin', server);
