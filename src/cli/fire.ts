@@ -11,7 +11,7 @@ import { styleFor } from '../report/style.js';
 import { suggest } from '../report/suggest.js';
 import type { CheckedDefinition } from '../validate/check.js';
 import { EXIT, UsageError } from './errors.js';
-import { checkDefinitions } from './validate.js';
+import { checkDefinitions, readDocument } from './validate.js';
 
 export interface FireOptions {
   event: string;
@@ -138,16 +138,17 @@ export async function runFire(options: FireOptions): Promise<number> {
     if (!decision.matched || !decision.context) return { ...base, valid: true, matched: false, reason: decision.reason };
     const trigger = { ...decision.context.fields };
     if (decision.context.event === 'schedule' && trigger.scheduleName === undefined) trigger.scheduleName = document.name;
-    return { ...base, valid: true, matched: true, event: decision.context.event, entry: decision.entry?.label, reason: decision.reason, trigger, definition: document };
+    return { ...base, valid: true, matched: true, event: decision.context.event, entry: decision.entry?.label, reason: decision.reason, trigger, checked: document };
   }
 
-  // Planning (expressions, inputs, commands) is loaded only when something matched: the
-  // every-minute schedule fire usually matches nothing.
+  // Planning (expressions, inputs, commands) is loaded, and the whole document of a
+  // definition read, only when something matched: the every-minute schedule fire usually
+  // matches nothing.
   if (definitions.some((d) => d.matched)) {
     const { planRun } = await import('../plan/plan.js');
     for (const d of definitions) {
-      if (!d.matched || !d.definition) continue;
-      const planned = planRun(d.definition, d.trigger ?? {}, planOptions);
+      if (!d.matched || !d.checked) continue;
+      const planned = planRun(await readDocument(checked, d.checked), d.trigger ?? {}, planOptions);
       if ('stop' in planned) {
         planned.secrets.forEach((s) => secrets.add(s));
         d.stopped = planned.stop;

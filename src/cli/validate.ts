@@ -1,7 +1,8 @@
 import { expandPaths, PathError } from '../load/paths.js';
 import { formatGithub, formatJson, formatText, type ValidationReport } from '../report/diagnostics-format.js';
 import { styleFor } from '../report/style.js';
-import { checkFiles, type CheckResult } from '../validate/check.js';
+import type { Definition } from '../load/definition.js';
+import { ChangedFileError, checkFiles, type CheckedDefinition, type CheckResult } from '../validate/check.js';
 import { EXIT, UsageError } from './errors.js';
 
 /** Expands, loads and validates definition paths; missing or unreadable paths are usage errors. */
@@ -16,11 +17,24 @@ export async function checkDefinitions(paths: readonly string[], options: { cach
   try {
     return { files, checked: await checkFiles(files, { cache: options.cache !== false, env: process.env }) };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (!code) throw error;
-    const file = (error as NodeJS.ErrnoException).path ?? '';
-    throw new UsageError(`${file}: cannot read (${code})`);
+    throw asUsageError(error);
   }
+}
+
+/** The whole document of a checked definition; a file gone or changed since is a usage error. */
+export async function readDocument(checked: CheckResult, definition: CheckedDefinition): Promise<Definition> {
+  try {
+    return await checked.document(definition);
+  } catch (error) {
+    throw asUsageError(error);
+  }
+}
+
+function asUsageError(error: unknown): unknown {
+  if (error instanceof ChangedFileError) return new UsageError(error.message);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (!code) return error;
+  return new UsageError(`${(error as NodeJS.ErrnoException).path ?? ''}: cannot read (${code})`);
 }
 
 export async function runValidate(

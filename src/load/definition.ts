@@ -25,9 +25,19 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function describeDefinition(file: string, index: number, name: string, value: unknown): Definition {
+function rootAndBody(value: unknown): { root?: DefinitionRoot; body?: Record<string, unknown> } {
   const roots = isRecord(value) ? (['pipeline', 'agent'] as const).filter((k) => k in value) : [];
   const root = roots.length === 1 ? roots[0] : undefined;
   const body = root && isRecord(value) && isRecord(value[root]) ? value[root] : undefined;
+  return { root, body };
+}
+
+/** The `on:` value of a definition document, as written. */
+export function triggersOf(value: unknown): unknown {
+  return rootAndBody(value).body?.on;
+}
+
+export function describeDefinition(file: string, index: number, name: string, value: unknown): Definition {
+  const { root, body } = rootAndBody(value);
   return { file, index, name, value, root, body, entries: triggerEntries(body?.on) };
 }

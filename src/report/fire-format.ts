@@ -1,7 +1,7 @@
 import type { RunResult } from '../execute/run.js';
 import { shQuote } from '../integrations/shell.js';
-import type { Definition } from '../load/definition.js';
 import type { PlanStep, RunPlan } from '../plan/plan.js';
+import type { CheckedDefinition } from '../validate/check.js';
 import type { Diagnostic } from './diagnostic.js';
 import type { Masker } from './mask.js';
 import type { Style } from './style.js';
@@ -24,7 +24,7 @@ export interface FireDefinition {
   run?: RunResult;
   diagnostics?: Diagnostic[];
   /** The matched definition, for planning; not reported. */
-  definition?: Definition;
+  checked?: CheckedDefinition;
 }
 
 export interface FireReport {

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { FileOutline } from './check.js';
 import type { FileCheck } from './check-text.js';
 
 // trig runs every minute from cron and on every commit, mostly over definitions that have
@@ -10,9 +10,10 @@ import type { FileCheck } from './check-text.js';
 // content and of the trig build that checked it: a changed file, or another trig, is
 // checked afresh. Any failure to read or write the cache only means checking again.
 //
-// On top of that, the results for one whole list of files are kept together, keyed by
-// what `stat` says of each file (size, modification time to the nanosecond, inode), as
-// git's index does: when nothing changed, one read replaces reading every file twice.
+// On top of that, the outlines of one whole list of files (each definition's `on:` and
+// diagnostics, not its body) are kept together, with what `stat` said of each file (size,
+// modification time to the nanosecond, inode) when they were kept, as git's index does:
+// when no stat changed, one small read replaces reading and hashing every file.
 
 declare const TRIG_BUILD_ID: string | undefined;
 const BUILD_ID = typeof TRIG_BUILD_ID === 'string' ? TRIG_BUILD_ID : 'dev';
@@ -26,11 +27,11 @@ const MAX_SETS = 32;
 const RACY_MS = 2_000;
 
 export interface CheckCache {
-  get(file: string, text: string): FileCheck | undefined;
-  set(file: string, text: string, check: FileCheck): void;
-  /** The results of exactly these files, if nothing about them changed since they were kept. */
-  getSet(files: readonly string[], stats: readonly BigIntStats[]): FileCheck[] | undefined;
-  setSet(files: readonly string[], stats: readonly BigIntStats[], checks: readonly FileCheck[]): void;
+  get(file: string, text: string): Promise<FileCheck | undefined>;
+  set(file: string, text: string, check: FileCheck): Promise<void>;
+  /** The outlines of exactly these files, if nothing about them changed since they were kept. */
+  getSet(files: readonly string[], stats: readonly BigIntStats[]): FileOutline[] | undefined;
+  setSet(files: readonly string[], stats: readonly BigIntStats[], outlines: readonly FileOutline[]): void;
 }
 
 /** `$TRIG_CACHE_DIR`, else `$XDG_CACHE_HOME/trig`, else `~/.cache/trig`. */
@@ -39,7 +40,29 @@ export function cacheRoot(env: NodeJS.ProcessEnv): string {
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'trig');
 }
 
-const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 40);
+/**
+ * Names a file's result by its content. node:crypto costs some 6 ms to load, so it is
+ * loaded only here: when a file is checked afresh, or a matched definition is read whole.
+ */
+async function contentHash(...parts: string[]): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 40);
+}
+
+/**
+ * Names a list of files: FNV-1a over UTF-16 code units in two 32-bit lanes. A name, not a
+ * proof: the entry holds the full signature of its files, compared when it is read.
+ */
+function listHash(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
 
 /** Only plain JSON survives the round trip unchanged (YAML's .inf and .nan do not). */
 function isPlainJson(value: unknown): boolean {
@@ -50,8 +73,9 @@ function isPlainJson(value: unknown): boolean {
   return false;
 }
 
-function isFileCheck(value: unknown): value is FileCheck {
-  const check = value as FileCheck | null;
+/** A file check and an outline share their shape; JSON read back is checked for it. */
+function hasCheckShape(value: unknown): boolean {
+  const check = value as FileOutline | null;
   return typeof check === 'object' && check !== null && Array.isArray(check.documents) && Array.isArray(check.skipped) && Array.isArray(check.syntaxErrors);
 }
 
@@ -90,27 +114,32 @@ export function openCheckCache(env: NodeJS.ProcessEnv): CheckCache {
     }
     return ready;
   };
-  const fileEntry = (file: string, text: string) => path.join(dir, `${hash(BUILD_ID, path.basename(file), text)}.json`);
-  const setEntry = (files: readonly string[], stats: readonly BigIntStats[]) =>
-    path.join(setsDir, `${hash(BUILD_ID, ...files.map((f, i) => `${path.resolve(f)}:${stats[i]!.size}:${stats[i]!.mtimeNs}:${stats[i]!.ino}:${stats[i]!.dev}`))}.json`);
+  const fileEntry = async (file: string, text: string) => path.join(dir, `${await contentHash(BUILD_ID, path.basename(file), text)}.json`);
+  // Paths are relative to the working directory, which is part of both name and signature.
+  const cwd = process.cwd();
+  const setEntry = (files: readonly string[]) => path.join(setsDir, `${listHash([BUILD_ID, cwd, ...files].join('\n'))}.json`);
+  const signature = (files: readonly string[], stats: readonly BigIntStats[]) =>
+    [cwd, ...files.map((f, i) => `${f}:${stats[i]!.size}:${stats[i]!.mtimeNs}:${stats[i]!.ino}:${stats[i]!.dev}`)].join('\n');
 
   return {
-    get(file, text) {
-      const check = readJson(fileEntry(file, text));
-      return isFileCheck(check) ? check : undefined;
+    async get(file, text) {
+      const check = readJson(await fileEntry(file, text));
+      return hasCheckShape(check) ? (check as FileCheck) : undefined;
     },
-    set(file, text, check) {
-      if (check.documents.every((d) => isPlainJson(d.value)) && prepare()) writeJson(fileEntry(file, text), check);
+    async set(file, text, check) {
+      if (check.documents.every((d) => isPlainJson(d.value)) && prepare()) writeJson(await fileEntry(file, text), check);
     },
     getSet(files, stats) {
-      const checks = readJson(setEntry(files, stats));
-      return Array.isArray(checks) && checks.length === files.length && checks.every(isFileCheck) ? checks : undefined;
+      const entry = readJson(setEntry(files)) as { signature?: unknown; outlines?: unknown } | undefined;
+      if (entry?.signature !== signature(files, stats)) return undefined;
+      const { outlines } = entry;
+      return Array.isArray(outlines) && outlines.length === files.length && outlines.every(hasCheckShape) ? (outlines as FileOutline[]) : undefined;
     },
-    setSet(files, stats, checks) {
+    setSet(files, stats, outlines) {
       const now = BigInt(Date.now()) * 1_000_000n;
       if (stats.some((s) => now - s.mtimeNs < BigInt(RACY_MS) * 1_000_000n)) return;
-      if (!checks.every((c) => c.documents.every((d) => isPlainJson(d.value))) || !prepare()) return;
-      writeJson(setEntry(files, stats), checks);
+      if (!outlines.every((o) => o.documents.every((d) => isPlainJson(d.on))) || !prepare()) return;
+      writeJson(setEntry(files), { signature: signature(files, stats), outlines });
       try {
         const sets = readdirSync(setsDir).map((name) => ({ name, at: statSync(path.join(setsDir, name)).mtimeMs }));
         sets.sort((a, b) => b.at - a.at);

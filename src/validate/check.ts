@@ -1,13 +1,43 @@
 import { readFileSync, statSync } from 'node:fs';
-import { describeDefinition, type Definition } from '../load/definition.js';
+import { describeDefinition, triggersOf, type Definition } from '../load/definition.js';
+import { triggerEntries, type TriggerEntry } from '../load/triggers.js';
 import { compareDiagnostics, type Diagnostic, type SkippedDocument } from '../report/diagnostic.js';
-import { openCheckCache } from './cache.js';
+import { openCheckCache, type CheckCache } from './cache.js';
 import type { FileCheck } from './check-text.js';
 
-/** A definition with its problems (errors mean it never fires). */
-export interface CheckedDefinition extends Definition {
+/**
+ * What deciding about a definition needs: its triggers and its problems (errors mean it
+ * never fires). The whole document is read with `CheckResult.document` once it matched.
+ */
+export interface CheckedDefinition {
+  file: string;
+  /** 0-based position of the document in its file. */
+  index: number;
+  name: string;
+  entries: TriggerEntry[];
   diagnostics: Diagnostic[];
 }
+
+/**
+ * A file's check without the bodies of its definitions: what the whole-list cache keeps,
+ * since the every-minute fire reads it for every definition and usually runs none.
+ */
+export interface FileOutline {
+  documents: (Omit<FileCheck['documents'][number], 'value'> & { on: unknown })[];
+  skipped: FileCheck['skipped'];
+  syntaxErrors: FileCheck['syntaxErrors'];
+}
+
+export function outlineOf(check: FileCheck): FileOutline {
+  return {
+    documents: check.documents.map(({ value, ...d }) => ({ ...d, on: triggersOf(value) })),
+    skipped: check.skipped,
+    syntaxErrors: check.syntaxErrors,
+  };
+}
+
+/** A matched definition's file no longer holds it as it was checked. */
+export class ChangedFileError extends Error {}
 
 export interface CheckResult {
   definitions: CheckedDefinition[];
@@ -18,6 +48,8 @@ export interface CheckResult {
   diagnostics: Diagnostic[];
   /** Line `n` (1-based) of a file that was read, for excerpts under diagnostics. */
   line(file: string, n: number): string;
+  /** The whole document of a definition, for planning its run. */
+  document(definition: CheckedDefinition): Promise<Definition>;
 }
 
 export interface CheckOptions {
@@ -39,53 +71,67 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
     return text;
   };
   const stats = cache ? files.map((file) => statSync(file, { bigint: true })) : [];
-  const kept = cache?.getSet(files, stats);
-  const checks = new Map<string, FileCheck>(kept?.map((check, i) => [files[i]!, check]));
-  if (!kept) {
-    for (const file of files) {
-      const cached = cache?.get(file, textOf(file));
-      if (cached) checks.set(file, cached);
-    }
-    const misses = files.filter((f) => !checks.has(f));
-    if (misses.length) {
-      // The YAML parser, the schema validator and the rules load only when needed.
-      const { checkText } = await import('./check-text.js');
-      for (const file of misses) {
-        const check = checkText(file, textOf(file));
-        checks.set(file, check);
-        cache?.set(file, textOf(file), check);
-      }
-    }
-    cache?.setSet(files, stats, files.map((f) => checks.get(f)!));
+  // The checks of this run, bodies included; empty when the whole list came from the cache.
+  const checks = new Map<string, FileCheck>();
+  let outlines = cache?.getSet(files, stats);
+  if (!outlines) {
+    for (const file of files) checks.set(file, await checkFile(file, textOf(file), cache));
+    outlines = files.map((f) => outlineOf(checks.get(f)!));
+    cache?.setSet(files, stats, outlines);
   }
 
-  const result: CheckResult = { definitions: [], skipped: [], syntaxErrors: [], diagnostics: [], line: () => '' };
-  for (const file of files) {
-    const check = checks.get(file)!;
-    for (const d of check.documents) {
+  const lines = new Map<string, string[]>();
+  const result: CheckResult = {
+    definitions: [],
+    skipped: [],
+    syntaxErrors: [],
+    diagnostics: [],
+    line(file, n) {
+      let split = lines.get(file);
+      if (!split) {
+        let text = '';
+        try {
+          text = textOf(file);
+        } catch {
+          // A file gone since it was checked: its diagnostics are shown without excerpt.
+        }
+        lines.set(file, (split = text.split(/\r?\n/)));
+      }
+      return split[n - 1] ?? '';
+    },
+    async document(definition) {
+      const { file, index } = definition;
+      const check = checks.get(file) ?? (await checkFile(file, textOf(file), cache));
+      const d = check.documents.find((x) => x.index === index);
+      if (!d || d.diagnostics.some((x) => x.severity === 'error')) {
+        throw new ChangedFileError(`${file}: changed while trig was reading it; fire again`);
+      }
+      return describeDefinition(file, index, d.name, d.value);
+    },
+  };
+  files.forEach((file, i) => {
+    const outline = outlines[i]!;
+    for (const d of outline.documents) {
       const diagnostics = d.diagnostics.map((x) => ({ file, ...x }));
-      result.definitions.push({ ...describeDefinition(file, d.index, d.name, d.value), diagnostics });
+      result.definitions.push({ file, index: d.index, name: d.name, entries: triggerEntries(d.on), diagnostics });
       result.diagnostics.push(...diagnostics);
     }
-    result.skipped.push(...check.skipped.map((s) => ({ file, ...s })));
-    const syntax = check.syntaxErrors.map((x) => ({ file, ...x }));
+    result.skipped.push(...outline.skipped.map((s) => ({ file, ...s })));
+    const syntax = outline.syntaxErrors.map((x) => ({ file, ...x }));
     result.syntaxErrors.push(...syntax);
     result.diagnostics.push(...syntax);
-  }
+  });
   result.diagnostics.sort(compareDiagnostics);
-  const lines = new Map<string, string[]>();
-  result.line = (file, n) => {
-    let split = lines.get(file);
-    if (!split) {
-      let text = '';
-      try {
-        text = textOf(file);
-      } catch {
-        // A file gone since it was checked: its diagnostics are shown without excerpt.
-      }
-      lines.set(file, (split = text.split(/\r?\n/)));
-    }
-    return split[n - 1] ?? '';
-  };
   return result;
+}
+
+/** One file's check, from the cache or computed (and then kept). */
+async function checkFile(file: string, text: string, cache: CheckCache | undefined): Promise<FileCheck> {
+  const cached = await cache?.get(file, text);
+  if (cached) return cached;
+  // The YAML parser, the schema validator and the rules load only when needed.
+  const { checkText } = await import('./check-text.js');
+  const check = checkText(file, text);
+  await cache?.set(file, text, check);
+  return check;
 }

@@ -54,6 +54,10 @@ describe('the check cache', () => {
     write('b.yaml', 'pipeline:\n  on: pull_requests\n');
     const changed = trig(['validate', dir], { env });
     expect([changed.code, changed.stdout.split('\n')[0]]).toEqual([1, `${dir}/b.yaml:2:7: unknown event "pull_requests"; did you mean "pull_request"? [unknown-event]`]);
+    // One entry per list of files, rewritten with the new state of its files.
+    expect(sets()).toHaveLength(1);
+    expect(trig(['validate', dir], { env })).toEqual(changed);
+    expect(trig(['validate', path.join(dir, 'a.yaml')], { env }).code).toBe(0);
     expect(sets()).toHaveLength(2);
   });
 

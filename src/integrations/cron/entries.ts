@@ -30,7 +30,7 @@ export interface ScheduleTrigger {
 }
 
 /** Every schedule of every definition, in file order. */
-export function scheduleTriggers(documents: readonly Definition[]): ScheduleTrigger[] {
+export function scheduleTriggers(documents: readonly Pick<Definition, 'file' | 'name' | 'entries'>[]): ScheduleTrigger[] {
   const out: ScheduleTrigger[] = [];
   for (const document of documents) {
     for (const entry of document.entries) {
