@@ -10,10 +10,13 @@ import type { FileCheck } from './check-text.js';
 // content and of the trig build that checked it: a changed file, or another trig, is
 // checked afresh. Any failure to read or write the cache only means checking again.
 //
-// On top of that, the outlines of one whole list of files (each definition's `on:` and
-// diagnostics, not its body) are kept together, with what `stat` said of each file (size,
-// modification time to the nanosecond, inode) when they were kept, as git's index does:
-// when no stat changed, one small read replaces reading and hashing every file.
+// On top of that, the checks of one whole list of files are kept together in one entry,
+// with what `stat` said of each file (size, modification time to the nanosecond, inode)
+// when they were kept, as git's index does: when no stat changed, one read replaces
+// reading and hashing every file. The entry's first line holds the signature and the
+// outlines (each definition's `on:` and diagnostics), which is all the every-minute fire
+// parses; each further line holds one file's whole check, parsed only for a definition
+// that matched.
 
 declare const TRIG_BUILD_ID: string | undefined;
 const BUILD_ID = typeof TRIG_BUILD_ID === 'string' ? TRIG_BUILD_ID : 'dev';
@@ -29,9 +32,15 @@ const RACY_MS = 2_000;
 export interface CheckCache {
   get(file: string, text: string): Promise<FileCheck | undefined>;
   set(file: string, text: string, check: FileCheck): Promise<void>;
-  /** The outlines of exactly these files, if nothing about them changed since they were kept. */
-  getSet(files: readonly string[], stats: readonly BigIntStats[]): FileOutline[] | undefined;
-  setSet(files: readonly string[], stats: readonly BigIntStats[], outlines: readonly FileOutline[]): void;
+  /** What was kept of exactly these files, if nothing about them changed since. */
+  getSet(files: readonly string[], stats: readonly BigIntStats[]): KeptSet | undefined;
+  setSet(files: readonly string[], stats: readonly BigIntStats[], outlines: readonly FileOutline[], checks: readonly FileCheck[]): void;
+}
+
+export interface KeptSet {
+  outlines: FileOutline[];
+  /** The whole check of the i-th file, read from the entry only when asked for. */
+  check(i: number): FileCheck | undefined;
 }
 
 /** `$TRIG_CACHE_DIR`, else `$XDG_CACHE_HOME/trig`, else `~/.cache/trig`. */
@@ -79,19 +88,27 @@ function hasCheckShape(value: unknown): boolean {
   return typeof check === 'object' && check !== null && Array.isArray(check.documents) && Array.isArray(check.skipped) && Array.isArray(check.syntaxErrors);
 }
 
-function readJson(file: string): unknown {
+function readText(file: string): string | undefined {
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson(text: string | undefined): unknown {
+  try {
+    return text === undefined ? undefined : JSON.parse(text);
   } catch {
     return undefined;
   }
 }
 
 /** Written aside and renamed, so that a concurrent trig never reads half a file. */
-function writeJson(file: string, value: unknown): void {
+function writeText(file: string, text: string): void {
   const temporary = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(temporary, JSON.stringify(value));
+    writeFileSync(temporary, text);
     renameSync(temporary, file);
   } catch {
     rmSync(temporary, { force: true });
@@ -123,23 +140,37 @@ export function openCheckCache(env: NodeJS.ProcessEnv): CheckCache {
 
   return {
     async get(file, text) {
-      const check = readJson(await fileEntry(file, text));
+      const check = parseJson(readText(await fileEntry(file, text)));
       return hasCheckShape(check) ? (check as FileCheck) : undefined;
     },
     async set(file, text, check) {
-      if (check.documents.every((d) => isPlainJson(d.value)) && prepare()) writeJson(await fileEntry(file, text), check);
+      if (check.documents.every((d) => isPlainJson(d.value)) && prepare()) writeText(await fileEntry(file, text), JSON.stringify(check));
     },
     getSet(files, stats) {
-      const entry = readJson(setEntry(files)) as { signature?: unknown; outlines?: unknown } | undefined;
-      if (entry?.signature !== signature(files, stats)) return undefined;
-      const { outlines } = entry;
-      return Array.isArray(outlines) && outlines.length === files.length && outlines.every(hasCheckShape) ? (outlines as FileOutline[]) : undefined;
+      const text = readText(setEntry(files));
+      const firstLineEnd = text?.indexOf('\n') ?? -1;
+      if (firstLineEnd < 0) return undefined;
+      const head = parseJson(text!.slice(0, firstLineEnd)) as { signature?: unknown; outlines?: unknown } | undefined;
+      if (head?.signature !== signature(files, stats)) return undefined;
+      const { outlines } = head;
+      if (!Array.isArray(outlines) || outlines.length !== files.length || !outlines.every(hasCheckShape)) return undefined;
+      let lines: string[] | undefined;
+      return {
+        outlines,
+        check(i) {
+          // JSON.stringify escapes every newline inside a value, so lines are whole checks.
+          lines ??= text!.slice(firstLineEnd + 1).split('\n');
+          const check = parseJson(lines[i]);
+          return hasCheckShape(check) ? (check as FileCheck) : undefined;
+        },
+      };
     },
-    setSet(files, stats, outlines) {
+    setSet(files, stats, outlines, checks) {
       const now = BigInt(Date.now()) * 1_000_000n;
       if (stats.some((s) => now - s.mtimeNs < BigInt(RACY_MS) * 1_000_000n)) return;
-      if (!outlines.every((o) => o.documents.every((d) => isPlainJson(d.on))) || !prepare()) return;
-      writeJson(setEntry(files), { signature: signature(files, stats), outlines });
+      if (!checks.every((c) => c.documents.every((d) => isPlainJson(d.value))) || !prepare()) return;
+      const head = JSON.stringify({ signature: signature(files, stats), outlines });
+      writeText(setEntry(files), [head, ...checks.map((c) => JSON.stringify(c))].join('\n') + '\n');
       try {
         const sets = readdirSync(setsDir).map((name) => ({ name, at: statSync(path.join(setsDir, name)).mtimeMs }));
         sets.sort((a, b) => b.at - a.at);

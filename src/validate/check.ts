@@ -19,8 +19,8 @@ export interface CheckedDefinition {
 }
 
 /**
- * A file's check without the bodies of its definitions: what the whole-list cache keeps,
- * since the every-minute fire reads it for every definition and usually runs none.
+ * A file's check without the bodies of its definitions: what the every-minute fire reads
+ * of the whole-list cache for every definition, when it usually runs none.
  */
 export interface FileOutline {
   documents: (Omit<FileCheck['documents'][number], 'value'> & { on: unknown })[];
@@ -71,14 +71,17 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
     return text;
   };
   const stats = cache ? files.map((file) => statSync(file, { bigint: true })) : [];
-  // The checks of this run, bodies included; empty when the whole list came from the cache.
+  // The checks made in this run, bodies included; none when the whole list was kept.
   const checks = new Map<string, FileCheck>();
-  let outlines = cache?.getSet(files, stats);
+  const kept = cache?.getSet(files, stats);
+  let outlines = kept?.outlines;
   if (!outlines) {
     for (const file of files) checks.set(file, await checkFile(file, textOf(file), cache));
-    outlines = files.map((f) => outlineOf(checks.get(f)!));
-    cache?.setSet(files, stats, outlines);
+    const all = files.map((f) => checks.get(f)!);
+    outlines = all.map(outlineOf);
+    cache?.setSet(files, stats, outlines, all);
   }
+  const position = new Map(files.map((file, i) => [file, i]));
 
   const lines = new Map<string, string[]>();
   const result: CheckResult = {
@@ -101,7 +104,9 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
     },
     async document(definition) {
       const { file, index } = definition;
-      const check = checks.get(file) ?? (await checkFile(file, textOf(file), cache));
+      // The body kept with the outline is the one the decision was made on; only when
+      // that part of the entry cannot be read is the file checked again.
+      const check = checks.get(file) ?? kept?.check(position.get(file)!) ?? (await checkFile(file, textOf(file), cache));
       const d = check.documents.find((x) => x.index === index);
       if (!d || d.diagnostics.some((x) => x.severity === 'error')) {
         throw new ChangedFileError(`${file}: changed while trig was reading it; fire again`);
