@@ -30,6 +30,7 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
   // A space and a quote in the path: the entry must quote it for sh.
   const repo = path.join(temp, "my 'repo'");
   const marker = path.join(temp, 'marker.txt');
+  const leapMarker = path.join(temp, 'leap-marker.txt');
   const others = "# someone else's entries\nMAILTO=\"\"\n15 3 * * 1  /usr/local/bin/backup --full   \n\n";
   const node = process.execPath;
   const trigBin = realpathSync(TRIG);
@@ -38,7 +39,7 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
     `# BEGIN trig ${repo}`,
     '# Written by `trig cron install`; `trig cron uninstall` removes this block.',
     '# Every minute trig fires the schedule triggers that are due, each read in its own time zone.',
-    `* * * * * cd ${q(repo)} && ${node} ${trigBin} fire --event schedule --quiet`,
+    `* * * * * cd ${q(repo)} && ${node} ${trigBin} fire --event schedule --at "$(date -u +\\%Y-\\%m-\\%dT\\%H:\\%M:00Z)" --quiet`,
     `# END trig ${repo}`,
     '',
   ].join('\n');
@@ -67,6 +68,27 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
         '            shell: sh',
         '            script: |',
         `              echo "<+trigger.event> <+trigger.scheduleName> <+trigger.cron> $(pwd)" >> '${marker}'`,
+      ].join('\n'),
+    );
+    // Due one minute in four years: fired only when the entry's shell says it is that minute.
+    writeFileSync(
+      path.join(repo, '.harness', 'leap.yaml'),
+      [
+        'version: 1',
+        'pipeline:',
+        '  name: leap',
+        '  on:',
+        '    - schedule:',
+        '        cron: "0 0 29 2 *"',
+        '        timezone: Pacific/Kiritimati',
+        '  stages:',
+        '    - name: s',
+        '      steps:',
+        '        - name: mark',
+        '          run:',
+        '            shell: sh',
+        '            script: |',
+        `              echo "<+trigger.event> <+trigger.scheduleName>" >> '${leapMarker}'`,
       ].join('\n'),
     );
     crontabSet(others);
@@ -102,17 +124,34 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
     expect(crontabList().text).toBe(others + expectedBlock);
   });
 
-  it("runs the entry's command the way cron does and fires the due schedule", () => {
+  /**
+   * Runs the installed entry's command as cron does: cron hands the command after the five
+   * fields to sh, with `\%` turned into `%`, in a bare environment, from the user's home
+   * directory (a temporary one here: trig keeps its check cache under it).
+   */
+  function runEntry(pathPrefix = '') {
     const line = crontabList().text.split('\n').find((l) => l.startsWith('* * * * * '))!;
-    // cron hands the command after the five fields to sh, with `\%` turned into `%`, in a
-    // bare environment, from the user's home directory.
     const command = line.replace(/^(\S+\s+){5}/, '').replace(/\\%/g, '%');
-    // The home directory is a temporary one: trig keeps its check cache under it.
     const home = mkdtempSync(path.join(os.tmpdir(), 'trig-cron-home-'));
-    const result = spawnSync('env', ['-i', `HOME=${home}`, 'SHELL=/bin/sh', 'PATH=/usr/bin:/bin', 'sh', '-c', command], { cwd: home, encoding: 'utf8', timeout: 60_000 });
+    const env = ['-i', `HOME=${home}`, 'SHELL=/bin/sh', `PATH=${pathPrefix}/usr/bin:/bin`];
+    const result = spawnSync('env', [...env, 'sh', '-c', command], { cwd: home, encoding: 'utf8', timeout: 60_000 });
     expect(result.status, result.stderr + result.stdout).toBe(0);
+  }
+
+  it("runs the entry's command the way cron does and fires the due schedule", () => {
+    runEntry();
     expect(existsSync(marker), 'the script step did not run').toBe(true);
     expect(readFileSync(marker, 'utf8')).toBe(`schedule every-minute * * * * * ${repo}\n`);
+    expect(existsSync(leapMarker), 'a schedule that is not due ran').toBe(false);
+  });
+
+  it('fires the minute the shell read when cron started the entry', () => {
+    // A date(1) that answers what the real one would at 00:00 on 29 February 2028 in
+    // Kiritimati (UTC+14): the leap-day schedule is due then, and only then.
+    const stubs = mkdtempSync(path.join(temp, 'stubs-'));
+    writeFileSync(path.join(stubs, 'date'), '#!/bin/sh\n[ "$*" = "-u +%Y-%m-%dT%H:%M:00Z" ] || exit 64\necho 2028-02-28T10:00:00Z\n', { mode: 0o755 });
+    runEntry(`${stubs}:`);
+    expect(readFileSync(leapMarker, 'utf8')).toBe('schedule leap\n');
   });
 
   it('refuses to install when no definition has a schedule', () => {

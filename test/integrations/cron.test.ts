@@ -72,8 +72,10 @@ describe('cron entries', () => {
 
   it('changes to the directory and runs trig by absolute paths', () => {
     const command = fireCommand(options);
-    expect(command).toBe("cd '/srv/o'\\''brien 100%' && '/opt/node 20/bin/node' /opt/trig/bin/trig fire --event schedule --quiet");
-    expect(cronLine(options)).toBe(`* * * * * ${command.replace('%', '\\%')}`);
+    expect(command).toBe(
+      "cd '/srv/o'\\''brien 100%' && '/opt/node 20/bin/node' /opt/trig/bin/trig fire --event schedule --at \"$(date -u +%Y-%m-%dT%H:%M:00Z)\" --quiet",
+    );
+    expect(cronLine(options)).toBe(`* * * * * ${command.replace(/%/g, '\\%')}`);
     expect(fireCommand({ ...options, defs: ['ci/a b.yaml', 'more/'] })).toMatch(/ --defs 'ci\/a b\.yaml' more\/$/);
     expect(() => fireCommand({ ...options, trig: 'bin/trig' })).toThrow(/absolute/);
   });

@@ -62,6 +62,9 @@ export interface CronEntryOptions {
   defs?: readonly string[];
 }
 
+/** date(1)'s format of the current minute, as `--at` reads it. */
+const SHELL_MINUTE_FORMAT = '%Y-%m-%dT%H:%M:00Z';
+
 /** The shell command of the entry, as sh is to run it (before crontab escaping). */
 export function fireCommand(options: CronEntryOptions): string {
   for (const [what, value] of [['directory', options.dir], ['node', options.node], ['trig', options.trig]] as const) {
@@ -72,7 +75,9 @@ export function fireCommand(options: CronEntryOptions): string {
     `cd ${shQuote(options.dir)} &&`,
     shQuote(options.node),
     shQuote(options.trig),
-    'fire --event schedule --quiet',
+    // The minute is read by the shell as cron starts the entry, not by trig once node is
+    // up: on a loaded machine a slow start must not move the fire into the next minute.
+    `fire --event schedule --at "$(date -u +${SHELL_MINUTE_FORMAT})" --quiet`,
     ...defs,
   ].join(' ');
 }
