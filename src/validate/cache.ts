@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, type BigIntStats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FileOutline } from './check.js';
@@ -21,6 +21,12 @@ import type { FileCheck } from './check-text.js';
 declare const TRIG_BUILD_ID: string | undefined;
 const BUILD_ID = typeof TRIG_BUILD_ID === 'string' ? TRIG_BUILD_ID : 'dev';
 
+/**
+ * How many trig builds keep their results side by side, so that two trigs used in turn
+ * (a global one and a project's own, say) do not throw away each other's; the builds that
+ * wrote least recently go first.
+ */
+const MAX_BUILDS = 3;
 /** How many lists of files keep their results together; the oldest go first. */
 const MAX_SETS = 32;
 /**
@@ -123,8 +129,14 @@ export function openCheckCache(env: NodeJS.ProcessEnv): CheckCache {
     if (ready !== undefined) return ready;
     try {
       mkdirSync(setsDir, { recursive: true });
-      // The results of other trig builds will never be read again.
-      for (const entry of readdirSync(path.dirname(dir))) if (entry !== BUILD_ID) rmSync(path.join(path.dirname(dir), entry), { recursive: true, force: true });
+      const now = new Date();
+      utimesSync(dir, now, now);
+      const root = path.dirname(dir);
+      const others = readdirSync(root)
+        .filter((name) => name !== BUILD_ID)
+        .map((name) => ({ name, at: statSync(path.join(root, name)).mtimeMs }))
+        .sort((a, b) => b.at - a.at);
+      for (const old of others.slice(MAX_BUILDS - 1)) rmSync(path.join(root, old.name), { recursive: true, force: true });
       ready = true;
     } catch {
       ready = false;
