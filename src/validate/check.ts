@@ -71,7 +71,8 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
     return text;
   };
   const stats = cache ? files.map((file) => statSync(file, { bigint: true })) : [];
-  // The checks made in this run, bodies included; none when the whole list was kept.
+  // Whole checks, bodies included: all of them when the list was checked in this run, else
+  // those read back for matched definitions.
   const checks = new Map<string, FileCheck>();
   const kept = cache?.getSet(files, stats);
   let outlines = kept?.outlines;
@@ -106,7 +107,11 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
       const { file, index } = definition;
       // The body kept with the outline is the one the decision was made on; only when
       // that part of the entry cannot be read is the file checked again.
-      const check = checks.get(file) ?? kept?.check(position.get(file)!) ?? (await checkFile(file, textOf(file), cache));
+      let check = checks.get(file);
+      if (!check) {
+        check = kept?.check(position.get(file)!) ?? (await checkFile(file, textOf(file), cache));
+        checks.set(file, check);
+      }
       const d = check.documents.find((x) => x.index === index);
       if (!d || d.diagnostics.some((x) => x.severity === 'error')) {
         throw new ChangedFileError(`${file}: changed while trig was reading it; fire again`);
