@@ -28,6 +28,14 @@ describe('npm pack', () => {
   });
 });
 
+describe('npx from the repository', () => {
+  it("runs the repository's own trig, installing nothing", () => {
+    const r = run(process.platform === 'win32' ? 'npx.cmd' : 'npx', ['--no', 'trig', 'validate', 'fixtures/seed/ffcleanup.yaml'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('1 definition in 1 file: no problems\n');
+  });
+});
+
 describe('installed from the tarball', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trig-package-test-'));
   const prefix = path.join(dir, 'prefix');
