@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, trig } from '../helpers/trig.js';
+import { ROOT, TRIG, trig } from '../helpers/trig.js';
 
 describe('trig, the program', () => {
   it('--version prints the package version', () => {
@@ -94,5 +95,30 @@ describe('hostile input: one clear line, the right exit code, never a stack trac
       stdout: '',
       stderr: `trig: ${file}: payload is larger than 16 MiB\n`,
     });
+  });
+});
+
+describe('a reader that goes away', () => {
+  // `true` exits at once, long before trig writes: every write meets a closed pipe.
+  const piped = (args: string, dir: string) => {
+    const script = `node ${TRIG} ${args} 2>${dir}/stderr.txt | true; echo "\${PIPESTATUS[0]}"`;
+    const r = spawnSync('bash', ['-c', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    return { code: Number(r.stdout.trim()), stderr: readFileSync(path.join(dir, 'stderr.txt'), 'utf8') };
+  };
+
+  it('costs no stack trace, and validate keeps its exit code', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-pipe-'));
+    expect(piped('validate fixtures/invalid', dir)).toEqual({ code: 1, stderr: '' });
+  });
+
+  it('does not stop a run in flight', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-pipe-'));
+    const marker = path.join(dir, 'marker.txt');
+    writeFileSync(
+      path.join(dir, 'slow.yaml'),
+      `pipeline:\n  name: slow\n  on: repo_created\n  stages:\n    - steps:\n        - run:\n            shell: sh\n            script: "echo started; sleep 0.3; echo done > '${marker}'"\n`,
+    );
+    expect(piped(`fire --event repo_created --defs ${dir}/slow.yaml`, dir)).toEqual({ code: 0, stderr: '' });
+    expect(readFileSync(marker, 'utf8')).toBe('done\n');
   });
 });
