@@ -42,7 +42,9 @@ export async function expandPaths(args: readonly string[]): Promise<string[]> {
   const given = args.length ? args : [DEFAULT_DEFINITIONS_DIR];
   for (const arg of given) {
     const stat = statOrUndefined(arg);
-    if (stat?.isFile()) {
+    // Whatever is not a directory is read as one file: a pipe too, as in
+    // `trig validate <(git show :.harness/deploy.yaml)`.
+    if (stat && !stat.isDirectory()) {
       files.add(path.normalize(arg));
       continue;
     }

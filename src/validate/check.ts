@@ -71,16 +71,18 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
     return text;
   };
   const stats = cache ? files.map((file) => statSync(file, { bigint: true })) : [];
+  // Only a regular file's stat tells whether its content changed: a pipe's says nothing.
+  const listCache = stats.every((s) => s.isFile()) ? cache : undefined;
   // Whole checks, bodies included: all of them when the list was checked in this run, else
   // those read back for matched definitions.
   const checks = new Map<string, FileCheck>();
-  const kept = cache?.getSet(files, stats);
+  const kept = listCache?.getSet(files, stats);
   let outlines = kept?.outlines;
   if (!outlines) {
     for (const file of files) checks.set(file, await checkFile(file, textOf(file), cache));
     const all = files.map((f) => checks.get(f)!);
     outlines = all.map(outlineOf);
-    cache?.setSet(files, stats, outlines, all);
+    listCache?.setSet(files, stats, outlines, all);
   }
   const position = new Map(files.map((file, i) => [file, i]));
 

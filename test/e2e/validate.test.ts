@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, SPEC_SAMPLES, trig } from '../helpers/trig.js';
+import { ROOT, SPEC_SAMPLES, TRIG, trig } from '../helpers/trig.js';
 
 // Golden files: fixtures/invalid/<case>.expected holds `# exit <code>` on its first
 // line, then the exact stdout of `trig validate fixtures/invalid/<case>.yaml` run from
@@ -144,6 +145,23 @@ describe('trig validate exit codes', () => {
     const strict = trig(['validate', '--strict', file]);
     expect(strict.code).toBe(1);
     expect(strict.stdout).toContain('0 errors, 1 warning in 1 definition in 1 file');
+  });
+
+  it('reads a pipe as a file, afresh every time (its stat says nothing of its content)', () => {
+    const cache = mkdtempSync(path.join(tmpdir(), 'trig-pipe-cache-'));
+    // A shell pipe, as `git show … | trig validate /dev/stdin` makes.
+    const piped = (text: string) => {
+      const r = spawnSync('sh', ['-c', `printf '${text}' | "${process.execPath}" "${TRIG}" validate /dev/stdin`], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1', TRIG_CACHE_DIR: cache },
+      });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const bad = piped('pipeline:\\n  on: pipline_failed\\n');
+    expect([bad.code, bad.stdout.split('\n')[0], bad.stderr]).toEqual([1, '/dev/stdin:2:7: unknown event "pipline_failed"; did you mean "pipeline_failed"? [unknown-event]', '']);
+    expect(piped('pipeline:\\n  on: pipeline_failed\\n')).toEqual({ code: 0, stdout: '1 definition in 1 file: no problems\n', stderr: '' });
+    expect(piped('pipeline:\\n  on: pipline_failed\\n')).toEqual(bad);
   });
 
   it('exits 2 with one line for a missing path', () => {
