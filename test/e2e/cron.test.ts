@@ -24,6 +24,25 @@ function crontabSet(text: string | undefined): void {
   if (result.status !== 0 && !(text === undefined && /no crontab/.test(result.stderr))) throw new Error(`crontab: ${result.stderr}`);
 }
 
+/** A definition listening to the `on:` lines given, whose one step appends `line` to `file`. */
+function markingDefinition(name: string, on: string[], line: string, file: string): string {
+  return [
+    'version: 1',
+    'pipeline:',
+    `  name: ${name}`,
+    '  on:',
+    ...on,
+    '  stages:',
+    '    - name: s',
+    '      steps:',
+    '        - name: mark',
+    '          run:',
+    '            shell: sh',
+    '            script: |',
+    `              echo "${line}" >> '${file}'`,
+  ].join('\n');
+}
+
 describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
   let saved: { text: string; none: boolean };
   const temp = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'trig-cron-e2e-')));
@@ -49,47 +68,17 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
     mkdirSync(path.join(repo, '.harness'), { recursive: true });
     writeFileSync(
       path.join(repo, '.harness', 'tick.yaml'),
-      [
-        'version: 1',
-        'pipeline:',
-        '  name: ticker',
-        '  on:',
-        '    - schedule:',
-        '        cron: "* * * * *"',
-        '        name: every-minute',
-        '    - schedule:',
-        '        cron: "0 0 1 1 *"',
-        '        timezone: Pacific/Kiritimati',
-        '  stages:',
-        '    - name: s',
-        '      steps:',
-        '        - name: mark',
-        '          run:',
-        '            shell: sh',
-        '            script: |',
-        `              echo "<+trigger.event> <+trigger.scheduleName> <+trigger.cron> $(pwd)" >> '${marker}'`,
-      ].join('\n'),
+      markingDefinition(
+        'ticker',
+        ['    - schedule:', '        cron: "* * * * *"', '        name: every-minute', '    - schedule:', '        cron: "0 0 1 1 *"', '        timezone: Pacific/Kiritimati'],
+        `<+trigger.event> <+trigger.scheduleName> <+trigger.cron> $(pwd)`,
+        marker,
+      ),
     );
     // Due one minute in four years: fired only when the entry's shell says it is that minute.
     writeFileSync(
       path.join(repo, '.harness', 'leap.yaml'),
-      [
-        'version: 1',
-        'pipeline:',
-        '  name: leap',
-        '  on:',
-        '    - schedule:',
-        '        cron: "0 0 29 2 *"',
-        '        timezone: Pacific/Kiritimati',
-        '  stages:',
-        '    - name: s',
-        '      steps:',
-        '        - name: mark',
-        '          run:',
-        '            shell: sh',
-        '            script: |',
-        `              echo "<+trigger.event> <+trigger.scheduleName>" >> '${leapMarker}'`,
-      ].join('\n'),
+      markingDefinition('leap', ['    - schedule:', '        cron: "0 0 29 2 *"', '        timezone: Pacific/Kiritimati'], '<+trigger.event> <+trigger.scheduleName>', leapMarker),
     );
     crontabSet(others);
   });
