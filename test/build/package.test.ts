@@ -56,6 +56,9 @@ describe('installed from the tarball', () => {
   it('puts a working trig on PATH, usable from any directory', () => {
     const installed = run(npm, ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: dir });
     expect(installed.code, installed.stderr).toBe(0);
+    // The bundle holds everything trig runs, so installing it downloads nothing else.
+    const packageDir = path.join(prefix, process.platform === 'win32' ? '' : 'lib', 'node_modules', 'trig');
+    expect(readdirSync(packageDir).sort()).toEqual(['README.md', 'bin', 'dist', 'package.json', 'schemas']);
     const shell = { cwd: elsewhere, env, shell: process.platform === 'win32' };
     const v = run('trig', ['--version'], shell);
     expect(v.code, v.stderr).toBe(0);

@@ -33,6 +33,3 @@ export function trig(args: string[], options: { cwd?: string; input?: string; en
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
-
-/** The upstream spec's samples, beside the repository (shared/ sits next to the clone in CI too). */
-export const SPEC_SAMPLES = '../shared/corpus/spec-samples';

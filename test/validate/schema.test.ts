@@ -1,43 +1,13 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import { parse, parseAllDocuments } from 'yaml';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { shapeSchemaErrors, type SchemaProblem } from '../../src/validate/schema-errors.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CORPUS = join(ROOT, '../shared/corpus/spec-samples');
-
-const definitionSchema = JSON.parse(readFileSync(join(ROOT, 'schemas/definition.schema.json'), 'utf8'));
-// The `on:` stanza belongs to the generated events schema; until it exists a stand-in that
-// accepts anything keeps these tests about the rest of the definition.
-const eventsPath = join(ROOT, 'schemas/events.schema.json');
-const eventsSchema = existsSync(eventsPath)
-  ? JSON.parse(readFileSync(eventsPath, 'utf8'))
-  : { $id: 'events.schema.json', $defs: { on: {} } };
-
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-ajv.addSchema(eventsSchema);
-const validate = ajv.compile(definitionSchema);
-
-function problems(data: unknown): SchemaProblem[] {
-  if (validate(data)) return [];
-  return shapeSchemaErrors(validate.errors ?? [], data, [definitionSchema, eventsSchema]);
-}
+import { ROOT } from '../helpers/trig.js';
+import { definitionSchema, schemaProblems as problems, validate } from '../helpers/schema.js';
+import type { SchemaProblem } from '../../src/validate/schema-errors.js';
 
 function problemsOf(yaml: string): SchemaProblem[] {
   return problems(parse(yaml));
-}
-
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return yamlFiles(path);
-      return /\.ya?ml$/.test(name) ? [path] : [];
-    })
-    .sort();
 }
 
 describe('definition.schema.json', () => {
@@ -73,31 +43,6 @@ describe('definition.schema.json', () => {
     };
     visit(definitionSchema, '#', false);
     expect(open).toEqual([]);
-  });
-
-  it('accepts every pipeline document of the upstream spec samples', () => {
-    const failures: string[] = [];
-    const skipped: Record<string, number> = {};
-    let checked = 0;
-    for (const file of yamlFiles(CORPUS)) {
-      parseAllDocuments(readFileSync(file, 'utf8')).forEach((doc, index) => {
-        const data = doc.toJS() as unknown;
-        const isMapping = typeof data === 'object' && data !== null && !Array.isArray(data);
-        if (!isMapping || !('pipeline' in data || 'agent' in data)) {
-          const kind = isMapping ? Object.keys(data)[0]! : Array.isArray(data) ? 'list' : String(data);
-          skipped[kind] = (skipped[kind] ?? 0) + 1;
-          return;
-        }
-        checked++;
-        for (const p of problems(data)) {
-          failures.push(`${relative(CORPUS, file)} doc ${index}: ${p.path.join('.')}: ${p.message}`);
-        }
-      });
-    }
-    expect(failures).toEqual([]);
-    // Guards against the corpus silently going missing or the filter skipping pipelines.
-    expect(checked).toBe(124);
-    expect(skipped).toEqual({ template: 8, environment: 1, jobs: 3, list: 1 });
   });
 
   describe('seed examples (fixtures/seed, taken from the trigger spec)', () => {
