@@ -15,7 +15,11 @@ export async function checkDefinitions(paths: readonly string[], options: { cach
     throw error;
   }
   try {
-    return { files, checked: await checkFiles(files, { cache: options.cache !== false, env: process.env }) };
+    return { files, checked: await checkFiles(files, {
+      cache: options.cache !== false,
+      env: process.env,
+      warn: (message) => process.stderr.write(`trig: ${message}\n`),
+    }) };
   } catch (error) {
     throw asUsageError(error);
   }
