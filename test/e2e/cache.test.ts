@@ -217,6 +217,28 @@ describe('the check cache is never a way in', () => {
       expect(readdirSync(loose)).toEqual([]);
     }
   });
+  it('says so once in a process that checks definitions again, as a git hook does for each pushed ref', () => {
+    const loose = mkdtempSync(path.join(tmpdir(), 'trig-cache-loose-'));
+    chmodSync(loose, 0o775);
+    const repo = mkdtempSync(path.join(tmpdir(), 'trig-cache-repo-'));
+    const log = path.join(repo, '..', `${path.basename(repo)}.log`);
+    const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo, encoding: 'utf8' }).stdout.trim();
+    git('init', '-q', '-b', 'main');
+    mkdirSync(path.join(repo, '.harness'));
+    writeFileSync(
+      path.join(repo, '.harness', 'def.yaml'),
+      `pipeline:\n  name: pushed\n  on: push\n  stages:\n    - name: s\n      steps:\n        - name: log\n          run:\n            shell: sh\n            script: echo ran >> ${log}\n`,
+    );
+    git('add', '.');
+    git('commit', '-q', '-m', 'first');
+    const sha = git('rev-parse', 'HEAD');
+    const zero = '0'.repeat(40);
+    const input = `refs/heads/main ${sha} refs/heads/main ${zero}\nrefs/heads/other ${sha} refs/heads/other ${zero}\n`;
+    const result = trig(['hooks', 'run', 'pre-push', 'origin', 'https://example.com/repo.git'], { cwd: repo, input, env: { TRIG_CACHE_DIR: loose } });
+    expect(readFileSync(log, 'utf8')).toBe('ran\nran\n');
+    expect(result.stderr).toBe(notUsing(loose, 'it is writable by its group (mode 0775)'));
+    expect(readdirSync(loose)).toEqual([]);
+  });
 });
 
 describe('the check cache never deletes what trig did not create', () => {
