@@ -24,11 +24,8 @@ export async function checkDefinitions(paths: readonly string[], options: { cach
     throw error;
   }
   try {
-    return { files, checked: await checkFiles(files, {
-      cache: options.cache !== false,
-      env: process.env,
-      warn: warnAboutCache,
-    }) };
+    const checked = await checkFiles(files, { cache: options.cache !== false, env: process.env, warn: warnAboutCache });
+    return { files, checked };
   } catch (error) {
     throw asUsageError(error);
   }

@@ -18,6 +18,11 @@ import type { FileCheck } from './check-text.js';
 // outlines (each definition's `on:` and diagnostics), which is all the every-minute fire
 // parses; each further line holds one file's whole check, parsed only for a definition
 // that matched.
+//
+// What is kept decides what runs, and trig runs as root: the cache is used only in a folder
+// private to the user (see load/private-files.ts), entries are never read or written
+// through a link, and trig prunes only the build folders that carry its marker, since
+// `$TRIG_CACHE_DIR` may name a folder holding anything.
 
 declare const TRIG_BUILD_ID: string | undefined;
 const BUILD_ID = typeof TRIG_BUILD_ID === 'string' ? TRIG_BUILD_ID : 'dev';
