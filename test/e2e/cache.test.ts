@@ -86,8 +86,8 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 const AS_NOBODY = SETPRIV ? [SETPRIV, '--reuid=nobody', '--regid=nogroup', '--clear-groups'] : undefined;
 const isRoot = process.getuid?.() === 0;
 const cannotSwitchUser = !isRoot || !AS_NOBODY;
-const SKIP_REASON = !isRoot ? 'not running as root' : 'setpriv is missing';
-if (cannotSwitchUser) console.warn(`skipping the check cache's second-user attacks: ${SKIP_REASON}`);
+const SKIPPED = cannotSwitchUser ? ` (skipped: ${!isRoot ? 'not running as root' : 'setpriv is missing'}, so no second user can attack)` : '';
+if (SKIPPED) console.warn(`the check cache's second-user attacks are skipped${SKIPPED}`);
 
 /** Runs a shell command as `nobody`, with positional arguments $1… */
 function asNobody(script: string, ...args: string[]): void {
@@ -141,7 +141,7 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 describe('the check cache is never a way in', () => {
-  it.skipIf(cannotSwitchUser)('ignores entries another user planted in a cache folder others can write: the planted script never runs', () => {
+  it.skipIf(cannotSwitchUser)(`ignores entries another user planted in a cache folder others can write: the planted script never runs${SKIPPED}`, () => {
     const { base, shared } = sharedCache();
     const defs = definitions(base);
     const marker = path.join(base, 'planted-script-ran');
@@ -175,7 +175,7 @@ describe('the check cache is never a way in', () => {
     });
   });
 
-  it.skipIf(cannotSwitchUser)('never writes through a link another user planted at the name of its temporary file', () => {
+  it.skipIf(cannotSwitchUser)(`never writes through a link another user planted at the name of its temporary file${SKIPPED}`, () => {
     const { base, shared } = sharedCache();
     const defs = definitions(base);
     const target = path.join(base, 'root-only');
