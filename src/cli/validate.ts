@@ -5,6 +5,15 @@ import type { Definition } from '../load/definition.js';
 import { ChangedFileError, checkFiles, type CheckedDefinition, type CheckResult } from '../validate/check.js';
 import { EXIT, UsageError } from './errors.js';
 
+// Said once per process, however many times the definitions are checked (a git hook
+// fires once per pushed ref).
+const cacheWarnings = new Set<string>();
+function warnAboutCache(message: string): void {
+  if (cacheWarnings.has(message)) return;
+  cacheWarnings.add(message);
+  process.stderr.write(`trig: ${message}\n`);
+}
+
 /** Expands, loads and validates definition paths; missing or unreadable paths are usage errors. */
 export async function checkDefinitions(paths: readonly string[], options: { cache?: boolean }): Promise<{ files: string[]; checked: CheckResult }> {
   let files: string[];
@@ -15,7 +24,8 @@ export async function checkDefinitions(paths: readonly string[], options: { cach
     throw error;
   }
   try {
-    return { files, checked: await checkFiles(files, { cache: options.cache !== false, env: process.env }) };
+    const checked = await checkFiles(files, { cache: options.cache !== false, env: process.env, warn: warnAboutCache });
+    return { files, checked };
   } catch (error) {
     throw asUsageError(error);
   }

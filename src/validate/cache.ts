@@ -1,6 +1,7 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, type BigIntStats, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { readPrivateFile, whyNotPrivate, writePrivateFile } from '../load/private-files.js';
 import type { FileOutline } from './check.js';
 import type { FileCheck } from './check-text.js';
 
@@ -17,6 +18,11 @@ import type { FileCheck } from './check-text.js';
 // outlines (each definition's `on:` and diagnostics), which is all the every-minute fire
 // parses; each further line holds one file's whole check, parsed only for a definition
 // that matched.
+//
+// What is kept decides what runs, and trig runs as root: the cache is used only in a folder
+// private to the user (see load/private-files.ts), entries are never read or written
+// through a link, and trig prunes only the build folders that carry its marker, since
+// `$TRIG_CACHE_DIR` may name a folder holding anything.
 
 declare const TRIG_BUILD_ID: string | undefined;
 const BUILD_ID = typeof TRIG_BUILD_ID === 'string' ? TRIG_BUILD_ID : 'dev';
@@ -94,14 +100,6 @@ function hasCheckShape(value: unknown): boolean {
   return typeof check === 'object' && check !== null && Array.isArray(check.documents) && Array.isArray(check.skipped) && Array.isArray(check.syntaxErrors);
 }
 
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 function parseJson(text: string | undefined): unknown {
   try {
     return text === undefined ? undefined : JSON.parse(text);
@@ -110,33 +108,98 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-/** Written aside and renamed, so that a concurrent trig never reads half a file. */
-function writeText(file: string, text: string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
+/**
+ * What trig writes into each build folder it creates: only folders that hold it, as a
+ * private file, are trig's to write into and to prune. `$TRIG_CACHE_DIR` may well name a
+ * folder that holds the user's own files.
+ */
+export const BUILD_MARKER = { name: '.trig-check-cache', text: 'A trig check cache folder: trig may delete it.\n' };
+/** The names of the entries trig writes in a build's `sets` folder, the only ones it prunes there. */
+const SET_ENTRY = /^[0-9a-f]{16}\.json$/;
+
+function lstatOrUndefined(file: string): Stats | undefined {
   try {
-    writeFileSync(temporary, text);
-    renameSync(temporary, file);
+    return lstatSync(file);
   } catch {
-    rmSync(temporary, { force: true });
+    return undefined;
   }
 }
 
-export function openCheckCache(env: NodeJS.ProcessEnv): CheckCache {
-  const dir = path.join(cacheRoot(env), BUILD_ID);
+/** Why a folder inside the cache is not one trig may use, or undefined when it is. */
+function whyNotOwnFolder(dir: string, stats: Stats, marked: boolean): string | undefined {
+  if (!stats.isDirectory()) return `${dir} is not a folder trig created`;
+  const problem = whyNotPrivate(stats);
+  if (problem) return `${dir} ${problem}`;
+  if (marked && readPrivateFile(path.join(dir, BUILD_MARKER.name)) !== BUILD_MARKER.text) return `${dir} is not a folder trig created`;
+  return undefined;
+}
+
+export interface CheckCacheOptions {
+  /** Told, once, why the cache folder is not used. */
+  warn?: (message: string) => void;
+  /** The trig build whose results these are: this one unless a test says otherwise. */
+  build?: string;
+}
+
+export function openCheckCache(env: NodeJS.ProcessEnv, options: CheckCacheOptions = {}): CheckCache {
+  const build = options.build ?? BUILD_ID;
+  const root = cacheRoot(env);
+  const dir = path.join(root, build);
   const setsDir = path.join(dir, 'sets');
+
+  // Whether the folders can be used: 'absent' until this build has written anything (only
+  // a write creates them), 'refused' when any is not private to the user or not trig's.
+  let state: 'usable' | 'absent' | 'refused' | undefined;
+  const refuse = (problem: string): 'refused' => {
+    options.warn?.(`not using the check cache ${root}: ${problem}; checking every file afresh`);
+    return (state = 'refused');
+  };
+  const look = (): 'usable' | 'absent' | 'refused' => {
+    if (state) return state;
+    let rootStats: Stats;
+    try {
+      // Followed if a link: the folder it leads to is what must be private.
+      rootStats = statSync(root);
+    } catch {
+      return (state = 'absent');
+    }
+    if (!rootStats.isDirectory()) return (state = 'absent');
+    const problem = whyNotPrivate(rootStats);
+    if (problem) return refuse(`it ${problem}`);
+    const dirStats = lstatOrUndefined(dir);
+    if (!dirStats) return (state = 'absent');
+    const setsStats = lstatOrUndefined(setsDir);
+    const folderProblem = whyNotOwnFolder(dir, dirStats, true) ?? (setsStats ? whyNotOwnFolder(setsDir, setsStats, false) : undefined);
+    if (folderProblem) return refuse(folderProblem);
+    return (state = 'usable');
+  };
+  const read = (file: string): string | undefined => (look() === 'usable' ? readPrivateFile(file) : undefined);
+
   let ready: boolean | undefined;
   const prepare = (): boolean => {
     if (ready !== undefined) return ready;
+    ready = false;
+    if (look() === 'refused') return ready;
     try {
-      mkdirSync(setsDir, { recursive: true });
+      if (state === 'absent') {
+        mkdirSync(root, { recursive: true, mode: 0o700 });
+        // This build's folder appears whole, marker inside, so that no trig ever sees it
+        // without its marker; when another trig made it first, that one is used.
+        const staging = mkdtempSync(path.join(root, `.${build}.`));
+        try {
+          if (!writePrivateFile(path.join(staging, BUILD_MARKER.name), BUILD_MARKER.text)) throw new Error('no marker');
+          mkdirSync(path.join(staging, 'sets'), { mode: 0o700 });
+          renameSync(staging, dir);
+        } catch {
+          rmSync(staging, { recursive: true, force: true });
+        }
+        state = undefined;
+        if (look() !== 'usable') return ready;
+      }
+      if (!lstatOrUndefined(setsDir)) mkdirSync(setsDir, { mode: 0o700 });
       const now = new Date();
       utimesSync(dir, now, now);
-      const root = path.dirname(dir);
-      const others = readdirSync(root)
-        .filter((name) => name !== BUILD_ID)
-        .map((name) => ({ name, at: statSync(path.join(root, name)).mtimeMs }))
-        .sort((a, b) => b.at - a.at);
-      for (const old of others.slice(MAX_BUILDS - 1)) rmSync(path.join(root, old.name), { recursive: true, force: true });
+      pruneBuilds(root, build);
       ready = true;
     } catch {
       ready = false;
@@ -152,14 +215,14 @@ export function openCheckCache(env: NodeJS.ProcessEnv): CheckCache {
 
   return {
     async get(file, text) {
-      const check = parseJson(readText(await fileEntry(file, text)));
+      const check = parseJson(read(await fileEntry(file, text)));
       return hasCheckShape(check) ? (check as FileCheck) : undefined;
     },
     async set(file, text, check) {
-      if (check.documents.every((d) => isPlainJson(d.value)) && prepare()) writeText(await fileEntry(file, text), JSON.stringify(check));
+      if (check.documents.every((d) => isPlainJson(d.value)) && prepare()) writePrivateFile(await fileEntry(file, text), JSON.stringify(check));
     },
     getSet(files, stats) {
-      const text = readText(setEntry(files));
+      const text = read(setEntry(files));
       const firstLineEnd = text?.indexOf('\n') ?? -1;
       if (firstLineEnd < 0) return undefined;
       const head = parseJson(text!.slice(0, firstLineEnd)) as { signature?: unknown; outlines?: unknown } | undefined;
@@ -182,9 +245,11 @@ export function openCheckCache(env: NodeJS.ProcessEnv): CheckCache {
       if (stats.some((s) => now - s.mtimeNs < BigInt(RACY_MS) * 1_000_000n)) return;
       if (!checks.every((c) => c.documents.every((d) => isPlainJson(d.value))) || !prepare()) return;
       const head = JSON.stringify({ signature: signature(files, stats), outlines });
-      writeText(setEntry(files), [head, ...checks.map((c) => JSON.stringify(c))].join('\n') + '\n');
+      writePrivateFile(setEntry(files), [head, ...checks.map((c) => JSON.stringify(c))].join('\n') + '\n');
       try {
-        const sets = readdirSync(setsDir).map((name) => ({ name, at: statSync(path.join(setsDir, name)).mtimeMs }));
+        const sets = readdirSync(setsDir)
+          .filter((name) => SET_ENTRY.test(name))
+          .map((name) => ({ name, at: lstatSync(path.join(setsDir, name)).mtimeMs }));
         sets.sort((a, b) => b.at - a.at);
         for (const old of sets.slice(MAX_SETS)) rmSync(path.join(setsDir, old.name), { force: true });
       } catch {
@@ -192,4 +257,18 @@ export function openCheckCache(env: NodeJS.ProcessEnv): CheckCache {
       }
     },
   };
+}
+
+/**
+ * Keeps the folders of the builds that wrote most recently, this one included, and
+ * removes older ones: only folders that carry trig's marker, never anything else there.
+ */
+function pruneBuilds(root: string, build: string): void {
+  const others: { name: string; at: number }[] = [];
+  for (const name of readdirSync(root)) {
+    const stats = name === build ? undefined : lstatOrUndefined(path.join(root, name));
+    if (stats && !whyNotOwnFolder(path.join(root, name), stats, true)) others.push({ name, at: stats.mtimeMs });
+  }
+  others.sort((a, b) => b.at - a.at);
+  for (const old of others.slice(MAX_BUILDS - 1)) rmSync(path.join(root, old.name), { recursive: true, force: true });
 }

@@ -56,6 +56,8 @@ export interface CheckOptions {
   /** Keep and reuse results (see cache.ts); off with --no-cache. */
   cache: boolean;
   env: NodeJS.ProcessEnv;
+  /** Told, once, why the check cache is not used (its folder is not private, say). */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -63,7 +65,7 @@ export interface CheckOptions {
  * per file kept in the check cache. Unreadable files throw (the CLI reports a usage error).
  */
 export async function checkFiles(files: readonly string[], options: CheckOptions): Promise<CheckResult> {
-  const cache = options.cache ? openCheckCache(options.env) : undefined;
+  const cache = options.cache ? openCheckCache(options.env, { warn: options.warn }) : undefined;
   const texts = new Map<string, string>();
   const textOf = (file: string): string => {
     let text = texts.get(file);
