@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { ROOT, TRIG, trig, type TrigResult } from '../helpers/trig.js';
+import { CACHE_DIR, ROOT, TRIG, trig, type TrigResult } from '../helpers/trig.js';
 
 // These tests run real child processes through the built bin/trig (npm run build first).
 // Every fact about timing is measured by the scripts themselves (timestamps they write),
@@ -332,6 +332,68 @@ describe('trig fire under SIGINT and SIGTERM', () => {
       expect(stdout).toContain(`[long-run/stubborn] failed: stopped: trig received ${signal}`);
       expect(stdout).toMatch(new RegExp(`1 matched, 0 succeeded, 1 failed in \\S+ \\(stopped by ${signal}\\)\\n$`));
     } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('trig fire output to a reader that falls behind', () => {
+  it('holds a step back while its own stdout is not read: memory stays bounded and every line arrives', async () => {
+    const dir = workdir();
+    const child = spawn(process.execPath, [TRIG, 'fire', '--defs', 'fixtures/runs/flood.yaml', '--event', 'rollback', '--workdir', dir], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', TRIG_CACHE_DIR: CACHE_DIR },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // VmHWM is the peak resident size so far; the last reading before trig exits is its peak.
+    let peakKiB = 0;
+    const sampler = setInterval(() => {
+      try {
+        peakKiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]);
+      } catch {
+        // trig has exited
+      }
+    }, 50);
+    const exited = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+    try {
+      // Nothing reads trig's stdout for 3 seconds (or until the step is done, as it was
+      // before trig held steps back, having taken all 100 MB into its memory).
+      const done = path.join(dir, 'flood.done');
+      const pauseEnds = Date.now() + 3000;
+      while (Date.now() < pauseEnds && !existsSync(done)) await delay(50);
+      const doneWhilePaused = existsSync(done);
+
+      const expected = `[flood/write] ${'a'.repeat(1000)}`;
+      let floodLines = 0;
+      const others: string[] = [];
+      let rest = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) {
+          if (line === expected) floodLines++;
+          else others.push(line);
+        }
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+
+      expect(await exited).toBe(0);
+      expect(doneWhilePaused).toBe(false);
+      expect(floodLines).toBe(100_000);
+      expect(rest).toBe('');
+      expect(others).toEqual([
+        'fixtures/runs/flood.yaml: flood: matched rollback',
+        expect.stringMatching(/^\[flood\] succeeded in \S+$/),
+        expect.stringMatching(/^1 matched, 1 succeeded, 0 failed in \S+$/),
+      ]);
+      expect(stderr).toBe('');
+      // Node and trig's modules take about 60 MB; taking in the step's 100 MB took 400.
+      expect(peakKiB).toBeGreaterThan(0);
+      expect(peakKiB).toBeLessThan(150 * 1024);
+    } finally {
+      clearInterval(sampler);
       child.kill('SIGKILL');
     }
   });

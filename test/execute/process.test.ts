@@ -2,7 +2,8 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findProgram, runChild, type ChildOptions } from '../../src/execute/process.js';
+import { lineSplitter } from '../../src/execute/output.js';
+import { findProgram, runChild, type ChildOptions, type ChunkSink } from '../../src/execute/process.js';
 
 const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
@@ -16,14 +17,26 @@ function alive(pid: number): boolean {
   }
 }
 
-async function sh(script: string, options: Partial<ChildOptions> = {}) {
+/** Output sinks that take the child's output line by line. */
+function byLine(onLine: (line: string, stream: string) => void): (stream: string) => ChunkSink {
+  return (stream) => {
+    const splitter = lineSplitter((line) => onLine(line, stream));
+    return { write: (chunk) => void splitter.write(chunk), end: () => splitter.end() };
+  };
+}
+
+async function sh(script: string, options: Partial<ChildOptions> & { onLine?: (line: string, stream: string) => void } = {}) {
   const lines: [string, string][] = [];
+  const { onLine, ...rest } = options;
   const result = await runChild({
     command: ['sh', '-c', script],
     env: ENV,
     cwd: tmpdir(),
-    onLine: (line, stream) => lines.push([stream, line]),
-    ...options,
+    output: byLine((line, stream) => {
+      lines.push([stream, line]);
+      onLine?.(line, stream);
+    }),
+    ...rest,
   });
   return { result, lines };
 }
@@ -94,7 +107,7 @@ describe('runChild', () => {
   });
 
   it('reports a program that cannot be started', async () => {
-    const result = await runChild({ command: ['/nonexistent/trig-no-such-program'], env: ENV, cwd: tmpdir(), onLine: () => undefined });
+    const result = await runChild({ command: ['/nonexistent/trig-no-such-program'], env: ENV, cwd: tmpdir(), output: byLine(() => undefined) });
     expect(result.exitCode).toBeNull();
     expect(result.error).toMatch(/trig-no-such-program/);
   });
