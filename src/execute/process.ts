@@ -111,6 +111,8 @@ function readPipe(stream: Readable | null | undefined, sink: ChunkSink): PipeRea
     if (!finished) sink.end();
     finished = true;
   };
+  // Node resumes a child's pipes when the child exits; the next chunk that finds the
+  // output still behind pauses the pipe again, so at most one chunk is taken early.
   stream?.on('data', (chunk: Buffer) => {
     const behind = sink.write(chunk);
     if (!behind) return;

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -104,6 +104,45 @@ describe('runChild', () => {
     const { lines } = await sh('echo $$', { track: { add: (g) => seen.push(`+${g}`), delete: (g) => seen.push(`-${g}`) } });
     const pid = lines[0]![1];
     expect(seen).toEqual([`+${pid}`, `-${pid}`]);
+  });
+
+  /** Sinks that count bytes, and are behind on stdout until `behind` settles. */
+  function heldBack(behind: Promise<void>) {
+    const received = { stdout: 0, stderr: 0, ended: 0 };
+    let caughtUp = false;
+    void behind.then(() => (caughtUp = true));
+    const output = (stream: 'stdout' | 'stderr'): ChunkSink => ({
+      write: (chunk) => {
+        received[stream] += chunk.length;
+        return stream === 'stdout' && !caughtUp ? behind : undefined;
+      },
+      end: () => void received.ended++,
+    });
+    return { received, output };
+  }
+
+  it('does not read a pipe while its output is behind: the child waits in write until it catches up', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-proc-'));
+    let release!: () => void;
+    const { received, output } = heldBack(new Promise((resolve) => (release = resolve)));
+    const running = runChild({ command: ['sh', '-c', `echo go; head -c 2000000 /dev/zero; echo > ${dir}/done`], env: ENV, cwd: tmpdir(), output });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(existsSync(`${dir}/done`)).toBe(false);
+    expect(received.stdout).toBeLessThan(1_000_000);
+    release();
+    expect(await running).toEqual({ exitCode: 0 });
+    expect(existsSync(`${dir}/done`)).toBe(true);
+    expect(received).toEqual({ stdout: 'go\n'.length + 2_000_000, stderr: 0, ended: 2 });
+  });
+
+  it('passes on all a child wrote before it ended, however long its output stays behind', async () => {
+    // The child ends with output still in the pipe (more than trig takes in one read), while
+    // trig's output stays behind for longer than the time a finished group's pipes get to drain.
+    const behind = new Promise<void>((resolve) => setTimeout(resolve, 3000));
+    const { received, output } = heldBack(behind);
+    const result = await runChild({ command: ['sh', '-c', 'echo go; sleep 0.2; head -c 120000 /dev/zero'], env: ENV, cwd: tmpdir(), output });
+    expect(result).toEqual({ exitCode: 0 });
+    expect(received).toEqual({ stdout: 'go\n'.length + 120_000, stderr: 0, ended: 2 });
   });
 
   it('reports a program that cannot be started', async () => {
