@@ -516,6 +516,21 @@ describe('trig fire safety', () => {
     expect(result.stdout).toContain('[secret-echo/fails] failing with ***\n');
   });
 
+  it('masks a secret that a long line carries across the 64 KiB split, in both streams', () => {
+    const result = fire('secret-long-line.yaml', 'scan_complete', ['--workdir', workdir()], secretEnv);
+    expect(result.code).toBe(0);
+    expect(leaks(result.stdout + result.stderr)).toEqual([]);
+    const printed = result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('[long-line/print] '))
+      .map((line) => line.slice('[long-line/print] '.length));
+    // Every piece holds only the filler and the mask: not one character of the key.
+    for (const piece of printed) expect(piece).toMatch(/^x*(\*\*\*)?y*$/);
+    expect(printed.join('').match(/\*\*\*/g)).toHaveLength(5);
+    expect(printed.join('').replace(/[^x]/g, '')).toHaveLength([1, 8, 16, 23].reduce((sum, offset) => sum + 65_536 - offset, 0) + 65_530);
+    expect(printed.length).toBeGreaterThanOrEqual(10);
+  });
+
   it('masks secret values in the JSON report and in the output streamed beside it', () => {
     const { result, json } = fireJson('secrets.yaml', 'scan_complete', ['--workdir', workdir()], secretEnv);
     expect(result.code).toBe(1);
