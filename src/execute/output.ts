@@ -56,7 +56,7 @@ export function backlogOf(stream: Writable): () => Promise<void> | undefined {
  * `\r` dropped, and a line longer than MAX_LINE passed on in pieces of MAX_LINE
  * (`continued` when more of the same line follows).
  */
-export function lineSplitter(onLine: (text: string, continued: boolean) => void): { write(chunk: Buffer | string): void; end(): void } {
+export function lineSplitter(onLine: (text: string, continued: boolean) => void): { write(chunk: Buffer): void; end(): void } {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   const pieces = () => {
@@ -68,7 +68,7 @@ export function lineSplitter(onLine: (text: string, continued: boolean) => void)
   };
   return {
     write(chunk) {
-      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      const text = decoder.write(chunk);
       let start = 0;
       let newline: number;
       while ((newline = text.indexOf('\n', start)) >= 0) {

@@ -57,7 +57,7 @@ describe('RunOutput streams', () => {
   function streamed(chunks: (string | Buffer)[], secrets: string[] = []): string[] {
     const { run, text } = output(false, PLAIN_STYLE, secrets);
     const sink = run.step('s').stream();
-    for (const chunk of chunks) sink.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    for (const chunk of chunks) sink.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
     sink.end();
     return text()
       .split('\n')
