@@ -178,10 +178,10 @@ export async function runFire(options: FireOptions): Promise<number> {
   let durationMs = 0;
   if (runnable.length) {
     // Loaded only here, so that a fire that matches nothing never loads execa.
-    const { executeRuns, SIGNAL_EXIT } = await import('../execute/execute.js');
+    const { executeRuns, backlogOf, SIGNAL_EXIT } = await import('../execute/execute.js');
     const executed = await executeRuns(
       runnable.map((d) => ({ definition: d.name, event: d.event ?? options.event, trigger: d.trigger ?? {}, plan: d.plan! })),
-      { concurrency, timeoutMs, workdir, env: process.env, payload, write: (text) => stream.write(text), style, mask, quiet: Boolean(options.quiet) },
+      { concurrency, timeoutMs, workdir, env: process.env, payload, write: (text) => stream.write(text), backlog: backlogOf(stream), style, mask, quiet: Boolean(options.quiet) },
     );
     runnable.forEach((d, i) => (d.run = executed.runs[i]));
     signal = executed.signal;

@@ -5,6 +5,8 @@ import { RunOutput } from './output.js';
 import { stopGroup, type StopReason } from './process.js';
 import { executeRun, type RunResult } from './run.js';
 
+export { backlogOf } from './output.js';
+
 export interface RunRequest {
   definition: string;
   event: string;
@@ -19,6 +21,8 @@ export interface ExecuteOptions {
   env: NodeJS.ProcessEnv;
   payload: unknown;
   write(text: string): void;
+  /** While the destination of write is behind: a promise that settles when it has caught up. */
+  backlog?(): Promise<void> | undefined;
   style: Style;
   mask: Masker;
   quiet: boolean;

@@ -1,21 +1,99 @@
-import type { Masker } from '../report/mask.js';
+import type { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { isHighSurrogate, type Masker } from '../report/mask.js';
 import type { Style } from '../report/style.js';
+import type { ChunkSink } from './process.js';
 
 // Output of the runs, as it comes: each line prefixed `[definition/step] `, the prefix
 // coloured per run on a terminal, and every line masked before it is written. With --quiet
 // a step's lines are held back (the last QUIET_KEEP of them) and written only if it fails.
+//
+// Memory stays bounded whatever a step prints and however slowly trig's own output is read:
+// a line longer than MAX_LINE is written in pieces, and when the destination falls behind
+// (a pipe whose reader is slow or paused) the step's pipes are not read until it catches
+// up (see ChunkSink). Backpressure rather than a bounded buffer that drops lines: nothing
+// is lost, and a step that outruns its reader simply blocks in write(2), as it would
+// writing to that reader directly.
 
 const QUIET_KEEP = 200;
 
+/** A line longer than this (in UTF-16 code units) is written in pieces rather than held in memory whole. */
+export const MAX_LINE = 64 * 1024;
+
 export interface OutputOptions {
   write(text: string): void;
+  /** While the destination is behind: a promise that settles when it has caught up. */
+  backlog?(): Promise<void> | undefined;
   style: Style;
   mask: Masker;
   quiet: boolean;
 }
 
+/**
+ * backlog() for a stream: pending while the stream holds more than its high-water mark.
+ * A stream that failed or closed (a reader that went away) is never behind: what is
+ * written to it is dropped, and the steps must not wait for it.
+ */
+export function backlogOf(stream: Writable): () => Promise<void> | undefined {
+  let pending: Promise<void> | undefined;
+  return () => {
+    if (!stream.writableNeedDrain || stream.destroyed || stream.errored) return undefined;
+    // One promise for all who wait, so that parallel steps add one listener, not one each.
+    pending ??= new Promise<void>((resolve) => {
+      const done = () => {
+        pending = undefined;
+        for (const event of ['drain', 'close', 'error']) stream.off(event, done);
+        resolve();
+      };
+      for (const event of ['drain', 'close', 'error']) stream.on(event, done);
+    });
+    return pending;
+  };
+}
+
+/**
+ * Cuts a stream of output into lines: UTF-8 decoded across chunk boundaries, a trailing
+ * `\r` dropped, and a line longer than MAX_LINE passed on in pieces of MAX_LINE
+ * (`continued` when more of the same line follows).
+ */
+export function lineSplitter(onLine: (text: string, continued: boolean) => void): { write(chunk: Buffer): void; end(): void } {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  const pieces = () => {
+    while (pending.length > MAX_LINE) {
+      const cut = isHighSurrogate(pending.charCodeAt(MAX_LINE - 1)) ? MAX_LINE - 1 : MAX_LINE;
+      onLine(pending.slice(0, cut), true);
+      pending = pending.slice(cut);
+    }
+  };
+  return {
+    write(chunk) {
+      const text = decoder.write(chunk);
+      let start = 0;
+      let newline: number;
+      while ((newline = text.indexOf('\n', start)) >= 0) {
+        pending += text.slice(start, newline);
+        pieces();
+        onLine(pending.replace(/\r$/, ''), false);
+        pending = '';
+        start = newline + 1;
+      }
+      pending += text.slice(start);
+      pieces();
+    },
+    end() {
+      pending += decoder.end();
+      pieces();
+      if (pending) onLine(pending.replace(/\r$/, ''), false);
+      pending = '';
+    },
+  };
+}
+
 export interface StepOutput {
   line(text: string): void;
+  /** A sink for one of the step's output streams (stdout, stderr), chunk by chunk as read. */
+  stream(): ChunkSink;
   /** A failed step: its held-back lines (with --quiet), then the message, after `word` if given. */
   failed(message: string, word?: string): void;
   /** A note that is not a failure (a skipped step); not written with --quiet. */
@@ -35,26 +113,54 @@ export class RunOutput {
   }
 
   private emit(prefix: string, text: string): void {
-    this.options.write(`${this.paint(prefix)} ${this.options.mask(text)}\n`);
+    this.emitMasked(prefix, this.options.mask(text));
+  }
+
+  private emitMasked(prefix: string, masked: string): void {
+    this.options.write(`${this.paint(prefix)} ${masked}\n`);
   }
 
   step(path: string): StepOutput {
     const prefix = `[${this.definition}/${path}]`;
     const held: string[] = [];
     let dropped = 0;
-    const { quiet, style } = this.options;
+    const { quiet, style, mask } = this.options;
+    const lineMasked = (masked: string) => {
+      if (!quiet) return this.emitMasked(prefix, masked);
+      held.push(masked);
+      if (held.length > QUIET_KEEP) {
+        held.shift();
+        dropped++;
+      }
+    };
     return {
-      line: (text) => {
-        if (!quiet) return this.emit(prefix, text);
-        held.push(text);
-        if (held.length > QUIET_KEEP) {
-          held.shift();
-          dropped++;
-        }
+      line: (text) => lineMasked(mask(text)),
+      stream: () => {
+        // The tail of a piece that may begin a secret, waiting for the rest of its line.
+        let carry = '';
+        const splitter = lineSplitter((piece, continued) => {
+          const text = carry + piece;
+          carry = '';
+          if (!continued || !mask.partial) return lineMasked(mask(text));
+          const { ready, held: tail } = mask.partial(text);
+          carry = tail;
+          if (ready) lineMasked(ready);
+        });
+        return {
+          write: (chunk) => {
+            splitter.write(chunk);
+            return this.options.backlog?.();
+          },
+          end: () => {
+            splitter.end();
+            if (carry) lineMasked(mask(carry));
+            carry = '';
+          },
+        };
       },
       failed: (message, word = 'failed:') => {
         if (dropped) this.emit(prefix, style.dim(`… ${dropped} earlier line${dropped === 1 ? '' : 's'} not shown`));
-        for (const text of held.splice(0)) this.emit(prefix, text);
+        for (const masked of held.splice(0)) this.emitMasked(prefix, masked);
         this.emit(prefix, word ? `${style.red(word)} ${message}` : style.red(message));
       },
       note: (message) => {

@@ -15,8 +15,6 @@ export const KILL_GRACE_MS = 5000;
 const POLL_MS = 25;
 /** How long output may still arrive after a step's process group is gone. */
 const DRAIN_MS = 2000;
-/** A line longer than this is passed on in pieces rather than held in memory whole. */
-const MAX_LINE = 64 * 1024;
 
 function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   // To kill(2), group 0 is trig's own and -1 is every process it may signal.
@@ -87,26 +85,59 @@ export function findProgram(program: string, env: Record<string, string | undefi
   return undefined;
 }
 
-function splitLines(stream: Readable | null | undefined, onLine: (line: string) => void): void {
-  if (!stream) return;
-  stream.setEncoding('utf8');
-  let pending = '';
-  stream.on('data', (chunk: string) => {
-    pending += chunk;
-    let newline: number;
-    while ((newline = pending.indexOf('\n')) >= 0) {
-      onLine(pending.slice(0, newline).replace(/\r$/, ''));
-      pending = pending.slice(newline + 1);
-    }
-    while (pending.length > MAX_LINE) {
-      onLine(pending.slice(0, MAX_LINE));
-      pending = pending.slice(MAX_LINE);
-    }
+/** Where a child's output goes, chunk by chunk as trig reads it. */
+export interface ChunkSink {
+  /**
+   * A promise means the output is behind (trig's own reader is slow): the pipe is not read
+   * until it settles, so a child that writes faster than that blocks once the pipe is full,
+   * instead of trig holding what it wrote in memory.
+   */
+  write(chunk: Buffer): Promise<void> | undefined;
+  /** No more output: the pipe ended, or trig stopped reading it. */
+  end(): void;
+}
+
+interface PipeReader {
+  /** Whether trig is holding off reading this pipe until its output catches up. */
+  readonly waiting: boolean;
+  /** Ends the sink, once, whether or not the pipe itself ended. */
+  finish(): void;
+}
+
+function readPipe(stream: Readable | null | undefined, sink: ChunkSink): PipeReader {
+  let waiting = false;
+  let finished = false;
+  const finish = () => {
+    if (!finished) sink.end();
+    finished = true;
+  };
+  // Node resumes a child's pipes when the child exits; the next chunk that finds the
+  // output still behind pauses the pipe again, so at most one chunk is taken early.
+  stream?.on('data', (chunk: Buffer) => {
+    const behind = sink.write(chunk);
+    if (!behind) return;
+    waiting = true;
+    stream.pause();
+    void behind.finally(() => {
+      waiting = false;
+      stream.resume();
+    });
   });
-  stream.on('end', () => {
-    if (pending) onLine(pending.replace(/\r$/, ''));
-    pending = '';
-  });
+  stream?.once('end', finish);
+  return {
+    get waiting() {
+      return waiting;
+    },
+    finish,
+  };
+}
+
+/** Resolves after `ms` during which `counts()` held, checked every POLL_MS. */
+async function countedDelay(ms: number, counts: () => boolean): Promise<void> {
+  for (let counted = 0; counted < ms; ) {
+    await delay(POLL_MS, undefined, { ref: false });
+    if (counts()) counted += POLL_MS;
+  }
 }
 
 /** `own` marks a step's own time limit, as opposed to its run's. */
@@ -116,7 +147,8 @@ export interface ChildOptions {
   command: readonly string[];
   env: Record<string, string>;
   cwd: string;
-  onLine(line: string, stream: 'stdout' | 'stderr'): void;
+  /** Where each of the child's output streams goes. */
+  output(stream: 'stdout' | 'stderr'): ChunkSink;
   /** The step's own time limit. */
   timeoutMs?: number;
   /** Aborted when the run is stopped (its time is up, or trig got a signal); the reason is a StopReason. */
@@ -164,8 +196,8 @@ export async function runChild(options: ChildOptions): Promise<ChildResult> {
     stopping.push(stopGroup(pgid, options.graceMs));
   };
 
-  splitLines(child.stdout, (line) => options.onLine(line, 'stdout'));
-  splitLines(child.stderr, (line) => options.onLine(line, 'stderr'));
+  let done = false;
+  const pipes = [readPipe(child.stdout, options.output('stdout')), readPipe(child.stderr, options.output('stderr'))];
 
   if (pgid !== undefined) options.track?.add(pgid);
   const timer =
@@ -186,13 +218,14 @@ export async function runChild(options: ChildOptions): Promise<ChildResult> {
   try {
     const settled = child.then((result) => ({ result }));
     // A process that left the group (setsid) may still hold the pipes: once the group is
-    // gone, trig stops reading rather than wait for it.
+    // gone, trig stops reading rather than wait for it. Time spent waiting for trig's own
+    // reader does not count: what the group wrote before it ended is all passed on.
     const abandoned =
       pgid === undefined
         ? new Promise<never>(() => undefined)
         : exited.then(async () => {
             await Promise.all(stopping);
-            await delay(DRAIN_MS, undefined, { ref: false });
+            await countedDelay(DRAIN_MS, () => done || !pipes.some((pipe) => pipe.waiting));
             return { result: undefined };
           });
     const { result } = await Promise.race([settled, abandoned]);
@@ -211,6 +244,8 @@ export async function runChild(options: ChildOptions): Promise<ChildResult> {
     const signal = exit?.signal ?? result.signal ?? undefined;
     return { exitCode: code, ...(signal ? { signal } : {}), ...(stopped ? { stopped } : {}) };
   } finally {
+    done = true;
+    for (const pipe of pipes) pipe.finish();
     if (timer) clearTimeout(timer);
     options.stop?.removeEventListener('abort', onStop);
     if (pgid !== undefined) {

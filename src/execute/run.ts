@@ -134,7 +134,7 @@ class Runner {
       command,
       env,
       cwd: this.ctx.workdir,
-      onLine: (line) => out.line(line),
+      output: () => out.stream(),
       timeoutMs,
       stop: this.stop,
       graceMs: this.ctx.graceMs,

@@ -1,5 +1,12 @@
 /** Replaces secret values with `***`. */
-export type Masker = (text: string) => string;
+export type Masker = ((text: string) => string) & {
+  /**
+   * For text that more text will follow (a long line passed on in pieces): the part that
+   * can be written now, masked, and the raw tail to put before the next piece, so that a
+   * secret cut in two by the split is still masked whole. Absent: nothing to hold back.
+   */
+  readonly partial?: (text: string) => { ready: string; held: string };
+};
 
 /**
  * A secret spanning several lines is masked whole, and line by line too, because a run's
@@ -18,5 +25,27 @@ export function createMasker(secrets: Iterable<string>): Masker {
   // Longest first, so a secret that contains another is masked whole.
   const sorted = [...needles].sort((a, b) => b.length - a.length);
   const pattern = new RegExp(sorted.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
-  return (text) => text.replace(pattern, '***');
+  const mask = (text: string) => text.replace(pattern, '***');
+  // Any secret that starts before the last (longest - 1) characters lies whole in the text,
+  // so it is masked now; what comes after it may be the start of one and waits.
+  const longest = sorted[0]!.length;
+  const partial = (text: string) => {
+    let ready = '';
+    let done = 0;
+    const hold = text.length - (longest - 1);
+    for (const match of text.matchAll(pattern)) {
+      if (match.index >= hold) break;
+      ready += `${text.slice(done, match.index)}***`;
+      done = match.index + match[0].length;
+    }
+    let cut = Math.max(done, hold);
+    // Never between the two halves of a surrogate pair: a lone half would print as U+FFFD.
+    if (cut > done && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
+    return { ready: ready + text.slice(done, cut), held: text.slice(cut) };
+  };
+  return Object.assign(mask, { partial });
+}
+
+export function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }

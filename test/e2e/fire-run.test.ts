@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { ROOT, TRIG, trig, type TrigResult } from '../helpers/trig.js';
+import { CACHE_DIR, ROOT, TRIG, trig, type TrigResult } from '../helpers/trig.js';
 
 // These tests run real child processes through the built bin/trig (npm run build first).
 // Every fact about timing is measured by the scripts themselves (timestamps they write),
@@ -337,6 +337,68 @@ describe('trig fire under SIGINT and SIGTERM', () => {
   });
 });
 
+describe('trig fire output to a reader that falls behind', () => {
+  it('holds a step back while its own stdout is not read: memory stays bounded and every line arrives', async () => {
+    const dir = workdir();
+    const child = spawn(process.execPath, [TRIG, 'fire', '--defs', 'fixtures/runs/flood.yaml', '--event', 'rollback', '--workdir', dir], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', TRIG_CACHE_DIR: CACHE_DIR },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // VmHWM is the peak resident size so far; the last reading before trig exits is its peak.
+    let peakKiB = 0;
+    const sampler = setInterval(() => {
+      try {
+        peakKiB = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]);
+      } catch {
+        // trig has exited
+      }
+    }, 50);
+    const exited = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+    try {
+      // Nothing reads trig's stdout for 3 seconds (or until the step is done, as it was
+      // before trig held steps back, having taken all 100 MB into its memory).
+      const done = path.join(dir, 'flood.done');
+      const pauseEnds = Date.now() + 3000;
+      while (Date.now() < pauseEnds && !existsSync(done)) await delay(50);
+      const doneWhilePaused = existsSync(done);
+
+      const expected = `[flood/write] ${'a'.repeat(1000)}`;
+      let floodLines = 0;
+      const others: string[] = [];
+      let rest = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop()!;
+        for (const line of lines) {
+          if (line === expected) floodLines++;
+          else others.push(line);
+        }
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+
+      expect(await exited).toBe(0);
+      expect(doneWhilePaused).toBe(false);
+      expect(floodLines).toBe(100_000);
+      expect(rest).toBe('');
+      expect(others).toEqual([
+        'fixtures/runs/flood.yaml: flood: matched rollback',
+        expect.stringMatching(/^\[flood\] succeeded in \S+$/),
+        expect.stringMatching(/^1 matched, 1 succeeded, 0 failed in \S+$/),
+      ]);
+      expect(stderr).toBe('');
+      // Node and trig's modules take about 60 MB; taking in the step's 100 MB took 400.
+      expect(peakKiB).toBeGreaterThan(0);
+      expect(peakKiB).toBeLessThan(150 * 1024);
+    } finally {
+      clearInterval(sampler);
+      child.kill('SIGKILL');
+    }
+  });
+});
+
 describe('trig fire container steps', () => {
   // A stand-in for the engine CLI: records its argv and environment, one JSON file per call.
   function standIn(name: string): { bin: string; calls: () => { argv: string[]; env: Record<string, string> }[] } {
@@ -452,6 +514,21 @@ describe('trig fire safety', () => {
     const afterCert = result.stdout.split('[secret-echo/echo] cert follows\n')[1]!.split('\n').slice(0, 4);
     expect(afterCert).toEqual(Array(4).fill('[secret-echo/echo] ***'));
     expect(result.stdout).toContain('[secret-echo/fails] failing with ***\n');
+  });
+
+  it('masks a secret that a long line carries across the 64 KiB split, in both streams', () => {
+    const result = fire('secret-long-line.yaml', 'scan_complete', ['--workdir', workdir()], secretEnv);
+    expect(result.code).toBe(0);
+    expect(leaks(result.stdout + result.stderr)).toEqual([]);
+    const printed = result.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('[long-line/print] '))
+      .map((line) => line.slice('[long-line/print] '.length));
+    // Every piece holds only the filler and the mask: not one character of the key.
+    for (const piece of printed) expect(piece).toMatch(/^x*(\*\*\*)?y*$/);
+    expect(printed.join('').match(/\*\*\*/g)).toHaveLength(5);
+    expect(printed.join('').replace(/[^x]/g, '')).toHaveLength([1, 8, 16, 23].reduce((sum, offset) => sum + 65_536 - offset, 0) + 65_530);
+    expect(printed.length).toBeGreaterThanOrEqual(10);
   });
 
   it('masks secret values in the JSON report and in the output streamed beside it', () => {

@@ -1,8 +1,9 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findProgram, runChild, type ChildOptions } from '../../src/execute/process.js';
+import { lineSplitter } from '../../src/execute/output.js';
+import { findProgram, runChild, type ChildOptions, type ChunkSink } from '../../src/execute/process.js';
 
 const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
@@ -16,14 +17,26 @@ function alive(pid: number): boolean {
   }
 }
 
-async function sh(script: string, options: Partial<ChildOptions> = {}) {
+/** Output sinks that take the child's output line by line. */
+function byLine(onLine: (line: string, stream: string) => void): (stream: string) => ChunkSink {
+  return (stream) => {
+    const splitter = lineSplitter((line) => onLine(line, stream));
+    return { write: (chunk) => void splitter.write(chunk), end: () => splitter.end() };
+  };
+}
+
+async function sh(script: string, options: Partial<ChildOptions> & { onLine?: (line: string, stream: string) => void } = {}) {
   const lines: [string, string][] = [];
+  const { onLine, ...rest } = options;
   const result = await runChild({
     command: ['sh', '-c', script],
     env: ENV,
     cwd: tmpdir(),
-    onLine: (line, stream) => lines.push([stream, line]),
-    ...options,
+    output: byLine((line, stream) => {
+      lines.push([stream, line]);
+      onLine?.(line, stream);
+    }),
+    ...rest,
   });
   return { result, lines };
 }
@@ -93,8 +106,47 @@ describe('runChild', () => {
     expect(seen).toEqual([`+${pid}`, `-${pid}`]);
   });
 
+  /** Sinks that count bytes, and are behind on stdout until `behind` settles. */
+  function heldBack(behind: Promise<void>) {
+    const received = { stdout: 0, stderr: 0, ended: 0 };
+    let caughtUp = false;
+    void behind.then(() => (caughtUp = true));
+    const output = (stream: 'stdout' | 'stderr'): ChunkSink => ({
+      write: (chunk) => {
+        received[stream] += chunk.length;
+        return stream === 'stdout' && !caughtUp ? behind : undefined;
+      },
+      end: () => void received.ended++,
+    });
+    return { received, output };
+  }
+
+  it('does not read a pipe while its output is behind: the child waits in write until it catches up', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-proc-'));
+    let release!: () => void;
+    const { received, output } = heldBack(new Promise((resolve) => (release = resolve)));
+    const running = runChild({ command: ['sh', '-c', `echo go; head -c 2000000 /dev/zero; echo > ${dir}/done`], env: ENV, cwd: tmpdir(), output });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(existsSync(`${dir}/done`)).toBe(false);
+    expect(received.stdout).toBeLessThan(1_000_000);
+    release();
+    expect(await running).toEqual({ exitCode: 0 });
+    expect(existsSync(`${dir}/done`)).toBe(true);
+    expect(received).toEqual({ stdout: 'go\n'.length + 2_000_000, stderr: 0, ended: 2 });
+  });
+
+  it('passes on all a child wrote before it ended, however long its output stays behind', async () => {
+    // The child ends with output still in the pipe (more than trig takes in one read), while
+    // trig's output stays behind for longer than the time a finished group's pipes get to drain.
+    const behind = new Promise<void>((resolve) => setTimeout(resolve, 3000));
+    const { received, output } = heldBack(behind);
+    const result = await runChild({ command: ['sh', '-c', 'echo go; sleep 0.2; head -c 120000 /dev/zero'], env: ENV, cwd: tmpdir(), output });
+    expect(result).toEqual({ exitCode: 0 });
+    expect(received).toEqual({ stdout: 'go\n'.length + 120_000, stderr: 0, ended: 2 });
+  });
+
   it('reports a program that cannot be started', async () => {
-    const result = await runChild({ command: ['/nonexistent/trig-no-such-program'], env: ENV, cwd: tmpdir(), onLine: () => undefined });
+    const result = await runChild({ command: ['/nonexistent/trig-no-such-program'], env: ENV, cwd: tmpdir(), output: byLine(() => undefined) });
     expect(result.exitCode).toBeNull();
     expect(result.error).toMatch(/trig-no-such-program/);
   });
