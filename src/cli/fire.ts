@@ -163,15 +163,15 @@ export async function runFire(options: FireOptions): Promise<number> {
   const mask = createMasker(secrets);
   const textOptions = { explain: Boolean(options.explain), plans: Boolean(options.dryRun), quiet: Boolean(options.quiet) };
   if (options.dryRun) {
-    const out = options.json ? formatFireJson(report, mask) : formatFireText(report, textOptions, await styleFor(process.stdout));
-    process.stdout.write(mask(out));
+    // Masked in the report's values, never in the text: see maskDeep.
+    process.stdout.write(options.json ? formatFireJson(report, mask) : formatFireText(report, textOptions, await styleFor(process.stdout), mask));
     return EXIT.ok;
   }
 
   // With --json, standard output is the one JSON document: the runs' lines go to stderr.
   const stream = options.json ? process.stderr : process.stdout;
   const style = await styleFor(stream);
-  if (!options.json) process.stdout.write(mask(formatFireText(report, textOptions, style)));
+  if (!options.json) process.stdout.write(formatFireText(report, textOptions, style, mask));
   const runnable = definitions.filter((d) => d.plan);
   let signalExit: number | undefined;
   let signal: string | undefined;
@@ -195,9 +195,9 @@ export async function runFire(options: FireOptions): Promise<number> {
   const failed = matched.some((d) => !d.run || (d.run.status !== 'succeeded' && d.run.status !== 'skipped'));
   report.summary = summarizeRuns(definitions, durationMs, signal);
   if (options.json) {
-    process.stdout.write(mask(formatFireJson(report, mask)));
+    process.stdout.write(formatFireJson(report, mask));
   } else if (matched.length && (!options.quiet || failed)) {
-    process.stdout.write(mask(formatRunSummary(report.summary, style)));
+    process.stdout.write(formatRunSummary(report.summary, style));
   }
   if (signalExit !== undefined) return signalExit;
   return failed ? EXIT.problems : EXIT.ok;

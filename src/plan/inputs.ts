@@ -7,6 +7,8 @@ export interface ResolvedInputs {
   secretInputs: Set<string>;
   /** Secret values, to be masked in every output. */
   secrets: string[];
+  /** The TRIG_SECRET_* variables the secret inputs read, set or not. */
+  secretVariables: string[];
   problems: string[];
   /** Why the definition cannot run (a required input without a value), if it cannot. */
   stop?: string;
@@ -35,7 +37,7 @@ export function resolveInputs(
   trigger: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
 ): ResolvedInputs {
-  const result: ResolvedInputs = { values: {}, secretInputs: new Set(), secrets: [], problems: [] };
+  const result: ResolvedInputs = { values: {}, secretInputs: new Set(), secrets: [], secretVariables: [], problems: [] };
   const inputs = isRecord(declared) ? declared : {};
   // Inputs not declared may still be read by <+inputs.x>: keep them as strings.
   for (const [name, raw] of Object.entries(given)) if (!(name in inputs)) result.values[name] = raw;
@@ -48,6 +50,7 @@ export function resolveInputs(
       result.secretInputs.add(name);
       const reference = given[name] ?? (typeof input.default === 'string' ? input.default : name);
       const variable = secretVariable(reference);
+      result.secretVariables.push(variable);
       const value = env[variable];
       if (value === undefined) {
         const message = `secret input "${name}" has no value: set ${variable}`;

@@ -55,6 +55,11 @@ export interface RunPlan {
   problems: string[];
   /** Values to mask in every output; never serialised. */
   secrets: string[];
+  /**
+   * The TRIG_SECRET_* variables this definition declares (its secret inputs): the only
+   * ones its steps inherit from trig's environment. Never serialised.
+   */
+  secretVariables: string[];
 }
 
 export interface PlanOptions {
@@ -287,6 +292,7 @@ export function planRun(document: Definition, trigger: Record<string, unknown>, 
     stages: planner.stages(body.stages, env),
     problems: planner.problems,
     secrets: [],
+    secretVariables: inputs.secretVariables,
   };
   if (typeof body.if === 'string') plan.if = body.if;
   const timeout = timeoutOf(body.timeout);

@@ -462,4 +462,39 @@ describe('trig fire safety', () => {
     expect(result.stderr).toContain('[secret-echo/echo] key is ***\n');
     expect(runOf(json, 'secret-echo')).toMatchObject({ status: 'failed', exitCode: 2 });
   });
+
+  it.each(['true', '1', 'e', '"', '\\', 'pa"ss\\word'])('keeps the JSON report of a real run valid with the secret %j, masked in its values', (secret) => {
+    // The container step fails (no engine on this PATH): the report then holds exit codes and reasons too.
+    const { result, json } = fireJson('masking.yaml', 'workflow_dispatch', ['--workdir', workdir()], {
+      TRIG_SECRET_TRIG_TEST_MASK: secret,
+      PATH: path.dirname(process.execPath) + path.delimiter + '/usr/bin' + path.delimiter + '/bin',
+    });
+    expect(result.code).toBe(1);
+    const definition = (json as unknown as { definitions: { plan: { inputs: unknown; stages: { steps: { env: Record<string, string> }[] }[] } }[] }).definitions[0]!;
+    expect(definition.plan.inputs).toEqual({ token: '***' });
+    expect(definition.plan.stages[0]!.steps[0]!.env).toEqual({ TOK: '***', TRIG_INPUTS_TOKEN: '***' });
+    // Every string value is masked, trig's own words too (a secret "e" masks "succeeded"); numbers are not.
+    expect(runOf(json, 'masking').steps.map((s) => s.exitCode)).toEqual([0, null]);
+    expect(json.summary).toMatchObject({ matched: 1, succeeded: 0, failed: 1 });
+  });
+
+  it('gives a step only the TRIG_SECRET_* variables its definition declares', () => {
+    const dir = workdir();
+    const result = trig(['fire', '--defs', 'fixtures/runs/secret-env.yaml', 'fixtures/runs/secret-env-other.yaml', '--event', 'workflow_dispatch', '--workdir', dir], {
+      env: {
+        TRIG_SECRET_TRIG_TEST_DECLARED: 'declared-5d41402a',
+        TRIG_SECRET_TRIG_TEST_OTHER: 'other-7d793037',
+        TRIG_SECRET_TRIG_TEST_UNDECLARED: 'undeclared-9e107d9d',
+      },
+    });
+    expect(result.code).toBe(0);
+    const env = read(dir, 'env.txt').split('\n');
+    expect(env).toContain('TRIG_SECRET_TRIG_TEST_DECLARED=declared-5d41402a');
+    expect(env).toContain('TOKEN=declared-5d41402a');
+    expect(env.filter((line) => line.startsWith('TRIG_SECRET_'))).toEqual(['TRIG_SECRET_TRIG_TEST_DECLARED=declared-5d41402a']);
+    expect(read(dir, 'env.txt')).not.toContain('undeclared-9e107d9d');
+    expect(read(dir, 'env.txt')).not.toContain('other-7d793037');
+    const other = read(dir, 'other-env.txt').split('\n');
+    expect(other.filter((line) => line.startsWith('TRIG_SECRET_'))).toEqual(['TRIG_SECRET_TRIG_TEST_OTHER=other-7d793037']);
+  });
 });
