@@ -385,6 +385,58 @@ describe('trig fire container steps', () => {
     expect(result.stderr + result.stdout).not.toContain(TOKEN);
   });
 
+  const ARGV_DEFS = `${ROOT}fixtures/runs/container-argv.yaml`;
+
+  it.each([
+    ['the payload', ['--payload-file', '{"image":"--privileged"}'], '--privileged'],
+    ['an --input', ['--input', 'image=--volume=/:/host'], '--volume=/:/host'],
+  ])('refuses an image from %s that begins with "-": one line, exit 1, nothing runs', (_from, given, image) => {
+    const engine = standIn('docker');
+    const dir = workdir();
+    const args = given[0] === '--payload-file' ? ['--payload', path.join(dir, 'payload.json')] : given;
+    if (given[0] === '--payload-file') writeFileSync(path.join(dir, 'payload.json'), given[1]!);
+    const result = trig(['fire', '--defs', ARGV_DEFS, '--event', 'workflow_dispatch', '--workdir', dir, ...args], {
+      env: { PATH: `${engine.bin}${path.delimiter}${process.env.PATH}` },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(
+      `${ARGV_DEFS}: container-argv: matched workflow_dispatch, not run: step plugin: the container image ${JSON.stringify(image)} begins with "-" (docker would take it for an option)\n` +
+        '1 matched, 0 succeeded, 0 failed, 1 not run in 0ms\n',
+    );
+    expect(engine.calls()).toEqual([]);
+    expect(existsSync(path.join(dir, 'started.txt'))).toBe(false);
+  });
+
+  it('mounts a relative --workdir by its absolute path, not as a named volume', () => {
+    const engine = standIn('docker');
+    const cwd = workdir();
+    mkdirSync(path.join(cwd, 'work'));
+    const result = trig(['fire', '--defs', ARGV_DEFS, '--event', 'workflow_dispatch', '--workdir', 'work'], {
+      cwd,
+      env: { PATH: `${engine.bin}${path.delimiter}${process.env.PATH}` },
+    });
+    expect(result.code).toBe(0);
+    const [call] = engine.calls();
+    expect(call!.argv.slice(0, 6)).toEqual(['run', '--rm', '-v', `${path.join(cwd, 'work')}:/harness`, '-w', '/harness']);
+    expect(call!.argv.at(-1)).toBe('example/tool:1');
+    expect(existsSync(path.join(cwd, 'work', 'started.txt'))).toBe(true);
+  });
+
+  it('refuses a --workdir with ":" in its path for container steps, which -v cannot mount', () => {
+    const engine = standIn('docker');
+    const dir = path.join(workdir(), 'a:b');
+    mkdirSync(dir);
+    const result = trig(['fire', '--defs', ARGV_DEFS, '--event', 'workflow_dispatch', '--workdir', dir], {
+      env: { PATH: `${engine.bin}${path.delimiter}${process.env.PATH}` },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')[0]).toBe(
+      `${ARGV_DEFS}: container-argv: matched workflow_dispatch, not run: step plugin: --workdir ${JSON.stringify(dir)} contains ":", which docker's -v cannot mount`,
+    );
+    expect(engine.calls()).toEqual([]);
+  });
+
   it('uses the engine --container-runtime names', () => {
     const engine = standIn('podman');
     const result = fire('container.yaml', 'vulnerability_found', ['--container-runtime', 'podman', '--workdir', workdir()], {
