@@ -90,6 +90,20 @@ function checkEvent(event: string): void {
   throw new UsageError(`unknown event "${event}"${guess ? `; did you mean "${guess}"?` : ''} (see the event list in the README)`);
 }
 
+/**
+ * `--input` names that no matched definition declares, nor reads as a trigger field it
+ * falls back to: most likely a typo, which would leave the input its default.
+ */
+function unknownInputWarnings(given: readonly string[], declared: readonly string[], fallbacks: ReadonlySet<string>): string[] {
+  const known = declared.length ? `declared inputs: ${declared.join(', ')}` : 'the matched definitions declare no inputs';
+  return given
+    .filter((name) => !declared.includes(name) && !fallbacks.has(name))
+    .map((name) => {
+      const guess = suggest(name, declared);
+      return `--input "${name}": no matched definition declares it${guess ? `; did you mean "${guess}"?` : ''} (${known})`;
+    });
+}
+
 /** Decides which definitions the event starts, plans them and (unless --dry-run) runs them. */
 export async function runFire(options: FireOptions): Promise<number> {
   checkEvent(options.event);
@@ -144,11 +158,19 @@ export async function runFire(options: FireOptions): Promise<number> {
   // Planning (expressions, inputs, commands) is loaded, and the whole document of a
   // definition read, only when something matched: the every-minute schedule fire usually
   // matches nothing.
+  const warnings: string[] = [];
   if (definitions.some((d) => d.matched)) {
     const { planRun } = await import('../plan/plan.js');
+    const { inputNames } = await import('../plan/inputs.js');
+    const declared = new Set<string>();
+    const fallbacks = new Set<string>();
     for (const d of definitions) {
       if (!d.matched || !d.checked) continue;
-      const planned = planRun(await readDocument(checked, d.checked), d.trigger ?? {}, planOptions);
+      const document = await readDocument(checked, d.checked);
+      const names = inputNames(document.body);
+      names.declared.forEach((name) => declared.add(name));
+      names.fallbacks.forEach((name) => fallbacks.add(name));
+      const planned = planRun(document, d.trigger ?? {}, planOptions);
       if ('stop' in planned) {
         planned.secrets.forEach((s) => secrets.add(s));
         d.stopped = planned.stop;
@@ -157,10 +179,16 @@ export async function runFire(options: FireOptions): Promise<number> {
         d.plan = planned.plan;
       }
     }
+    warnings.push(...unknownInputWarnings(Object.keys(inputs), [...declared], fallbacks));
+  }
+  // --dry-run shows a plan's warnings (a secret without a value) in the plan; a run says them here.
+  if (!options.dryRun) {
+    for (const d of definitions) for (const problem of d.plan?.problems ?? []) warnings.push(`${d.file}: ${d.name}: ${problem}`);
   }
 
   const report: FireReport = { event: options.event, at: at.toISOString(), trigger: contexts[0]!.fields, definitions };
   const mask = createMasker(secrets);
+  if (!options.quiet) for (const warning of warnings) process.stderr.write(`trig: warning: ${mask(warning)}\n`);
   const textOptions = { explain: Boolean(options.explain), plans: Boolean(options.dryRun), quiet: Boolean(options.quiet) };
   if (options.dryRun) {
     // Masked in the report's values, never in the text: see maskDeep.

@@ -1,5 +1,5 @@
 import { isRecord } from '../load/definition.js';
-import { resolveDeep, type ResolveScope } from '../resolve/expressions.js';
+import { resolveDeep, scanExpressions, type ResolveScope } from '../resolve/expressions.js';
 import { secretVariable } from './secrets.js';
 
 export interface ResolvedInputs {
@@ -85,4 +85,28 @@ export function resolveInputs(
     if (required) result.stop ??= `input "${name}" is required and has no value (give --input ${name}=…)`;
   }
   return result;
+}
+
+export interface InputNames {
+  /** The inputs the definition declares. */
+  declared: string[];
+  /** Names read as `<+trigger.x>`, which an input x backs when the event does not carry x. */
+  fallbacks: string[];
+}
+
+/** The names a definition gives `--input` a use for. */
+export function inputNames(body: Record<string, unknown> | undefined): InputNames {
+  const declared = isRecord(body?.inputs) ? Object.keys(body.inputs) : [];
+  const fallbacks = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      for (const { ref } of scanExpressions(value)) {
+        const field = ref?.namespace === 'trigger' ? ref.path[0] : undefined;
+        if (field !== undefined && field !== 'payload') fallbacks.add(field);
+      }
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (isRecord(value)) Object.values(value).forEach(visit);
+  };
+  visit(body);
+  return { declared, fallbacks: [...fallbacks] };
 }

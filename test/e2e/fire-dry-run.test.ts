@@ -246,6 +246,27 @@ describe('trig fire --dry-run text output', () => {
     expect(lines).toContain('      $ docker run --rm -v /srv:/harness -w /harness -e ANTHROPIC_API_KEY -e FEATURE_FLAG -e TREATMENT -e TRIG_EVENT -e TRIG_DEFINITION -e TRIG_RUN_ID anewdocker25/mydockerhub:coding-agent');
   });
 
+  it('warns of an --input no matched definition declares, with did-you-mean; one read as a trigger field is no typo', () => {
+    const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed/ffcleanup.yaml', '--event', 'workflow_dispatch', '--input', 'brnach=release/2.0', '--input', 'repo=acme/shop', '--input', 'colour=blue']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      [
+        'trig: warning: --input "brnach": no matched definition declares it; did you mean "branch"? (declared inputs: anthropicKey, harnessApiKey, branch)',
+        'trig: warning: --input "colour": no matched definition declares it (declared inputs: anthropicKey, harnessApiKey, branch)',
+        '',
+      ].join('\n'),
+    );
+    expect(result.stdout).toContain('  clone {"depth":1,"ref":{"name":"main","type":"branch"},"repo":"acme/shop"}\n');
+  });
+
+  it('says so when the matched definitions declare no inputs at all, and says nothing when nothing matched', () => {
+    const args = ['fire', '--dry-run', '--defs', 'fixtures/fire/pipeline_failed.yaml', '--payload', 'fixtures/payloads/pipeline_failed.json', '--input', 'colour=blue'];
+    expect(trig([...args, '--event', 'pipeline_failed']).stderr).toBe(
+      'trig: warning: --input "colour": no matched definition declares it (the matched definitions declare no inputs)\n',
+    );
+    expect(trig([...args, '--event', 'deploy']).stderr).toBe('');
+  });
+
   it('shows secrets as *** in the plan', () => {
     const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed/ffcleanup.yaml', '--event', 'workflow_dispatch'], { env: { TRIG_SECRET_FFCLEANUP_ANTHROPIC_APIKEY: 'sk-ant-0123456789' } });
     expect(result.stdout).toContain('      ANTHROPIC_API_KEY="***"');

@@ -530,6 +530,24 @@ describe('trig fire safety', () => {
     expect(json.summary).toMatchObject({ matched: 1, succeeded: 0, failed: 1 });
   });
 
+  it('warns on stderr, before the run, of each secret input without a value', () => {
+    const dir = workdir();
+    const result = fire('secrets.yaml', 'scan_complete', ['--workdir', dir, '--input', 'apikey=trig_test_api_key']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      [
+        'trig: warning: --input "apikey": no matched definition declares it; did you mean "apiKey"? (declared inputs: apiKey, cert)',
+        'trig: warning: fixtures/runs/secrets.yaml: secret-echo: secret input "apiKey" has no value: set TRIG_SECRET_TRIG_TEST_API_KEY',
+        'trig: warning: fixtures/runs/secrets.yaml: secret-echo: secret input "cert" has no value: set TRIG_SECRET_TRIG_TEST_CERT',
+        '',
+      ].join('\n'),
+    );
+    // The run goes on with empty values, as the warning says.
+    expect(result.stdout).toContain('[secret-echo/echo] key is \n');
+    // --quiet prints failures only, as with --dry-run, where the warnings belong to the plan.
+    expect(fire('secrets.yaml', 'scan_complete', ['--workdir', dir, '--quiet']).stderr).toBe('');
+  });
+
   it('gives a step only the TRIG_SECRET_* variables its definition declares', () => {
     const dir = workdir();
     const result = trig(['fire', '--defs', 'fixtures/runs/secret-env.yaml', 'fixtures/runs/secret-env-other.yaml', '--event', 'workflow_dispatch', '--workdir', dir], {
