@@ -4,7 +4,7 @@ import { parseDuration } from '../execute/duration.js';
 import { PayloadError, readPayload } from '../load/payload.js';
 import { buildTriggerContexts } from '../match/context.js';
 import { createMatcher } from '../match/match.js';
-import type { PlanOptions } from '../plan/plan.js';
+import type { PlanOptions, PlanStep } from '../plan/plan.js';
 import { formatFireJson, formatFireText, formatRunSummary, summarizeRuns, type FireDefinition, type FireReport } from '../report/fire-format.js';
 import { createMasker } from '../report/mask.js';
 import { styleFor } from '../report/style.js';
@@ -183,7 +183,18 @@ export async function runFire(options: FireOptions): Promise<number> {
   }
   // --dry-run shows a plan's warnings (a secret without a value) in the plan; a run says them here.
   if (!options.dryRun) {
-    for (const d of definitions) for (const problem of d.plan?.problems ?? []) warnings.push(`${d.file}: ${d.name}: ${problem}`);
+    for (const d of definitions) {
+      if (!d.plan) continue;
+      const where = `${d.file}: ${d.name}:`;
+      for (const problem of d.plan.problems) warnings.push(`${where} ${problem}`);
+      const visit = (steps: readonly PlanStep[], prefix: string): void => {
+        for (const step of steps) {
+          for (const problem of step.problems) warnings.push(`${where} step ${prefix}${step.name}: ${problem}`);
+          if (step.steps) visit(step.steps, `${prefix}${step.name}/`);
+        }
+      };
+      for (const stage of d.plan.stages) visit(stage.steps, '');
+    }
   }
 
   const report: FireReport = { event: options.event, at: at.toISOString(), trigger: contexts[0]!.fields, definitions };

@@ -548,6 +548,18 @@ describe('trig fire safety', () => {
     expect(fire('secrets.yaml', 'scan_complete', ['--workdir', dir, '--quiet']).stderr).toBe('');
   });
 
+  it("warns on stderr of the plan's warnings, the definition's and its steps', named by their path", () => {
+    const result = fire('plan-warnings.yaml', 'workflow_dispatch', ['--workdir', workdir()]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      [
+        'trig: warning: fixtures/runs/plan-warnings.yaml: plan-warnings: secret input "token" has no value: set TRIG_SECRET_TRIG_TEST_ABSENT',
+        'trig: warning: fixtures/runs/plan-warnings.yaml: plan-warnings: step outer/inner: <+pipeline.name> is left as is: "pipeline" expressions are resolved by Harness while the pipeline runs, not by trig',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('gives a step only the TRIG_SECRET_* variables its definition declares', () => {
     const dir = workdir();
     const result = trig(['fire', '--defs', 'fixtures/runs/secret-env.yaml', 'fixtures/runs/secret-env-other.yaml', '--event', 'workflow_dispatch', '--workdir', dir], {
