@@ -4,7 +4,7 @@ import { parseDuration } from '../execute/duration.js';
 import { PayloadError, readPayload } from '../load/payload.js';
 import { buildTriggerContexts } from '../match/context.js';
 import { createMatcher } from '../match/match.js';
-import type { PlanOptions } from '../plan/plan.js';
+import type { PlanOptions, PlanStep } from '../plan/plan.js';
 import { formatFireJson, formatFireText, formatRunSummary, summarizeRuns, type FireDefinition, type FireReport } from '../report/fire-format.js';
 import { createMasker } from '../report/mask.js';
 import { styleFor } from '../report/style.js';
@@ -90,6 +90,20 @@ function checkEvent(event: string): void {
   throw new UsageError(`unknown event "${event}"${guess ? `; did you mean "${guess}"?` : ''} (see the event list in the README)`);
 }
 
+/**
+ * `--input` names that no matched definition declares, nor reads as a trigger field it
+ * falls back to: most likely a typo, which would leave the input its default.
+ */
+function unknownInputWarnings(given: readonly string[], declared: readonly string[], fallbacks: ReadonlySet<string>): string[] {
+  const known = declared.length ? `declared inputs: ${declared.join(', ')}` : 'the matched definitions declare no inputs';
+  return given
+    .filter((name) => !declared.includes(name) && !fallbacks.has(name))
+    .map((name) => {
+      const guess = suggest(name, declared);
+      return `--input "${name}": no matched definition declares it${guess ? `; did you mean "${guess}"?` : ''} (${known})`;
+    });
+}
+
 /** Decides which definitions the event starts, plans them and (unless --dry-run) runs them. */
 export async function runFire(options: FireOptions): Promise<number> {
   checkEvent(options.event);
@@ -144,11 +158,19 @@ export async function runFire(options: FireOptions): Promise<number> {
   // Planning (expressions, inputs, commands) is loaded, and the whole document of a
   // definition read, only when something matched: the every-minute schedule fire usually
   // matches nothing.
+  const warnings: string[] = [];
   if (definitions.some((d) => d.matched)) {
     const { planRun } = await import('../plan/plan.js');
+    const { inputNames } = await import('../plan/inputs.js');
+    const declared = new Set<string>();
+    const fallbacks = new Set<string>();
     for (const d of definitions) {
       if (!d.matched || !d.checked) continue;
-      const planned = planRun(await readDocument(checked, d.checked), d.trigger ?? {}, planOptions);
+      const document = await readDocument(checked, d.checked);
+      const names = inputNames(document.body);
+      names.declared.forEach((name) => declared.add(name));
+      names.fallbacks.forEach((name) => fallbacks.add(name));
+      const planned = planRun(document, d.trigger ?? {}, planOptions);
       if ('stop' in planned) {
         planned.secrets.forEach((s) => secrets.add(s));
         d.stopped = planned.stop;
@@ -157,21 +179,38 @@ export async function runFire(options: FireOptions): Promise<number> {
         d.plan = planned.plan;
       }
     }
+    warnings.push(...unknownInputWarnings(Object.keys(inputs), [...declared], fallbacks));
+  }
+  // --dry-run shows a plan's warnings (a secret without a value) in the plan; a run says them here.
+  if (!options.dryRun) {
+    for (const d of definitions) {
+      if (!d.plan) continue;
+      const where = `${d.file}: ${d.name}:`;
+      for (const problem of d.plan.problems) warnings.push(`${where} ${problem}`);
+      const visit = (steps: readonly PlanStep[], prefix: string): void => {
+        for (const step of steps) {
+          for (const problem of step.problems) warnings.push(`${where} step ${prefix}${step.name}: ${problem}`);
+          if (step.steps) visit(step.steps, `${prefix}${step.name}/`);
+        }
+      };
+      for (const stage of d.plan.stages) visit(stage.steps, '');
+    }
   }
 
   const report: FireReport = { event: options.event, at: at.toISOString(), trigger: contexts[0]!.fields, definitions };
   const mask = createMasker(secrets);
+  if (!options.quiet) for (const warning of warnings) process.stderr.write(`trig: warning: ${mask(warning)}\n`);
   const textOptions = { explain: Boolean(options.explain), plans: Boolean(options.dryRun), quiet: Boolean(options.quiet) };
   if (options.dryRun) {
-    const out = options.json ? formatFireJson(report, mask) : formatFireText(report, textOptions, await styleFor(process.stdout));
-    process.stdout.write(mask(out));
+    // Masked in the report's values, never in the text: see maskDeep.
+    process.stdout.write(options.json ? formatFireJson(report, mask) : formatFireText(report, textOptions, await styleFor(process.stdout), mask));
     return EXIT.ok;
   }
 
   // With --json, standard output is the one JSON document: the runs' lines go to stderr.
   const stream = options.json ? process.stderr : process.stdout;
   const style = await styleFor(stream);
-  if (!options.json) process.stdout.write(mask(formatFireText(report, textOptions, style)));
+  if (!options.json) process.stdout.write(formatFireText(report, textOptions, style, mask));
   const runnable = definitions.filter((d) => d.plan);
   let signalExit: number | undefined;
   let signal: string | undefined;
@@ -195,9 +234,9 @@ export async function runFire(options: FireOptions): Promise<number> {
   const failed = matched.some((d) => !d.run || (d.run.status !== 'succeeded' && d.run.status !== 'skipped'));
   report.summary = summarizeRuns(definitions, durationMs, signal);
   if (options.json) {
-    process.stdout.write(mask(formatFireJson(report, mask)));
+    process.stdout.write(formatFireJson(report, mask));
   } else if (matched.length && (!options.quiet || failed)) {
-    process.stdout.write(mask(formatRunSummary(report.summary, style)));
+    process.stdout.write(formatRunSummary(report.summary, style));
   }
   if (signalExit !== undefined) return signalExit;
   return failed ? EXIT.problems : EXIT.ok;

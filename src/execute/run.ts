@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FailurePolicy, PlanStage, PlanStep, RunPlan } from '../plan/plan.js';
+import { SECRET_PREFIX } from '../plan/secrets.js';
 import { evaluateCondition } from '../resolve/condition.js';
 import type { ResolveScope } from '../resolve/expressions.js';
 import { formatDuration, parseDuration } from './duration.js';
@@ -87,7 +88,11 @@ class Runner {
     payloadFile: string,
   ) {
     this.scope = { trigger: ctx.trigger, inputs: plan.inputs };
-    for (const [key, value] of Object.entries(ctx.env)) if (value !== undefined) this.baseEnv[key] = value;
+    // Secrets in trig's environment reach only the definitions that declare them.
+    const declared = new Set(plan.secretVariables);
+    for (const [key, value] of Object.entries(ctx.env)) {
+      if (value !== undefined && (!key.startsWith(SECRET_PREFIX) || declared.has(key))) this.baseEnv[key] = value;
+    }
     this.trigEnv = { TRIG_EVENT: ctx.event, TRIG_DEFINITION: ctx.definition, TRIG_RUN_ID: id, TRIG_PAYLOAD: payloadFile };
   }
 

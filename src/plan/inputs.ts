@@ -1,5 +1,5 @@
 import { isRecord } from '../load/definition.js';
-import { resolveDeep, type ResolveScope } from '../resolve/expressions.js';
+import { resolveDeep, scanExpressions, type ResolveScope } from '../resolve/expressions.js';
 import { secretVariable } from './secrets.js';
 
 export interface ResolvedInputs {
@@ -7,6 +7,8 @@ export interface ResolvedInputs {
   secretInputs: Set<string>;
   /** Secret values, to be masked in every output. */
   secrets: string[];
+  /** The TRIG_SECRET_* variables the secret inputs read, set or not. */
+  secretVariables: string[];
   problems: string[];
   /** Why the definition cannot run (a required input without a value), if it cannot. */
   stop?: string;
@@ -35,7 +37,7 @@ export function resolveInputs(
   trigger: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
 ): ResolvedInputs {
-  const result: ResolvedInputs = { values: {}, secretInputs: new Set(), secrets: [], problems: [] };
+  const result: ResolvedInputs = { values: {}, secretInputs: new Set(), secrets: [], secretVariables: [], problems: [] };
   const inputs = isRecord(declared) ? declared : {};
   // Inputs not declared may still be read by <+inputs.x>: keep them as strings.
   for (const [name, raw] of Object.entries(given)) if (!(name in inputs)) result.values[name] = raw;
@@ -48,6 +50,7 @@ export function resolveInputs(
       result.secretInputs.add(name);
       const reference = given[name] ?? (typeof input.default === 'string' ? input.default : name);
       const variable = secretVariable(reference);
+      result.secretVariables.push(variable);
       const value = env[variable];
       if (value === undefined) {
         const message = `secret input "${name}" has no value: set ${variable}`;
@@ -82,4 +85,28 @@ export function resolveInputs(
     if (required) result.stop ??= `input "${name}" is required and has no value (give --input ${name}=…)`;
   }
   return result;
+}
+
+export interface InputNames {
+  /** The inputs the definition declares. */
+  declared: string[];
+  /** Names read as `<+trigger.x>`, which an input x backs when the event does not carry x. */
+  fallbacks: string[];
+}
+
+/** The names a definition gives `--input` a use for. */
+export function inputNames(body: Record<string, unknown> | undefined): InputNames {
+  const declared = isRecord(body?.inputs) ? Object.keys(body.inputs) : [];
+  const fallbacks = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      for (const { ref } of scanExpressions(value)) {
+        const field = ref?.namespace === 'trigger' ? ref.path[0] : undefined;
+        if (field !== undefined && field !== 'payload') fallbacks.add(field);
+      }
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (isRecord(value)) Object.values(value).forEach(visit);
+  };
+  visit(body);
+  return { declared, fallbacks: [...fallbacks] };
 }

@@ -55,6 +55,11 @@ export interface RunPlan {
   problems: string[];
   /** Values to mask in every output; never serialised. */
   secrets: string[];
+  /**
+   * The TRIG_SECRET_* variables this definition declares (its secret inputs): the only
+   * ones its steps inherit from trig's environment. Never serialised.
+   */
+  secretVariables: string[];
 }
 
 export interface PlanOptions {
@@ -130,9 +135,26 @@ function settingValue(value: unknown): string {
   return String(value ?? '');
 }
 
+/**
+ * Why the engine's command line would not mean what trig means, if it would not: a value
+ * placed before the image that begins with `-` is read by the engine as an option (an image
+ * `--privileged` from a payload), and `-v` cannot mount a path with `:` in it.
+ */
+function engineArgvProblem(runtime: string, mount: string, names: readonly string[], entrypoint: string | undefined, image: string): string | undefined {
+  if (mount.includes(':')) return `--workdir ${JSON.stringify(mount)} contains ":", which ${runtime}'s -v cannot mount`;
+  const values: [string, string][] = [...names.map((name): [string, string] => ['variable name', name]), ['container image', image]];
+  if (entrypoint !== undefined) values.push(['shell', entrypoint]);
+  for (const [what, value] of values) {
+    if (value.startsWith('-')) return `the ${what} ${JSON.stringify(value)} begins with "-" (${runtime} would take it for an option)`;
+  }
+  return undefined;
+}
+
 class Planner {
   readonly secrets = new Set<string>();
   readonly problems: string[] = [];
+  /** Why the definition must not run at all (the first reason found). */
+  stop: string | undefined;
   private defaultShell: string | undefined;
 
   constructor(
@@ -183,12 +205,18 @@ class Planner {
       step.with = this.resolveValue(settings, step.problems) as Record<string, unknown>;
       for (const [key, value] of Object.entries(step.with)) step.env[pluginVariable(key)] = settingValue(value);
     }
+    // A relative path would be taken by the engine for the name of a volume.
+    const mount = path.resolve(this.options.workdir);
+    const names = Object.keys(step.env).sort();
+    const entrypoint = step.script !== undefined ? (step.shell ?? 'sh') : undefined;
+    const problem = engineArgvProblem(this.options.containerRuntime, mount, names, entrypoint, image);
+    if (problem) this.stop ??= `step ${step.name}: ${problem}`;
     // Values travel in the engine's environment (`-e NAME`), never on its command line.
-    const command = [this.options.containerRuntime, 'run', '--rm', '-v', `${this.options.workdir}:/harness`, '-w', '/harness'];
-    for (const name of Object.keys(step.env).sort()) command.push('-e', name);
+    const command = [this.options.containerRuntime, 'run', '--rm', '-v', `${mount}:/harness`, '-w', '/harness'];
+    for (const name of names) command.push('-e', name);
     // The run's identity goes in too; TRIG_PAYLOAD does not, as it is a path on this machine.
     for (const name of CONTAINER_RUN_VARIABLES) command.push('-e', name);
-    if (step.script !== undefined) command.push('--entrypoint', step.shell ?? 'sh', image, '-c', step.script);
+    if (entrypoint !== undefined) command.push('--entrypoint', entrypoint, image, '-c', step.script!);
     else command.push(image);
     step.command = command;
   }
@@ -287,11 +315,13 @@ export function planRun(document: Definition, trigger: Record<string, unknown>, 
     stages: planner.stages(body.stages, env),
     problems: planner.problems,
     secrets: [],
+    secretVariables: inputs.secretVariables,
   };
   if (typeof body.if === 'string') plan.if = body.if;
   const timeout = timeoutOf(body.timeout);
   if (timeout !== undefined) plan.timeout = timeout;
   if (body.clone !== undefined) plan.clone = planner.resolveValue(body.clone, plan.problems);
+  if (planner.stop) return { stop: planner.stop, secrets: [...planner.secrets] };
   plan.secrets = [...planner.secrets];
   return { plan };
 }

@@ -4,6 +4,8 @@
 //   account.harness_api_key -> TRIG_SECRET_HARNESS_API_KEY   (the scope prefix is dropped)
 //   anthropicKey            -> TRIG_SECRET_ANTHROPIC_KEY     (camelCase becomes snake case)
 
+export const SECRET_PREFIX = 'TRIG_SECRET_';
+
 const SCOPES = /^(account|org|project)\./;
 
 export function secretVariable(reference: string): string {
@@ -13,5 +15,5 @@ export function secretVariable(reference: string): string {
     .replace(/[^A-Za-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '')
     .toUpperCase();
-  return `TRIG_SECRET_${snake}`;
+  return SECRET_PREFIX + snake;
 }

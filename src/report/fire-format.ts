@@ -3,7 +3,7 @@ import { shQuote } from '../integrations/shell.js';
 import type { PlanStep, RunPlan } from '../plan/plan.js';
 import type { CheckedDefinition } from '../validate/check.js';
 import type { Diagnostic } from './diagnostic.js';
-import type { Masker } from './mask.js';
+import { maskDeep, type Masker } from './mask.js';
 import type { Style } from './style.js';
 
 export interface FireDefinition {
@@ -72,7 +72,7 @@ function fieldsOnly(trigger: Record<string, unknown> | undefined): Record<string
 }
 
 function planJson(plan: RunPlan) {
-  const { secrets: _secrets, ...rest } = plan;
+  const { secrets: _secrets, secretVariables: _secretVariables, ...rest } = plan;
   return rest;
 }
 
@@ -100,17 +100,6 @@ export function fireJson(report: FireReport) {
     })),
     ...(report.summary ? { summary: report.summary } : {}),
   };
-}
-
-// Masked value by value, before serialising: in JSON text a multi-line secret is escaped
-// (\n) and would no longer match.
-function maskDeep(value: unknown, mask: Masker): unknown {
-  if (typeof value === 'string') return mask(value);
-  if (Array.isArray(value)) return value.map((v) => maskDeep(v, mask));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [mask(k), maskDeep(v, mask)]));
-  }
-  return value;
 }
 
 export function formatFireJson(report: FireReport, mask?: Masker): string {
@@ -150,8 +139,14 @@ export interface FireTextOptions {
   quiet: boolean;
 }
 
-/** One line per matched definition; with --explain also why the others did not match. */
-export function formatFireText(report: FireReport, options: FireTextOptions, style: Style): string {
+/**
+ * One line per matched definition; with --explain also why the others did not match.
+ * Secrets are masked in the report's values before they are quoted for display.
+ */
+export function formatFireText(unmasked: FireReport, options: FireTextOptions, style: Style, mask?: Masker): string {
+  // The text needs neither the trigger (it holds the whole payload) nor the definitions' documents.
+  const shown = { ...unmasked, trigger: {}, definitions: unmasked.definitions.map(({ checked: _checked, trigger: _trigger, ...d }) => d) };
+  const report = mask ? maskDeep(shown, mask) : shown;
   const out: string[] = [];
   for (const d of report.definitions) {
     const where = `${d.file}: ${style.bold(d.name)}`;

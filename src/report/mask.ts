@@ -10,15 +10,21 @@ export type Masker = ((text: string) => string) & {
 
 /**
  * A secret spanning several lines is masked whole, and line by line too, because a run's
- * output reaches trig one line at a time.
+ * output reaches trig one line at a time. Each is also masked as it reads inside a JSON
+ * string (`pa\"ss`): trig writes nested `with:` settings into PLUGIN_* variables as JSON,
+ * and a step may print them.
  */
 export function createMasker(secrets: Iterable<string>): Masker {
   const needles = new Set<string>();
+  const add = (needle: string) => {
+    needles.add(needle);
+    needles.add(JSON.stringify(needle).slice(1, -1));
+  };
   for (const secret of secrets) {
     if (!secret) continue;
-    needles.add(secret);
+    add(secret);
     if (/[\r\n]/.test(secret)) {
-      for (const line of secret.split(/\r?\n/)) if (line.trim().length >= 3) needles.add(line);
+      for (const line of secret.split(/\r?\n/)) if (line.trim().length >= 3) add(line);
     }
   }
   if (!needles.size) return (text) => text;
@@ -48,4 +54,21 @@ export function createMasker(secrets: Iterable<string>): Masker {
 
 export function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
+}
+
+/**
+ * Masks every string inside `value`, to be done before the value is formatted or
+ * serialised: escaping first (JSON, shell quoting) would hide a secret with `"` or `\`
+ * from the masker, and masking serialised JSON can break the document (a secret `true`).
+ * Object keys are kept: they are trig's own field names or names written in the
+ * definition, never resolved from a secret.
+ */
+export function maskDeep<T>(value: T, mask: Masker): T {
+  const visit = (v: unknown): unknown => {
+    if (typeof v === 'string') return mask(v);
+    if (Array.isArray(v)) return v.map(visit);
+    if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, child]) => [k, visit(child)]));
+    return v;
+  };
+  return visit(value) as T;
 }

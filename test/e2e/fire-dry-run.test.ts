@@ -246,9 +246,85 @@ describe('trig fire --dry-run text output', () => {
     expect(lines).toContain('      $ docker run --rm -v /srv:/harness -w /harness -e ANTHROPIC_API_KEY -e FEATURE_FLAG -e TREATMENT -e TRIG_EVENT -e TRIG_DEFINITION -e TRIG_RUN_ID anewdocker25/mydockerhub:coding-agent');
   });
 
+  it('warns of an --input no matched definition declares, with did-you-mean; one read as a trigger field is no typo', () => {
+    const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed/ffcleanup.yaml', '--event', 'workflow_dispatch', '--input', 'brnach=release/2.0', '--input', 'repo=acme/shop', '--input', 'colour=blue']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      [
+        'trig: warning: --input "brnach": no matched definition declares it; did you mean "branch"? (declared inputs: anthropicKey, harnessApiKey, branch)',
+        'trig: warning: --input "colour": no matched definition declares it (declared inputs: anthropicKey, harnessApiKey, branch)',
+        '',
+      ].join('\n'),
+    );
+    expect(result.stdout).toContain('  clone {"depth":1,"ref":{"name":"main","type":"branch"},"repo":"acme/shop"}\n');
+  });
+
+  it('says so when the matched definitions declare no inputs at all, and says nothing when nothing matched', () => {
+    const args = ['fire', '--dry-run', '--defs', 'fixtures/fire/pipeline_failed.yaml', '--payload', 'fixtures/payloads/pipeline_failed.json', '--input', 'colour=blue'];
+    expect(trig([...args, '--event', 'pipeline_failed']).stderr).toBe(
+      'trig: warning: --input "colour": no matched definition declares it (the matched definitions declare no inputs)\n',
+    );
+    expect(trig([...args, '--event', 'deploy']).stderr).toBe('');
+  });
+
   it('shows secrets as *** in the plan', () => {
     const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed/ffcleanup.yaml', '--event', 'workflow_dispatch'], { env: { TRIG_SECRET_FFCLEANUP_ANTHROPIC_APIKEY: 'sk-ant-0123456789' } });
     expect(result.stdout).toContain('      ANTHROPIC_API_KEY="***"');
     expect(result.stdout).not.toContain('sk-ant-0123456789');
+  });
+});
+
+describe('trig fire --dry-run masks secrets whatever their characters', () => {
+  // fixtures/runs/masking.yaml places the secret in env, a script variable, `with:` (flat,
+  // in a list, nested into PLUGIN_NESTED as JSON) and clone.
+  const dryRun = (secret: string, json: boolean) =>
+    trig(['fire', '--dry-run', ...(json ? ['--json'] : []), '--defs', 'fixtures/runs/masking.yaml', '--event', 'workflow_dispatch', '--workdir', '/srv'], {
+      env: { TRIG_SECRET_TRIG_TEST_MASK: secret },
+    });
+  const secrets = ['pa"ss\\word', 'true', '1', 'e', '"', '\\', 'first line\nsecond "line" \\ end'];
+  // Secrets that are more than JSON's own syntax, so that they must appear nowhere at all.
+  const distinctive = ['pa"ss\\word', 'first line\nsecond "line" \\ end'];
+  const forms = (secret: string) => [secret, JSON.stringify(secret).slice(1, -1), ...secret.split('\n')];
+
+  function strings(value: unknown): string[] {
+    if (typeof value === 'string') return [value];
+    if (Array.isArray(value)) return value.flatMap(strings);
+    if (typeof value === 'object' && value !== null) return Object.values(value).flatMap(strings);
+    return [];
+  }
+
+  it.each(secrets)('--json with the secret %j: valid JSON, every place the secret was is ***', (secret) => {
+    const result = dryRun(secret, true);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    const json = JSON.parse(result.stdout) as FireJson & { definitions: { plan: { inputs: Record<string, unknown>; stages: { steps: { env: Record<string, string>; with?: Record<string, unknown> }[] }[] } }[] };
+    const plan = json.definitions[0]!.plan;
+    expect(plan.inputs).toEqual({ token: '***' });
+    expect(plan.clone).toEqual({ repo: '***' });
+    const [script, plugin] = plan.stages[0]!.steps;
+    expect(script!.env).toEqual({ TOK: '***', TRIG_INPUTS_TOKEN: '***' });
+    expect(plugin!.env.PLUGIN_FLAT).toBe('***');
+    expect(plugin!.with).toMatchObject({ flat: '***', list: ['***', 'plain'], nested: { token: '***', deeper: { token: '***' } } });
+    for (const value of strings(json)) for (const form of forms(secret)) expect(value).not.toContain(form);
+    if (distinctive.includes(secret)) {
+      for (const form of forms(secret)) expect(result.stdout).not.toContain(form);
+      expect(plugin!.env.PLUGIN_LIST).toBe('***,plain');
+      expect(JSON.parse(plugin!.env.PLUGIN_NESTED!)).toEqual({ token: '***', deeper: { token: '***' } });
+    }
+  });
+
+  it.each(secrets)('text with the secret %j: masked before it is quoted', (secret) => {
+    const result = dryRun(secret, false);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    const lines = result.stdout.split('\n');
+    expect(lines).toContain('  clone {"repo":"***"}');
+    expect(lines).toContain('      TOK="***"');
+    expect(lines).toContain('      TRIG_INPUTS_TOKEN="***"');
+    expect(lines).toContain('      PLUGIN_FLAT="***"');
+    if (distinctive.includes(secret)) {
+      expect(lines).toContain('      PLUGIN_NESTED="{\\"token\\":\\"***\\",\\"deeper\\":{\\"token\\":\\"***\\"}}"');
+      for (const form of [...forms(secret), JSON.stringify(JSON.stringify(secret)).slice(1, -1)]) expect(result.stdout).not.toContain(form);
+    }
   });
 });

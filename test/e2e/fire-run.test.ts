@@ -447,6 +447,58 @@ describe('trig fire container steps', () => {
     expect(result.stderr + result.stdout).not.toContain(TOKEN);
   });
 
+  const ARGV_DEFS = `${ROOT}fixtures/runs/container-argv.yaml`;
+
+  it.each([
+    ['the payload', ['--payload-file', '{"image":"--privileged"}'], '--privileged'],
+    ['an --input', ['--input', 'image=--volume=/:/host'], '--volume=/:/host'],
+  ])('refuses an image from %s that begins with "-": one line, exit 1, nothing runs', (_from, given, image) => {
+    const engine = standIn('docker');
+    const dir = workdir();
+    const args = given[0] === '--payload-file' ? ['--payload', path.join(dir, 'payload.json')] : given;
+    if (given[0] === '--payload-file') writeFileSync(path.join(dir, 'payload.json'), given[1]!);
+    const result = trig(['fire', '--defs', ARGV_DEFS, '--event', 'workflow_dispatch', '--workdir', dir, ...args], {
+      env: { PATH: `${engine.bin}${path.delimiter}${process.env.PATH}` },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(
+      `${ARGV_DEFS}: container-argv: matched workflow_dispatch, not run: step plugin: the container image ${JSON.stringify(image)} begins with "-" (docker would take it for an option)\n` +
+        '1 matched, 0 succeeded, 0 failed, 1 not run in 0ms\n',
+    );
+    expect(engine.calls()).toEqual([]);
+    expect(existsSync(path.join(dir, 'started.txt'))).toBe(false);
+  });
+
+  it('mounts a relative --workdir by its absolute path, not as a named volume', () => {
+    const engine = standIn('docker');
+    const cwd = workdir();
+    mkdirSync(path.join(cwd, 'work'));
+    const result = trig(['fire', '--defs', ARGV_DEFS, '--event', 'workflow_dispatch', '--workdir', 'work'], {
+      cwd,
+      env: { PATH: `${engine.bin}${path.delimiter}${process.env.PATH}` },
+    });
+    expect(result.code).toBe(0);
+    const [call] = engine.calls();
+    expect(call!.argv.slice(0, 6)).toEqual(['run', '--rm', '-v', `${path.join(cwd, 'work')}:/harness`, '-w', '/harness']);
+    expect(call!.argv.at(-1)).toBe('example/tool:1');
+    expect(existsSync(path.join(cwd, 'work', 'started.txt'))).toBe(true);
+  });
+
+  it('refuses a --workdir with ":" in its path for container steps, which -v cannot mount', () => {
+    const engine = standIn('docker');
+    const dir = path.join(workdir(), 'a:b');
+    mkdirSync(dir);
+    const result = trig(['fire', '--defs', ARGV_DEFS, '--event', 'workflow_dispatch', '--workdir', dir], {
+      env: { PATH: `${engine.bin}${path.delimiter}${process.env.PATH}` },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')[0]).toBe(
+      `${ARGV_DEFS}: container-argv: matched workflow_dispatch, not run: step plugin: --workdir ${JSON.stringify(dir)} contains ":", which docker's -v cannot mount`,
+    );
+    expect(engine.calls()).toEqual([]);
+  });
+
   it('uses the engine --container-runtime names', () => {
     const engine = standIn('podman');
     const result = fire('container.yaml', 'vulnerability_found', ['--container-runtime', 'podman', '--workdir', workdir()], {
@@ -538,5 +590,70 @@ describe('trig fire safety', () => {
     expect(result.stdout).toContain('***');
     expect(result.stderr).toContain('[secret-echo/echo] key is ***\n');
     expect(runOf(json, 'secret-echo')).toMatchObject({ status: 'failed', exitCode: 2 });
+  });
+
+  it.each(['true', '1', 'e', '"', '\\', 'pa"ss\\word'])('keeps the JSON report of a real run valid with the secret %j, masked in its values', (secret) => {
+    // The container step fails (no engine on this PATH): the report then holds exit codes and reasons too.
+    const { result, json } = fireJson('masking.yaml', 'workflow_dispatch', ['--workdir', workdir()], {
+      TRIG_SECRET_TRIG_TEST_MASK: secret,
+      PATH: path.dirname(process.execPath) + path.delimiter + '/usr/bin' + path.delimiter + '/bin',
+    });
+    expect(result.code).toBe(1);
+    const definition = (json as unknown as { definitions: { plan: { inputs: unknown; stages: { steps: { env: Record<string, string> }[] }[] } }[] }).definitions[0]!;
+    expect(definition.plan.inputs).toEqual({ token: '***' });
+    expect(definition.plan.stages[0]!.steps[0]!.env).toEqual({ TOK: '***', TRIG_INPUTS_TOKEN: '***' });
+    // Every string value is masked, trig's own words too (a secret "e" masks "succeeded"); numbers are not.
+    expect(runOf(json, 'masking').steps.map((s) => s.exitCode)).toEqual([0, null]);
+    expect(json.summary).toMatchObject({ matched: 1, succeeded: 0, failed: 1 });
+  });
+
+  it('warns on stderr, before the run, of each secret input without a value', () => {
+    const dir = workdir();
+    const result = fire('secrets.yaml', 'scan_complete', ['--workdir', dir, '--input', 'apikey=trig_test_api_key']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      [
+        'trig: warning: --input "apikey": no matched definition declares it; did you mean "apiKey"? (declared inputs: apiKey, cert)',
+        'trig: warning: fixtures/runs/secrets.yaml: secret-echo: secret input "apiKey" has no value: set TRIG_SECRET_TRIG_TEST_API_KEY',
+        'trig: warning: fixtures/runs/secrets.yaml: secret-echo: secret input "cert" has no value: set TRIG_SECRET_TRIG_TEST_CERT',
+        '',
+      ].join('\n'),
+    );
+    // The run goes on with empty values, as the warning says.
+    expect(result.stdout).toContain('[secret-echo/echo] key is \n');
+    // --quiet prints failures only, as with --dry-run, where the warnings belong to the plan.
+    expect(fire('secrets.yaml', 'scan_complete', ['--workdir', dir, '--quiet']).stderr).toBe('');
+  });
+
+  it("warns on stderr of the plan's warnings, the definition's and its steps', named by their path", () => {
+    const result = fire('plan-warnings.yaml', 'workflow_dispatch', ['--workdir', workdir()]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      [
+        'trig: warning: fixtures/runs/plan-warnings.yaml: plan-warnings: secret input "token" has no value: set TRIG_SECRET_TRIG_TEST_ABSENT',
+        'trig: warning: fixtures/runs/plan-warnings.yaml: plan-warnings: step outer/inner: <+pipeline.name> is left as is: "pipeline" expressions are resolved by Harness while the pipeline runs, not by trig',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('gives a step only the TRIG_SECRET_* variables its definition declares', () => {
+    const dir = workdir();
+    const result = trig(['fire', '--defs', 'fixtures/runs/secret-env.yaml', 'fixtures/runs/secret-env-other.yaml', '--event', 'workflow_dispatch', '--workdir', dir], {
+      env: {
+        TRIG_SECRET_TRIG_TEST_DECLARED: 'declared-5d41402a',
+        TRIG_SECRET_TRIG_TEST_OTHER: 'other-7d793037',
+        TRIG_SECRET_TRIG_TEST_UNDECLARED: 'undeclared-9e107d9d',
+      },
+    });
+    expect(result.code).toBe(0);
+    const env = read(dir, 'env.txt').split('\n');
+    expect(env).toContain('TRIG_SECRET_TRIG_TEST_DECLARED=declared-5d41402a');
+    expect(env).toContain('TOKEN=declared-5d41402a');
+    expect(env.filter((line) => line.startsWith('TRIG_SECRET_'))).toEqual(['TRIG_SECRET_TRIG_TEST_DECLARED=declared-5d41402a']);
+    expect(read(dir, 'env.txt')).not.toContain('undeclared-9e107d9d');
+    expect(read(dir, 'env.txt')).not.toContain('other-7d793037');
+    const other = read(dir, 'other-env.txt').split('\n');
+    expect(other.filter((line) => line.startsWith('TRIG_SECRET_'))).toEqual(['TRIG_SECRET_TRIG_TEST_OTHER=other-7d793037']);
   });
 });

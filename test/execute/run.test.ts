@@ -12,7 +12,7 @@ function script(name: string, text: string, extra: Partial<PlanStep> = {}): Plan
 }
 
 function plan(stages: PlanStage[], extra: Partial<RunPlan> = {}): RunPlan {
-  return { inputs: {}, env: {}, stages, problems: [], secrets: [], ...extra };
+  return { inputs: {}, env: {}, stages, problems: [], secrets: [], secretVariables: [], ...extra };
 }
 
 function context(extra: Partial<RunContext> = {}): RunContext & { text(): string } {
