@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { findBlocks, mergeBlock, removeBlock, CrontabBlockError } from '../integrations/cron/block.js';
 import { CrontabError, readCrontab, writeCrontab, type CrontabOptions } from '../integrations/cron/crontab.js';
-import { cronBlock, scheduleTriggers, type CronEntryOptions } from '../integrations/cron/entries.js';
+import { CronEnvironmentError, cronBlock, scheduleTriggers, type CronEntryOptions } from '../integrations/cron/entries.js';
 import { EXIT, UsageError } from './errors.js';
 import { checkDefinitions } from './validate.js';
 
@@ -27,6 +27,8 @@ function entryOptions(options: CronOptions): CronEntryOptions {
     node: process.execPath,
     trig: trigBin(),
     ...(options.defs?.length ? { defs: options.defs } : {}),
+    ...(process.env.PATH !== undefined ? { path: process.env.PATH } : {}),
+    ...(process.env.SHELL !== undefined ? { shell: process.env.SHELL } : {}),
   };
 }
 
@@ -49,6 +51,8 @@ export async function runCron(action: CronAction, options: CronOptions): Promise
   const crontabOptions: CrontabOptions = options.user ? { user: options.user } : {};
   const entry = entryOptions(options);
   try {
+    // Refused before the definitions are read or the crontab touched.
+    if (action !== 'uninstall') cronBlock(entry);
     if (action === 'print') {
       await checkSchedules(options);
       process.stdout.write(cronBlock(entry));
@@ -73,6 +77,7 @@ export async function runCron(action: CronAction, options: CronOptions): Promise
     process.stderr.write(`trig: ${action === 'install' ? 'installed the entry' : 'removed the entry'} for ${entry.dir}\n`);
     return EXIT.ok;
   } catch (error) {
+    if (error instanceof CronEnvironmentError) throw new UsageError(error.message);
     if (error instanceof CrontabError || error instanceof CrontabBlockError) {
       process.stderr.write(`trig: ${error.message}\n`);
       return EXIT.problems;

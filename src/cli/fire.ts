@@ -3,6 +3,7 @@ import { EVENT_NAMES, eventSpec } from '../catalog/events.js';
 import { parseDuration } from '../execute/duration.js';
 import { PayloadError, readPayload } from '../load/payload.js';
 import { buildTriggerContexts } from '../match/context.js';
+import { deliveryRecordHint } from '../match/github.js';
 import { createMatcher } from '../match/match.js';
 import type { PlanOptions, PlanStep } from '../plan/plan.js';
 import { formatFireJson, formatFireText, formatRunSummary, summarizeRuns, type FireDefinition, type FireReport } from '../report/fire-format.js';
@@ -124,6 +125,8 @@ export async function runFire(options: FireOptions): Promise<number> {
     if (error instanceof PayloadError) throw new UsageError(error.message);
     throw error;
   }
+  const recordHint = deliveryRecordHint(payload);
+  if (recordHint) process.stderr.write(`trig: warning: ${recordHint}\n`);
   const { checked } = await checkDefinitions(options.defs ?? [], options);
 
   const contexts = buildTriggerContexts(options.event, payload);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gitMaybe, type GitOptions } from '../integrations/git/git.js';
-import { HookInstallError, hookRepo, installHooks, uninstallHooks } from '../integrations/git/hooks.js';
+import { HookInstallError, hookRepo, HookSelectionError, installHooks, selectHooks, uninstallHooks } from '../integrations/git/hooks.js';
 import { runHook, UnknownHookError, type FireForHook } from '../integrations/git/run-hook.js';
 import { trigBin } from './cron.js';
 import { EXIT, UsageError } from './errors.js';
@@ -13,10 +13,17 @@ function repoOptions(dir: string): GitOptions {
   return { cwd };
 }
 
-export async function runHooksInstall(options: { repo: string; blockOnFailure?: boolean }): Promise<number> {
+export async function runHooksInstall(options: { repo: string; blockOnFailure?: boolean; hooks?: string }): Promise<number> {
   const repo = hookRepo(repoOptions(options.repo));
+  let hooks;
   try {
-    const results = installHooks(repo, { node: process.execPath, trig: trigBin(), blockOnFailure: Boolean(options.blockOnFailure) });
+    hooks = options.hooks === undefined ? undefined : selectHooks(repo, options.hooks);
+  } catch (error) {
+    if (error instanceof HookSelectionError) throw new UsageError(error.message);
+    throw error;
+  }
+  try {
+    const results = installHooks(repo, { node: process.execPath, trig: trigBin(), blockOnFailure: Boolean(options.blockOnFailure), ...(hooks ? { hooks } : {}) });
     for (const r of results) {
       const note = r.change === 'chained' ? ` (the existing hook was moved to ${path.basename(r.file)}.trig-chained and runs first)` : '';
       process.stdout.write(`${r.hook}: ${r.change}${note}\n`);
@@ -56,7 +63,7 @@ export async function runHookCommand(hook: string, args: string[], options: { bl
   };
   let failed: boolean;
   try {
-    failed = await runHook(hook, args, { fire });
+    failed = await runHook(hook, args, { fire, blockOnFailure: Boolean(options.blockOnFailure) });
   } catch (error) {
     if (error instanceof UnknownHookError) throw new UsageError(error.message);
     throw error;

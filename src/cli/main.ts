@@ -83,8 +83,9 @@ function buildProgram(): Command {
     .command('install')
     .description("Install trig's hooks; existing hooks are kept and run first.")
     .option('--repo <dir>', 'the repository', '.')
+    .option('--hooks <names>', 'the hooks to install, comma-separated (default: pre-push in a clone, post-receive in a bare repository)')
     .option('--block-on-failure', 'let pre-push refuse the push when a run fails')
-    .action(async (options: { repo: string; blockOnFailure?: boolean }) => {
+    .action(async (options: { repo: string; blockOnFailure?: boolean; hooks?: string }) => {
       const { runHooksInstall } = await import('./hooks.js');
       process.exitCode = await runHooksInstall(options);
     });

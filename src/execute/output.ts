@@ -174,8 +174,8 @@ export class RunOutput {
     if (!this.options.quiet) this.emit(`[${this.definition}]`, this.options.style.dim(message));
   }
 
-  failed(message: string): void {
-    this.emit(`[${this.definition}]`, `${this.options.style.red('failed:')} ${message}`);
+  failed(message: string, word = 'failed:'): void {
+    this.emit(`[${this.definition}]`, `${this.options.style.red(word)} ${message}`);
   }
 
   /** The run's last line; with --quiet only when it did not succeed. */

@@ -10,7 +10,8 @@ import { formatDuration, parseDuration } from './duration.js';
 import type { RunOutput, StepOutput } from './output.js';
 import { findProgram, runChild, type ChildResult, type StopReason } from './process.js';
 
-export type RunStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped';
+/** `blocked`: the run reached an approval, which trig cannot ask for; nothing after it ran. */
+export type RunStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'blocked';
 export type StepStatus = RunStatus;
 
 export interface StepResult {
@@ -63,11 +64,17 @@ function stopText(reason: StopReason): string {
 
 /** The on-failure action that lets the run go on, if the policy covers this failure. */
 function ignoredBy(policy: FailurePolicy | undefined, failure: StepResult): string | undefined {
-  if (!policy) return undefined;
+  // An approval is not an error to tolerate: going on would run what nobody approved.
+  if (!policy || failure.status === 'blocked') return undefined;
   const type = failure.status === 'timed_out' ? 'timeout' : 'unknown';
   if (!policy.errors.some((e) => e === 'all' || e === 'any' || e === type)) return undefined;
   if (policy.exitCodes && (failure.exitCode === null || !policy.exitCodes.includes(String(failure.exitCode)))) return undefined;
   return policy.action === 'ignore' || policy.action === 'success' ? policy.action : undefined;
+}
+
+/** Why the steps or stages after a failure are not run. */
+function notRunBecause(failure: StepResult, what: 'step' | 'stage'): string {
+  return failure.status === 'blocked' ? 'the run is blocked at an approval' : `an earlier ${what} failed`;
 }
 
 function describeExit(result: ChildResult): string {
@@ -122,6 +129,7 @@ class Runner {
       ...(reason ? { reason } : {}),
     });
     if (step.kind === 'skipped') return result('skipped', null, step.reason ?? 'trig does not run this kind of step');
+    if (step.kind === 'approval') return result('blocked', null, step.reason ?? 'approval');
     const command = step.command ?? [];
     const env = { ...this.baseEnv, ...step.env, ...this.trigEnv };
     const program = command[0];
@@ -181,7 +189,7 @@ class Runner {
     } else {
       const entry = await this.leaf(step, stage, name, out);
       outcome = { results: [entry] };
-      if (entry.status === 'failed' || entry.status === 'timed_out') outcome.failure = entry;
+      if (entry.status === 'failed' || entry.status === 'timed_out' || entry.status === 'blocked') outcome.failure = entry;
       else if (entry.status === 'skipped') out.note(`skipped: ${entry.reason}`);
     }
     if (outcome.failure) {
@@ -194,7 +202,7 @@ class Runner {
       // A group's steps have spoken for themselves already.
       if (failure.name === name) {
         if (action) out.note(`${failure.status.replace('_', ' ')}: ${failure.reason}`);
-        else out.failed(failure.reason ?? failure.status, failure.status === 'timed_out' ? '' : undefined);
+        else out.failed(failure.reason ?? failure.status, failure.status === 'timed_out' ? '' : failure.status === 'blocked' ? 'blocked:' : undefined);
       }
     }
     return outcome;
@@ -205,7 +213,7 @@ class Runner {
     let failure: StepResult | undefined;
     for (const step of steps) {
       if (failure || this.stop.aborted) {
-        const why = this.stop.aborted ? stopText(this.stop.reason as StopReason) : 'an earlier step failed';
+        const why = this.stop.aborted ? stopText(this.stop.reason as StopReason) : notRunBecause(failure!, 'step');
         results.push({ stage, name: prefix + step.name, status: 'skipped', exitCode: null, durationMs: 0, reason: `not run: ${why}` });
         continue;
       }
@@ -218,6 +226,12 @@ class Runner {
 
   private async stage(stage: PlanStage): Promise<Outcome> {
     const entry = (status: StepStatus, reason: string): StepResult => ({ stage: stage.name, name: null, status, exitCode: null, durationMs: 0, reason });
+    if (stage.approval) {
+      const reason = stage.reason ?? 'approval';
+      this.ctx.output.failed(`stage ${stage.name}: ${reason}`, 'blocked:');
+      const result = entry('blocked', reason);
+      return { results: [result], failure: result };
+    }
     if (stage.reason) {
       this.ctx.output.note(`stage ${stage.name} skipped: ${stage.reason}`);
       return { results: [entry('skipped', stage.reason)] };
@@ -249,7 +263,7 @@ class Runner {
     let failure: StepResult | undefined;
     for (const stage of this.plan.stages) {
       if (failure || this.stop.aborted) {
-        const why = this.stop.aborted ? stopText(this.stop.reason as StopReason) : 'an earlier stage failed';
+        const why = this.stop.aborted ? stopText(this.stop.reason as StopReason) : notRunBecause(failure!, 'stage');
         steps.push({ stage: stage.name, name: null, status: 'skipped', exitCode: null, durationMs: 0, reason: `not run: ${why}` });
         continue;
       }
@@ -262,7 +276,8 @@ class Runner {
     if (stopped) return { status: 'failed', exitCode: failure?.exitCode ?? null, reason: `stopped: ${stopText(stopped)}`, steps };
     if (!failure) return { status: 'succeeded', exitCode: 0, steps };
     const where = failure.name === null ? `stage ${failure.stage}` : `step ${failure.name}`;
-    return { status: failure.status === 'timed_out' ? 'timed_out' : 'failed', exitCode: failure.exitCode, reason: `${where}: ${failure.reason}`, steps };
+    const status = failure.status === 'timed_out' || failure.status === 'blocked' ? failure.status : 'failed';
+    return { status, exitCode: failure.exitCode, reason: `${where}: ${failure.reason}`, steps };
   }
 }
 

@@ -3,6 +3,7 @@
 // filter in the catalog needs no change here.
 
 import { eventSpec, type EventSpec, type FilterSpec } from '../catalog/events.js';
+import { isRecord } from '../load/definition.js';
 import type { TriggerEntry } from '../load/triggers.js';
 import type { TriggerContext } from './context.js';
 import type { PatternList } from './patterns.js';
@@ -216,6 +217,16 @@ function refKind(fields: Record<string, unknown>): 'branch' | 'tag' | undefined 
 }
 
 /**
+ * Whether a push deletes its ref: GitHub sends `deleted: true` and an all-zero `after`
+ * (and fires `delete` for it too); a flat payload says the same with the same fields.
+ */
+export function pushDeletesRef(fields: Record<string, unknown>): boolean {
+  const raw = isRecord(fields.payload) ? fields.payload : {};
+  const zero = (sha: unknown) => typeof sha === 'string' && /^0+$/.test(sha);
+  return fields.deleted === true || raw.deleted === true || zero(fields.after) || zero(raw.after);
+}
+
+/**
  * Evaluates every filter of `entry` against `context` (the caller has checked that the
  * entry names the context's event). Checks come in the entry's written order, implicit
  * ones (default activity types) last.
@@ -233,6 +244,11 @@ export function evaluateEntry(entry: TriggerEntry, context: TriggerContext, env:
   }
 
   const checks: FilterCheck[] = [];
+  // A deleted branch or tag has no commit to run on; GitHub starts no push workflow for it.
+  if (entry.event === 'push' && pushDeletesRef(fields)) {
+    const ref = scalar(fields.ref) ?? scalar(isRecord(fields.payload) ? fields.payload.ref : undefined);
+    checks.push(fail('push', `the push deletes ${ref ? JSON.stringify(ref) : 'its ref'} (GitHub fires "delete" for that, not "push")`));
+  }
   let matchedContext = context;
   const refPair = hasRefPair(spec);
   const kind = refPair ? refKind(fields) : undefined;

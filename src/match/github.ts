@@ -125,3 +125,16 @@ export function normalizeGithubPayload(event: string, payload: Json): Json | und
   for (const key of Object.keys(fields)) if (fields[key] === undefined) delete fields[key];
   return fields;
 }
+
+/**
+ * A hint when the payload is not a delivery's body but GitHub's record of a delivery, as
+ * the deliveries API returns it (`gh api …/hooks/ID/deliveries/ID`): the body is in
+ * `.request.payload`, next to the request's headers. Such a payload carries none of the
+ * event's fields, so it would silently match nothing.
+ */
+export function deliveryRecordHint(payload: Json): string | undefined {
+  const request = obj(payload.request);
+  if (!request || !obj(request.payload) || isGithubDelivery(payload)) return undefined;
+  if (!obj(request.headers) && typeof payload.guid !== 'string') return undefined;
+  return 'the payload looks like a delivery record from GitHub\'s deliveries API, which holds the event\'s body in .request.payload; pass that instead (gh api … --jq .request.payload | trig fire … --payload -)';
+}

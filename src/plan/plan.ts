@@ -6,7 +6,7 @@ import { resolveDeep, resolveString, type ResolveScope } from '../resolve/expres
 import { resolveInputs } from './inputs.js';
 import { rewriteScript } from './script.js';
 
-export type StepKind = 'script' | 'container' | 'group' | 'parallel' | 'skipped';
+export type StepKind = 'script' | 'container' | 'group' | 'parallel' | 'skipped' | 'approval';
 
 /** `on-failure` of a stage or step: which failures it covers and what to do about them. */
 export interface FailurePolicy {
@@ -32,7 +32,7 @@ export interface PlanStep {
   /** Fully resolved: definition, stage and step env, and the variables the script reads. */
   env: Record<string, string>;
   steps?: PlanStep[];
-  /** Why a skipped step is not run. */
+  /** Why a skipped step is not run, or why an approval stops the run. */
   reason?: string;
   problems: string[];
 }
@@ -42,7 +42,10 @@ export interface PlanStage {
   if?: string;
   onFailure?: FailurePolicy;
   steps: PlanStep[];
+  /** Why the stage is not run (a template), or why it stops the run (an approval). */
   reason?: string;
+  /** An approval stage: reaching it stops the run as blocked. */
+  approval?: boolean;
 }
 
 export interface RunPlan {
@@ -111,9 +114,15 @@ const INTERPRETERS: Record<string, (script: string) => string[]> = {
   python: (s) => ['python3', '-c', s],
 };
 
+/**
+ * An approval guards what comes after it: skipping it would run a deploy nobody approved.
+ * Until trig can ask a person, reaching one stops the run (status `blocked`).
+ */
+export const APPROVAL_STEP_REASON = 'approval steps wait for a person, and trig cannot ask for approval yet: the run stops here';
+export const APPROVAL_STAGE_REASON = 'approval stages wait for a person, and trig cannot ask for approval yet: the run stops here';
+
 /** Kinds of steps that only a platform can carry out; shown as skipped, never passed silently. */
 const PLATFORM_ONLY: Record<string, string> = {
-  approval: 'approval steps wait for a person on the platform; trig does not run them',
   barrier: 'barriers synchronise stages on the platform; trig does not run them',
   queue: 'queues are a platform resource; trig does not run them',
   'run-test': 'run-test steps need the platform\'s test intelligence; trig does not run them',
@@ -238,6 +247,7 @@ class Planner {
     const onFailure = failurePolicy(body['on-failure']);
     if (onFailure) step.onFailure = onFailure;
 
+    if ('approval' in body) return { ...step, kind: 'approval', reason: APPROVAL_STEP_REASON };
     for (const [kind, reason] of Object.entries(PLATFORM_ONLY)) {
       if (kind in body) return { ...step, kind: 'skipped', reason };
     }
@@ -288,8 +298,13 @@ class Planner {
       if (typeof body.if === 'string') stage.if = body.if;
       const onFailure = failurePolicy(body['on-failure']);
       if (onFailure) stage.onFailure = onFailure;
-      if ('template' in body || 'approval' in body) {
-        stage.reason = 'template and approval stages run on the platform; trig does not run them';
+      if ('approval' in body) {
+        stage.approval = true;
+        stage.reason = APPROVAL_STAGE_REASON;
+        return [stage];
+      }
+      if ('template' in body) {
+        stage.reason = 'template stages run on the platform; trig does not run them';
         return [stage];
       }
       const env = { ...inherited, ...this.resolveEnv(body.env, this.problems) };

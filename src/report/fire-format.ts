@@ -42,6 +42,8 @@ export interface RunSummary {
   failed: number;
   timedOut: number;
   skipped: number;
+  /** Runs stopped at an approval step or stage. */
+  blocked: number;
   /** Matched but never started (a required input without a value). */
   notRun: number;
   durationMs: number;
@@ -58,6 +60,7 @@ export function summarizeRuns(definitions: readonly FireDefinition[], durationMs
     failed: count('failed'),
     timedOut: count('timed_out'),
     skipped: count('skipped'),
+    blocked: count('blocked'),
     notRun: matched.filter((d) => !d.run).length,
     durationMs,
     ...(signal ? { signal } : {}),
@@ -109,10 +112,11 @@ export function formatFireJson(report: FireReport, mask?: Masker): string {
 
 /** The last line of a text-mode fire that launched runs: `3 matched, 2 succeeded, 1 failed in 4.2s`. */
 export function formatRunSummary(summary: RunSummary, style: Style): string {
-  const { failed, timedOut, skipped, notRun, durationMs } = summary;
+  const { failed, timedOut, skipped, blocked, notRun, durationMs } = summary;
   const parts = [`${summary.matched} matched`, `${summary.succeeded} succeeded`, failed ? style.red(`${failed} failed`) : '0 failed'];
   if (timedOut) parts.push(style.red(`${timedOut} timed out`));
   if (skipped) parts.push(`${skipped} skipped`);
+  if (blocked) parts.push(style.red(`${blocked} blocked`));
   if (notRun) parts.push(style.red(`${notRun} not run`));
   const seconds = durationMs < 1000 ? `${Math.round(durationMs)}ms` : `${(durationMs / 1000).toFixed(1)}s`;
   return `${parts.join(', ')} in ${seconds}${summary.signal ? ` (stopped by ${summary.signal})` : ''}\n`;
@@ -121,6 +125,7 @@ export function formatRunSummary(summary: RunSummary, style: Style): string {
 function stepLines(step: PlanStep, indent: string, style: Style): string[] {
   const head = `${indent}step ${step.name}`;
   if (step.kind === 'skipped') return [`${head}: ${style.yellow('skipped')}: ${step.reason}`];
+  if (step.kind === 'approval') return [`${head}: ${style.red('blocked')}: ${step.reason}`];
   const lines = [`${head}${step.if ? ` (if ${step.if})` : ''}`];
   if (step.steps) {
     lines[0] += ` [${step.kind}]`;
@@ -170,7 +175,8 @@ export function formatFireText(unmasked: FireReport, options: FireTextOptions, s
     // trig runs in --workdir and does not clone; the resolved settings are shown for checking.
     if (d.plan.clone !== undefined) out.push(`  clone ${JSON.stringify(d.plan.clone)}`);
     for (const stage of d.plan.stages) {
-      out.push(`  stage ${stage.name}${stage.if ? ` (if ${stage.if})` : ''}${stage.reason ? `: ${style.yellow('skipped')}: ${stage.reason}` : ''}`);
+      const why = stage.reason ? `: ${stage.approval ? style.red('blocked') : style.yellow('skipped')}: ${stage.reason}` : '';
+      out.push(`  stage ${stage.name}${stage.if ? ` (if ${stage.if})` : ''}${why}`);
       for (const step of stage.steps) out.push(...stepLines(step, '    ', style));
     }
   }

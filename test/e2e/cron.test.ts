@@ -7,9 +7,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shQuote } from '../../src/integrations/shell.js';
 import { TRIG, trig } from '../helpers/trig.js';
 
-const hasCrontab = spawnSync('sh', ['-c', 'command -v crontab']).status === 0;
+const crontabProgram = spawnSync('sh', ['-c', 'command -v crontab'], { encoding: 'utf8' }).stdout.trim();
+const hasCrontab = crontabProgram !== '';
+const realDate = spawnSync('sh', ['-c', 'command -v date'], { encoding: 'utf8' }).stdout.trim();
 
 function crontabList(): { text: string; none: boolean } {
   const result = spawnSync('crontab', ['-l'], { encoding: 'utf8' });
@@ -54,17 +57,28 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
   const node = process.execPath;
   const trigBin = realpathSync(TRIG);
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  // The PATH trig is installed with, which the entry sets for the runs: a date(1) stand-in
+  // first (the real date unless TRIG_TEST_DATE is set), and where crontab lives.
+  const stubs = path.join(temp, 'stubs');
+  const installEnv = { PATH: [stubs, path.dirname(crontabProgram || '/usr/bin/crontab'), '/usr/bin', '/bin'].join(':'), SHELL: '/bin/sh' };
+  const cron = (args: string[], cwd = repo) => trig(['cron', ...args], { cwd, env: installEnv });
   const expectedBlock = [
     `# BEGIN trig ${repo}`,
     '# Written by `trig cron install`; `trig cron uninstall` removes this block.',
     '# Every minute trig fires the schedule triggers that are due, each read in its own time zone.',
-    `* * * * * cd ${q(repo)} && ${node} ${trigBin} fire --event schedule --at "$(date -u +\\%Y-\\%m-\\%dT\\%H:\\%M:00Z)" --quiet`,
+    `* * * * * export PATH=${shQuote(installEnv.PATH)} SHELL=/bin/sh && cd ${q(repo)} && ${node} ${trigBin} fire --event schedule --at "$(date -u +\\%Y-\\%m-\\%dT\\%H:\\%M:00Z)" --quiet`,
     `# END trig ${repo}`,
     '',
   ].join('\n');
 
   beforeAll(() => {
     saved = crontabList();
+    mkdirSync(stubs);
+    writeFileSync(
+      path.join(stubs, 'date'),
+      `#!/bin/sh\n[ -n "$TRIG_TEST_DATE" ] || exec ${q(realDate)} "$@"\n[ "$*" = "-u +%Y-%m-%dT%H:%M:00Z" ] || exit 64\necho "$TRIG_TEST_DATE"\n`,
+      { mode: 0o755 },
+    );
     mkdirSync(path.join(repo, '.harness'), { recursive: true });
     writeFileSync(
       path.join(repo, '.harness', 'tick.yaml'),
@@ -89,7 +103,7 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
   });
 
   it('prints the block without touching the crontab', () => {
-    const result = trig(['cron', 'print'], { cwd: repo });
+    const result = cron(['print']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe(expectedBlock);
     expect(result.stderr).toContain('"* * * * *" (UTC) as "every-minute"');
@@ -98,16 +112,16 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
   });
 
   it('shows the resulting crontab with --dry-run', () => {
-    const result = trig(['cron', 'install', '--dry-run'], { cwd: repo });
+    const result = cron(['install', '--dry-run']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe(others + expectedBlock);
     expect(crontabList().text).toBe(others);
   });
 
   it('installs the block once, keeping the other entries byte for byte', () => {
-    expect(trig(['cron', 'install'], { cwd: repo }).code).toBe(0);
+    expect(cron(['install']).code).toBe(0);
     expect(crontabList().text).toBe(others + expectedBlock);
-    const again = trig(['cron', 'install'], { cwd: repo });
+    const again = cron(['install']);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('nothing changed');
     expect(crontabList().text).toBe(others + expectedBlock);
@@ -116,13 +130,14 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
   /**
    * Runs the installed entry's command as cron does: cron hands the command after the five
    * fields to sh, with `\%` turned into `%`, in a bare environment, from the user's home
-   * directory (a temporary one here: trig keeps its check cache under it).
+   * directory (a temporary one here: trig keeps its check cache under it). The entry sets
+   * PATH and SHELL itself.
    */
-  function runEntry(pathPrefix = '') {
+  function runEntry(extra: string[] = []) {
     const line = crontabList().text.split('\n').find((l) => l.startsWith('* * * * * '))!;
     const command = line.replace(/^(\S+\s+){5}/, '').replace(/\\%/g, '%');
     const home = mkdtempSync(path.join(os.tmpdir(), 'trig-cron-home-'));
-    const env = ['-i', `HOME=${home}`, 'SHELL=/bin/sh', `PATH=${pathPrefix}/usr/bin:/bin`];
+    const env = ['-i', `HOME=${home}`, 'SHELL=/bin/sh', 'PATH=/usr/bin:/bin', ...extra];
     const result = spawnSync('env', [...env, 'sh', '-c', command], { cwd: home, encoding: 'utf8', timeout: 60_000 });
     expect(result.status, result.stderr + result.stdout).toBe(0);
   }
@@ -135,11 +150,9 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
   });
 
   it('fires the minute the shell read when cron started the entry', () => {
-    // A date(1) that answers what the real one would at 00:00 on 29 February 2028 in
+    // The date(1) stand-in answers what the real one would at 00:00 on 29 February 2028 in
     // Kiritimati (UTC+14): the leap-day schedule is due then, and only then.
-    const stubs = mkdtempSync(path.join(temp, 'stubs-'));
-    writeFileSync(path.join(stubs, 'date'), '#!/bin/sh\n[ "$*" = "-u +%Y-%m-%dT%H:%M:00Z" ] || exit 64\necho 2028-02-28T10:00:00Z\n', { mode: 0o755 });
-    runEntry(`${stubs}:`);
+    runEntry(['TRIG_TEST_DATE=2028-02-28T10:00:00Z']);
     expect(readFileSync(leapMarker, 'utf8')).toBe('schedule leap\n');
   });
 
@@ -147,26 +160,72 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
     const empty = path.join(temp, 'empty');
     mkdirSync(path.join(empty, '.harness'), { recursive: true });
     writeFileSync(path.join(empty, '.harness', 'p.yaml'), 'version: 1\npipeline:\n  name: p\n  on: push\n  stages: []\n');
-    const result = trig(['cron', 'install'], { cwd: empty });
+    const result = cron(['install'], empty);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/no valid schedule trigger/);
     expect(crontabList().text).toBe(others + expectedBlock);
   });
 
   it('uninstall removes exactly the block', () => {
-    const dry = trig(['cron', 'uninstall', '--dry-run'], { cwd: repo });
+    const dry = cron(['uninstall', '--dry-run']);
     expect(dry.stdout).toBe(others);
     expect(crontabList().text).toBe(others + expectedBlock);
-    expect(trig(['cron', 'uninstall'], { cwd: repo }).code).toBe(0);
+    expect(cron(['uninstall']).code).toBe(0);
     expect(crontabList().text).toBe(others);
-    expect(trig(['cron', 'uninstall'], { cwd: repo }).stderr).toContain('nothing changed');
+    expect(cron(['uninstall']).stderr).toContain('nothing changed');
   });
 
   it('leaves no crontab when the block was all there was', () => {
     crontabSet(undefined);
-    expect(trig(['cron', 'install'], { cwd: repo }).code).toBe(0);
+    expect(cron(['install']).code).toBe(0);
     expect(crontabList().text).toBe(expectedBlock);
-    expect(trig(['cron', 'uninstall'], { cwd: repo }).code).toBe(0);
+    expect(cron(['uninstall']).code).toBe(0);
     expect(crontabList()).toEqual({ text: '', none: true });
+  });
+});
+
+// What the entry needs from the environment it is installed from; no crontab program
+// needed: the line `trig cron print` shows is the one `install` writes.
+describe("the cron entry under cron's bare environment", () => {
+  const temp = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'trig-cron-env-')));
+  const repo = path.join(temp, 'repo');
+  // A program only the installing user's PATH finds, in a folder whose name has a % (which
+  // cron would turn into a line break if it were not escaped) and a space.
+  const tools = path.join(temp, 'tools 100%');
+  const marker = path.join(temp, 'marker.txt');
+
+  beforeAll(() => {
+    mkdirSync(path.join(repo, '.harness'), { recursive: true });
+    mkdirSync(tools);
+    writeFileSync(path.join(tools, 'greet'), '#!/bin/sh\necho "hello from greet"\n', { mode: 0o755 });
+    writeFileSync(
+      path.join(repo, '.harness', 'tick.yaml'),
+      markingDefinition('ticker', ['    - schedule:', '        cron: "* * * * *"'], '$(greet) $SHELL', marker),
+    );
+  });
+  afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+  it('sets the PATH and SHELL it was installed with (absolute folders only, % escaped), and a step finds its programs under env -i', () => {
+    const result = trig(['cron', 'print'], { cwd: repo, env: { PATH: `${tools}:relative/bin::/usr/bin:/bin`, SHELL: '/bin/sh' } });
+    expect(result.code, result.stderr).toBe(0);
+    const line = result.stdout.split('\n').find((l) => l.startsWith('* * * * * '))!;
+    const escapedTools = `'${tools.replace(/%/g, '\\%')}:/usr/bin:/bin'`;
+    expect(line).toBe(
+      `* * * * * export PATH=${escapedTools} SHELL=/bin/sh && cd ${repo} && ${process.execPath} ${realpathSync(TRIG)} fire --event schedule --at "$(date -u +\\%Y-\\%m-\\%dT\\%H:\\%M:00Z)" --quiet`,
+    );
+    // As cron runs it: `\%` becomes `%`, and the command goes to sh in an environment with
+    // nothing of the installing user's (here not even cron's own PATH).
+    const command = line.replace(/^(\S+\s+){5}/, '').replace(/\\%/g, '%');
+    const home = mkdtempSync(path.join(temp, 'home-'));
+    const run = spawnSync('env', ['-i', `HOME=${home}`, '/bin/sh', '-c', command], { cwd: home, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr + run.stdout).toBe(0);
+    expect(readFileSync(marker, 'utf8')).toBe('hello from greet /bin/sh\n');
+  });
+
+  it('refuses a PATH with a line break, in one line, before writing anything', () => {
+    const result = trig(['cron', 'print'], { cwd: repo, env: { PATH: '/usr/bin:/bin\n* * * * * rm -rf ~', SHELL: '/bin/sh' } });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('trig: PATH contains a line break, which a crontab line cannot hold; set PATH without it and install again\n');
   });
 });

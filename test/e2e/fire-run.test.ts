@@ -155,7 +155,7 @@ describe('trig fire runs script steps', () => {
     expect(existsSync(path.join(dir, 'ignored-then.txt'))).toBe(true);
   });
 
-  it('honours if: on stages and steps, reports platform-only steps as skipped, and fails a step whose condition it cannot evaluate', () => {
+  it('honours if: on stages and steps, and fails a step whose condition it cannot evaluate', () => {
     const dir = workdir();
     const payload = path.join(dir, 'deploy.json');
     writeFileSync(payload, JSON.stringify({ environment: 'staging' }));
@@ -166,13 +166,11 @@ describe('trig fire runs script steps', () => {
       ['prod-only', null, 'skipped'],
       ['always', 'when-fast', 'succeeded'],
       ['always', 'when-slow', 'skipped'],
-      ['always', 'approve', 'skipped'],
       ['always', 'unclear', 'failed'],
       ['always', 'not-reached', 'skipped'],
     ]);
     expect(run.steps[0]!.reason).toBe('if: false (<+trigger.environment> == "production")');
-    expect(run.steps[3]!.reason).toMatch(/^approval steps wait for a person/);
-    expect(run.steps[4]!.reason).toMatch(/^if: .*pipeline/);
+    expect(run.steps[3]!.reason).toMatch(/^if: .*pipeline/);
     expect(readdirSync(dir).sort()).toEqual(['deploy.json', 'fast.txt']);
   });
 

@@ -85,7 +85,8 @@ beforeAll(() => {
   const existing = path.join(client, '.git/hooks/post-commit');
   writeFileSync(existing, CHAINED_POST_COMMIT);
   chmodSync(existing, 0o750);
-  expect(trig(['hooks', 'install', '--repo', client]).code).toBe(0);
+  // Every client hook trig has, so that each is seen at work; the defaults are below.
+  expect(trig(['hooks', 'install', '--repo', client, '--hooks', 'post-commit,post-merge,pre-push']).code).toBe(0);
   expect(trig(['hooks', 'install'], { cwd: server }).code).toBe(0);
 });
 
@@ -93,10 +94,8 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
 describe('trig hooks', () => {
   it('installs the client hooks next to the existing one, and install twice changes nothing', () => {
-    const again = trig(['hooks', 'install', '--repo', client]);
-    expect(again.stdout).toBe(
-      ['post-commit: unchanged', 'post-merge: unchanged', 'post-checkout: unchanged', 'pre-push: unchanged', `hooks directory: ${path.join(client, '.git/hooks')}`, ''].join('\n'),
-    );
+    const again = trig(['hooks', 'install', '--repo', client, '--hooks', 'pre-push, post-merge,post-commit']);
+    expect(again.stdout).toBe(['post-commit: unchanged', 'post-merge: unchanged', 'pre-push: unchanged', `hooks directory: ${path.join(client, '.git/hooks')}`, ''].join('\n'));
     expect(readFileSync(path.join(client, '.git/hooks/post-commit.trig-chained'), 'utf8')).toBe(CHAINED_POST_COMMIT);
   });
 
@@ -120,9 +119,9 @@ describe('trig hooks', () => {
     expect(takeLog()).toEqual(['chained post-commit 0', 'main-push post-commit server b=main t= ["src/app.ts"]']);
   });
 
-  it('fires for a branch switch, not for a checkout of files', () => {
+  it('fires nothing for a branch switch (not a push) or a checkout of files', () => {
     ok(client, 'switch', '-q', '-c', 'feature/x');
-    expect(takeLog()).toEqual(['feature post-checkout server b=feature/x t= []']);
+    expect(takeLog()).toEqual([]);
     write(path.join(client, 'docs/guide.md'), 'guide\n');
     ok(client, 'add', '-A');
     ok(client, 'commit', '-q', '-m', 'guide');
@@ -131,7 +130,7 @@ describe('trig hooks', () => {
     ok(client, 'checkout', '--', 'README.md');
     expect(takeLog()).toEqual([]);
     ok(client, 'switch', '-q', 'main');
-    expect(takeLog()).toEqual(['docs post-checkout server b=main t= ["docs/guide.md"]', 'main-push post-checkout server b=main t= ["docs/guide.md"]']);
+    expect(takeLog()).toEqual([]);
   });
 
   it('fires post-merge with the files the merge brought in', () => {
@@ -139,7 +138,7 @@ describe('trig hooks', () => {
     expect(takeLog()).toEqual(['docs post-merge server b=main t= ["docs/guide.md"]', 'main-push post-merge server b=main t= ["docs/guide.md"]']);
   });
 
-  it('fires pre-push on the client and post-receive on the server, which reads the pushed definitions', () => {
+  it('fires post-receive on the server, which reads the pushed definitions; pre-push leaves the push to it', () => {
     // The server learns of a new definition only from the pushed commit.
     write(path.join(client, '.harness/server-only.yaml'), definition('pushed-def', 'branches: [main]\npaths: [".harness/server-only.yaml"]'));
     ok(client, 'add', '-A');
@@ -150,9 +149,7 @@ describe('trig hooks', () => {
     // A new branch on the server: the pushed commit's own files.
     expect(takeLog()).toEqual([
       'main-push post-receive server b=main t= [".harness/server-only.yaml"]',
-      'main-push pre-push server b=main t= [".harness/server-only.yaml"]',
       'pushed-def post-receive server b=main t= [".harness/server-only.yaml"]',
-      'pushed-def pre-push server b=main t= [".harness/server-only.yaml"]',
     ]);
     // The next push compares with what the server had.
     write(path.join(client, 'docs/more.md'), 'more\n');
@@ -160,12 +157,7 @@ describe('trig hooks', () => {
     ok(client, 'commit', '-q', '-m', 'more docs');
     takeLog();
     expect(git(client, 'push', '-q', 'origin', 'main').code).toBe(0);
-    expect(takeLog()).toEqual([
-      'docs post-receive server b=main t= ["docs/more.md"]',
-      'docs pre-push server b=main t= ["docs/more.md"]',
-      'main-push post-receive server b=main t= ["docs/more.md"]',
-      'main-push pre-push server b=main t= ["docs/more.md"]',
-    ]);
+    expect(takeLog()).toEqual(['docs post-receive server b=main t= ["docs/more.md"]', 'main-push post-receive server b=main t= ["docs/more.md"]']);
   });
 
   it('fires for a pushed tag', () => {
@@ -176,12 +168,7 @@ describe('trig hooks', () => {
     ok(client, 'tag', '-a', '-m', 'release 1.0', 'v1.0');
     expect(git(client, 'push', '-q', 'origin', 'v1.0').code).toBe(0);
     // As on GitHub, paths filters are not evaluated for tag pushes: docs runs too, main-push does not.
-    expect(takeLog()).toEqual([
-      'docs post-receive server b= t=v1.0 ["src/app.ts"]',
-      'docs pre-push server b= t=v1.0 ["src/app.ts"]',
-      'tags post-receive server b= t=v1.0 ["src/app.ts"]',
-      'tags pre-push server b= t=v1.0 ["src/app.ts"]',
-    ]);
+    expect(takeLog()).toEqual(['docs post-receive server b= t=v1.0 ["src/app.ts"]', 'tags post-receive server b= t=v1.0 ["src/app.ts"]']);
   });
 
   it('lets a failing run block a push only with --block-on-failure', () => {
@@ -189,10 +176,12 @@ describe('trig hooks', () => {
     takeLog();
     const allowed = git(client, 'push', '-q', 'origin', 'broken');
     expect(allowed.code, allowed.out).toBe(0);
-    expect(allowed.out).toMatch(/trig: pre-push: refs\/heads\/broken: a run failed/);
-    expect(takeLog()).toEqual(['broken post-receive server b=broken t= ["src/app.ts"]', 'broken pre-push server b=broken t= ["src/app.ts"]']);
+    // The server's post-receive ran it, after the push: it can only report the failure.
+    expect(allowed.out).toMatch(/remote: trig: post-receive: refs\/heads\/broken: a run failed/);
+    expect(takeLog()).toEqual(['broken post-receive server b=broken t= ["src/app.ts"]']);
 
-    expect(trig(['hooks', 'install', '--repo', client, '--block-on-failure']).stdout).toContain('pre-push: updated');
+    // A pre-push that may refuse the push runs the definitions itself, before the push.
+    expect(trig(['hooks', 'install', '--repo', client, '--hooks', 'post-commit,post-merge,pre-push', '--block-on-failure']).stdout).toContain('pre-push: updated');
     write(path.join(client, 'b.txt'), 'b\n');
     ok(client, 'add', '-A');
     ok(client, 'commit', '-q', '-m', 'b');
@@ -225,5 +214,80 @@ describe('trig hooks', () => {
     ok(client, 'add', '-A');
     ok(client, 'commit', '-q', '-m', 'c');
     expect(takeLog()).toEqual(['chained post-commit 0']);
+  });
+});
+
+// What `trig hooks install` sets without --hooks: pre-push in a clone, post-receive in a
+// bare repository. One commit, pushed, runs a definition once.
+describe('trig hooks defaults', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'trig-hooks-defaults-'));
+  const runs = path.join(root, 'runs.log');
+  const clone = path.join(root, 'clone');
+  const origin = path.join(root, 'origin.git');
+  const plain = path.join(root, 'plain.git');
+  const lines = (): string[] => (existsSync(runs) ? readFileSync(runs, 'utf8').split('\n').filter(Boolean) : []);
+
+  beforeAll(() => {
+    ok(root, 'init', '-q', '--bare', '-b', 'main', origin);
+    ok(root, 'init', '-q', '--bare', '-b', 'main', plain);
+    ok(root, 'init', '-q', '-b', 'main', clone);
+    ok(clone, 'remote', 'add', 'origin', origin);
+    ok(clone, 'remote', 'add', 'plain', plain);
+    write(
+      path.join(clone, '.harness/any.yaml'),
+      ['version: 1', 'pipeline:', '  name: any', '  on: push', '  stages:', '    - steps:', '        - run:', '            shell: sh', `            script: echo "ran by $TRIG_HOOK_ACTIVE" >> '${runs}'`].join('\n'),
+    );
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('installs pre-push in a clone and post-receive in a bare repository, removing hooks an earlier trig installed', () => {
+    // A post-checkout hook as earlier versions of trig wrote it.
+    write(path.join(clone, '.git/hooks/post-checkout'), '#!/bin/sh\n# trig-hook: written by `trig hooks install`\nexit 0\n');
+    expect(trig(['hooks', 'install', '--repo', clone]).stdout).toBe(['pre-push: installed', 'post-checkout: removed', `hooks directory: ${path.join(clone, '.git/hooks')}`, ''].join('\n'));
+    expect(existsSync(path.join(clone, '.git/hooks/post-checkout'))).toBe(false);
+    expect(trig(['hooks', 'install', '--repo', origin]).stdout).toBe(['post-receive: installed', `hooks directory: ${path.join(origin, 'hooks')}`, ''].join('\n'));
+  });
+
+  it('a commit and a branch switch start nothing; pushing to a remote with trig runs the definition exactly once', () => {
+    ok(clone, 'add', '-A');
+    ok(clone, 'commit', '-q', '-m', 'root');
+    ok(clone, 'checkout', '-q', '-b', 'topic');
+    ok(clone, 'checkout', '-q', 'main');
+    expect(lines()).toEqual([]);
+    const push = git(clone, 'push', '-q', 'origin', 'main');
+    expect(push.code, push.out).toBe(0);
+    expect(lines()).toEqual(['ran by post-receive']);
+  });
+
+  it('pushing to a remote without trig runs it once, from pre-push', () => {
+    write(path.join(clone, 'a.txt'), 'a\n');
+    ok(clone, 'add', '-A');
+    ok(clone, 'commit', '-q', '-m', 'a');
+    expect(git(clone, 'push', '-q', 'plain', 'main').code).toBe(0);
+    expect(lines()).toEqual(['ran by post-receive', 'ran by pre-push']);
+  });
+
+  it('a post-checkout hook left by an earlier trig fires nothing', () => {
+    const result = trig(['hooks', 'run', 'post-checkout', '--', sha('HEAD~1', clone), sha('HEAD', clone), '1'], { cwd: clone, env: ENV });
+    expect(result.code, result.stderr).toBe(0);
+    expect(lines()).toEqual(['ran by post-receive', 'ran by pre-push']);
+  });
+
+  it('--hooks chooses the hooks; a name trig does not install is a one-line usage error', () => {
+    const chosen = trig(['hooks', 'install', '--repo', clone, '--hooks', 'post-commit,pre-push']);
+    expect(chosen.stdout).toBe(['post-commit: installed', 'pre-push: unchanged', `hooks directory: ${path.join(clone, '.git/hooks')}`, ''].join('\n'));
+    const cases: [string, string, string][] = [
+      [clone, 'pre-psuh', 'trig: --hooks: unknown hook "pre-psuh"; did you mean "pre-push"? (a clone takes post-commit, post-merge, pre-push)\n'],
+      [clone, 'post-checkout', 'trig: --hooks: trig does not install post-checkout: a branch switch is not a push (a clone takes post-commit, post-merge, pre-push)\n'],
+      [clone, 'pre-push,post-receive', 'trig: --hooks: post-receive does not go in a clone (a clone takes post-commit, post-merge, pre-push)\n'],
+      [origin, 'pre-push', 'trig: --hooks: pre-push does not go in a bare repository (a bare repository takes post-receive)\n'],
+      [clone, ',', 'trig: --hooks: name at least one hook (a clone takes post-commit, post-merge, pre-push)\n'],
+    ];
+    for (const [repo, hooks, message] of cases) {
+      const result = trig(['hooks', 'install', '--repo', repo, '--hooks', hooks]);
+      expect([result.code, result.stderr, result.stdout]).toEqual([2, message, '']);
+    }
+    // Nothing changed by the refused installs.
+    expect(trig(['hooks', 'install', '--repo', clone, '--hooks', 'post-commit,pre-push']).stdout).toContain('post-commit: unchanged');
   });
 });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadText } from '../../src/load/load.js';
 import { CrontabBlockError, findBlocks, mergeBlock, removeBlock, renderBlock } from '../../src/integrations/cron/block.js';
 import { readCrontab, writeCrontab } from '../../src/integrations/cron/crontab.js';
-import { cronBlock, cronLine, fireCommand, scheduleTriggers } from '../../src/integrations/cron/entries.js';
+import { CronEnvironmentError, cronBlock, cronLine, cronPath, fireCommand, scheduleTriggers } from '../../src/integrations/cron/entries.js';
 import { cronCommand, shQuote } from '../../src/integrations/shell.js';
 
 function sh(command: string): string {
@@ -78,6 +78,24 @@ describe('cron entries', () => {
     expect(cronLine(options)).toBe(`* * * * * ${command.replace(/%/g, '\\%')}`);
     expect(fireCommand({ ...options, defs: ['ci/a b.yaml', 'more/'] })).toMatch(/ --defs 'ci\/a b\.yaml' more\/$/);
     expect(() => fireCommand({ ...options, trig: 'bin/trig' })).toThrow(/absolute/);
+  });
+
+  it('exports the installing PATH and SHELL first, quoted for sh, with % escaped for cron', () => {
+    const command = fireCommand({ ...options, path: "/opt/it's 100%/bin:.::bin:/usr/bin", shell: '/bin/bash' });
+    expect(command.startsWith("export PATH='/opt/it'\\''s 100%/bin:/usr/bin' SHELL=/bin/bash && cd ")).toBe(true);
+    expect(cronLine({ ...options, path: '/a%b:/bin' })).toMatch(/^\* \* \* \* \* export PATH='\/a\\%b:\/bin' && cd /);
+    expect(sh(`${fireCommand({ ...options, path: "/opt/it's 100%/bin:/usr/bin", shell: '/bin/bash' }).split(' && cd ')[0]} && printf '%s|%s' "$PATH" "$SHELL"`)).toBe(
+      "/opt/it's 100%/bin:/usr/bin|/bin/bash",
+    );
+  });
+
+  it('keeps only the absolute folders of PATH, and refuses line breaks', () => {
+    expect(cronPath('/usr/local/bin:.:node_modules/.bin::/usr/bin')).toBe('/usr/local/bin:/usr/bin');
+    expect(cronPath('.:bin')).toBeUndefined();
+    expect(cronPath(undefined)).toBeUndefined();
+    expect(() => cronPath('/bin\n* * * * * evil')).toThrow(CronEnvironmentError);
+    expect(() => fireCommand({ ...options, shell: '/bin/sh\r' })).toThrow(/SHELL contains a line break/);
+    expect(fireCommand({ ...options, shell: 'bash' })).toMatch(/^cd /);
   });
 
   it('puts the line in the marked block', () => {

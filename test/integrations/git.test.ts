@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GIT_TEST_ENV } from '../helpers/git.js';
 import { hookUpdates } from '../../src/integrations/git/hook-events.js';
-import { CHAINED_SUFFIX, HookInstallError, hookRepo, hookScript, installHooks, isTrigHook, uninstallHooks } from '../../src/integrations/git/hooks.js';
+import { CHAINED_SUFFIX, HookInstallError, hookRepo, hookScript, HookSelectionError, installHooks, isTrigHook, selectHooks, uninstallHooks } from '../../src/integrations/git/hooks.js';
+import { localRemotePath } from '../../src/integrations/git/run-hook.js';
 import { buildPushPayload, payloadFromGit, repoBasename } from '../../src/integrations/git/payload.js';
 
 const ENV = GIT_TEST_ENV;
@@ -98,9 +99,9 @@ describe('hook updates', () => {
   const options = { cwd: dir, env: ENV };
   const zero = '0'.repeat(40);
 
-  it('post-commit and post-checkout fire for the current branch only', () => {
+  it('post-commit fires for the current branch only; a branch switch (post-checkout) is not a push', () => {
     expect(hookUpdates('post-commit', [], '', options)).toEqual([{ ref: 'refs/heads/main', before: first, after: second }]);
-    expect(hookUpdates('post-checkout', [first, second, '1'], '', options)).toEqual([{ ref: 'refs/heads/main', before: first, after: second }]);
+    expect(hookUpdates('post-checkout', [first, second, '1'], '', options)).toEqual([]);
     expect(hookUpdates('post-checkout', [first, second, '0'], '', options)).toEqual([]);
     git(dir, 'checkout', '-q', '--detach');
     expect(hookUpdates('post-commit', [], '', options)).toEqual([]);
@@ -133,27 +134,26 @@ describe('installing hooks', () => {
     writeFileSync(existing, original);
     chmodSync(existing, 0o741);
 
-    const first = installHooks(repo, script);
+    const all = { ...script, hooks: ['post-commit', 'post-merge', 'pre-push'] as const };
+    const first = installHooks(repo, all);
     expect(first.map((r) => [r.hook, r.change])).toEqual([
       ['post-commit', 'chained'],
       ['post-merge', 'installed'],
-      ['post-checkout', 'installed'],
       ['pre-push', 'installed'],
     ]);
     expect(readFileSync(existing + CHAINED_SUFFIX, 'utf8')).toBe(original);
     expect(readFileSync(existing, 'utf8')).toBe(hookScript('post-commit', script));
     expect(statSync(existing).mode & 0o777).toBe(0o755);
     const snapshot = readFileSync(path.join(repo.hooksDir, 'pre-push'), 'utf8');
-    expect(installHooks(repo, script).every((r) => r.change === 'unchanged')).toBe(true);
+    expect(installHooks(repo, all).every((r) => r.change === 'unchanged')).toBe(true);
     expect(readFileSync(existing + CHAINED_SUFFIX, 'utf8')).toBe(original);
     // A different option rewrites trig's own hook only.
-    expect(installHooks(repo, { ...script, blockOnFailure: true }).filter((r) => r.change !== 'unchanged').map((r) => r.hook)).toEqual(['pre-push']);
+    expect(installHooks(repo, { ...all, blockOnFailure: true }).filter((r) => r.change !== 'unchanged').map((r) => r.hook)).toEqual(['pre-push']);
     expect(readFileSync(path.join(repo.hooksDir, 'pre-push'), 'utf8')).not.toBe(snapshot);
 
     expect(uninstallHooks(repo).map((r) => [r.hook, r.change])).toEqual([
       ['post-commit', 'restored'],
       ['post-merge', 'removed'],
-      ['post-checkout', 'removed'],
       ['pre-push', 'removed'],
     ]);
     expect(readFileSync(existing, 'utf8')).toBe(original);
@@ -185,11 +185,31 @@ describe('installing hooks', () => {
     const hook = path.join(repo.hooksDir, 'post-merge');
     writeFileSync(hook, '#!/bin/sh\necho foreign\n');
     writeFileSync(hook + CHAINED_SUFFIX, '#!/bin/sh\necho older\n');
-    expect(() => installHooks(repo, script)).toThrow(HookInstallError);
+    expect(() => installHooks(repo, { ...script, hooks: ['post-merge'] })).toThrow(HookInstallError);
     rmSync(hook + CHAINED_SUFFIX);
     const results = uninstallHooks(repo);
     expect(results.find((r) => r.hook === 'post-merge')?.change).toBe('foreign');
     expect(readFileSync(hook, 'utf8')).toBe('#!/bin/sh\necho foreign\n');
+  });
+
+  it('installs pre-push alone by default, and removes the trig hooks not chosen', () => {
+    const dir = newRepo();
+    const repo = hookRepo({ cwd: dir, env: ENV });
+    expect(installHooks(repo, { ...script, hooks: ['post-commit', 'pre-push'] }).map((r) => [r.hook, r.change])).toEqual([
+      ['post-commit', 'installed'],
+      ['pre-push', 'installed'],
+    ]);
+    expect(installHooks(repo, script).map((r) => [r.hook, r.change])).toEqual([
+      ['post-commit', 'removed'],
+      ['pre-push', 'unchanged'],
+    ]);
+  });
+
+  it('reads --hooks lists against what the repository takes', () => {
+    const repo = hookRepo({ cwd: newRepo(), env: ENV });
+    expect(selectHooks(repo, ' pre-push , post-commit,pre-push')).toEqual(['pre-push', 'post-commit']);
+    expect(() => selectHooks(repo, 'post-comit')).toThrow('--hooks: unknown hook "post-comit"; did you mean "post-commit"? (a clone takes post-commit, post-merge, pre-push)');
+    expect(() => selectHooks({ ...repo, bare: true }, 'post-commit')).toThrow(HookSelectionError);
   });
 
   it('writes a pre-push that blocks only when asked', () => {
@@ -197,5 +217,16 @@ describe('installing hooks', () => {
     expect(hookScript('pre-push', { ...script, blockOnFailure: true })).toContain('hooks run pre-push --block-on-failure -- "$@" <"$input" || exit 1');
     expect(hookScript('post-commit', script)).not.toContain('$input');
     expect(hookScript('post-commit', { node: '/n o/node', trig: "/it's/trig" })).toContain(`if [ -x '/n o/node' ] && [ -f '/it'\\''s/trig' ]`);
+  });
+});
+
+describe('remote URLs on this machine', () => {
+  it('are paths and file:// URLs; ssh, scp-like and other URLs are not', () => {
+    expect(localRemotePath('../server.git', '/work/clone')).toBe('/work/server.git');
+    expect(localRemotePath('/srv/repo.git', '/work/clone')).toBe('/srv/repo.git');
+    expect(localRemotePath('file:///srv/my%20repo.git', '/work/clone')).toBe('/srv/my repo.git');
+    expect(localRemotePath('git@github.com:o/r.git', '/work/clone')).toBeUndefined();
+    expect(localRemotePath('ssh://host/srv/r.git', '/work/clone')).toBeUndefined();
+    expect(localRemotePath('https://github.com/o/r.git', '/work/clone')).toBeUndefined();
   });
 });

@@ -127,12 +127,18 @@ describe('planRun', () => {
     expect(step.env).toEqual({ PLUGIN_SEVERITY: 'high,critical', PLUGIN_TARGET: 'acme/app' });
   });
 
-  it('reports the steps only a platform runs as skipped, with the reason', () => {
-    const result = plan({ stages: [{ steps: [{ name: 'ok', approval: { uses: 'jira' } }, { name: 'wait', barrier: { name: 'b' } }] }] });
+  it('reports the steps only a platform runs as skipped, and approvals as where the run stops', () => {
+    const result = plan({ stages: [{ steps: [{ name: 'ok', approval: { uses: 'jira' } }, { name: 'wait', barrier: { name: 'b' } }] }, { name: 'gate', approval: { uses: 'jira' } }] });
     expect(result.stages[0]!.steps.map((s) => [s.name, s.kind, s.reason])).toEqual([
-      ['ok', 'skipped', 'approval steps wait for a person on the platform; trig does not run them'],
+      ['ok', 'approval', 'approval steps wait for a person, and trig cannot ask for approval yet: the run stops here'],
       ['wait', 'skipped', 'barriers synchronise stages on the platform; trig does not run them'],
     ]);
+    expect(result.stages[1]).toEqual({
+      name: 'gate',
+      steps: [],
+      approval: true,
+      reason: 'approval stages wait for a person, and trig cannot ask for approval yet: the run stops here',
+    });
   });
 
   it('stops a definition whose required input has no value', () => {

@@ -60,6 +60,41 @@ export interface CronEntryOptions {
   trig: string;
   /** `--defs` arguments as given, read relative to `dir`. */
   defs?: readonly string[];
+  /** The installing user's PATH, so that steps find `sh`, `docker` and the rest under cron. */
+  path?: string;
+  /** The installing user's SHELL, passed on to the steps. */
+  shell?: string;
+}
+
+/** A PATH or SHELL that cannot be written into a crontab line. */
+export class CronEnvironmentError extends Error {}
+
+function checkOneLine(name: string, value: string): void {
+  // A crontab line ends at a line break; what follows would be a line of its own.
+  if (/[\n\r]/.test(value)) throw new CronEnvironmentError(`${name} contains a line break, which a crontab line cannot hold; set ${name} without it and install again`);
+}
+
+/**
+ * The PATH the entry sets: the installing user's, without relative or empty entries
+ * (under cron they would name folders of the repository, not what the user meant).
+ */
+export function cronPath(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  checkOneLine('PATH', value);
+  const dirs = value.split(':').filter((dir) => path.isAbsolute(dir));
+  return dirs.length ? dirs.join(':') : undefined;
+}
+
+/** The variables the entry exports before anything else runs (cron's own are PATH=/usr/bin:/bin, SHELL=/bin/sh). */
+function environmentPrefix(options: CronEntryOptions): string[] {
+  const assignments: string[] = [];
+  const searchPath = cronPath(options.path);
+  if (searchPath) assignments.push(`PATH=${shQuote(searchPath)}`);
+  if (options.shell !== undefined) {
+    checkOneLine('SHELL', options.shell);
+    if (path.isAbsolute(options.shell)) assignments.push(`SHELL=${shQuote(options.shell)}`);
+  }
+  return assignments.length ? [`export ${assignments.join(' ')} &&`] : [];
 }
 
 /** date(1)'s format of the current minute, as `--at` reads it. */
@@ -72,6 +107,8 @@ export function fireCommand(options: CronEntryOptions): string {
   }
   const defs = options.defs?.length ? ['--defs', ...options.defs.map(shQuote)] : [];
   return [
+    // First, so that `date` below and every step find programs as the installing user did.
+    ...environmentPrefix(options),
     `cd ${shQuote(options.dir)} &&`,
     shQuote(options.node),
     shQuote(options.trig),

@@ -3,10 +3,24 @@
 
 import { commitOf, gitMaybe, isZeroSha, type GitOptions } from './git.js';
 
-export const CLIENT_HOOKS = ['post-commit', 'post-merge', 'post-checkout', 'pre-push'] as const;
+export const CLIENT_HOOKS = ['post-commit', 'post-merge', 'pre-push'] as const;
 export const SERVER_HOOKS = ['post-receive'] as const;
-export type HookName = (typeof CLIENT_HOOKS)[number] | (typeof SERVER_HOOKS)[number];
-export const HOOK_NAMES: readonly HookName[] = [...CLIENT_HOOKS, ...SERVER_HOOKS];
+/**
+ * Hooks earlier versions of trig installed and this one does not: a branch switch
+ * (post-checkout) is not a push. Their scripts fire nothing; install and uninstall remove them.
+ */
+export const RETIRED_HOOKS = ['post-checkout'] as const;
+export type InstallableHook = (typeof CLIENT_HOOKS)[number] | (typeof SERVER_HOOKS)[number];
+export type HookName = InstallableHook | (typeof RETIRED_HOOKS)[number];
+export const HOOK_NAMES: readonly HookName[] = [...CLIENT_HOOKS, ...SERVER_HOOKS, ...RETIRED_HOOKS];
+
+/**
+ * What `trig hooks install` sets without `--hooks`: one hook per push, where the push
+ * happens. A clone fires when it pushes (pre-push), a bare repository when it receives
+ * (post-receive); post-commit and post-merge, which fire for local work, are opt-in.
+ */
+export const DEFAULT_CLIENT_HOOKS: readonly InstallableHook[] = ['pre-push'];
+export const DEFAULT_SERVER_HOOKS: readonly InstallableHook[] = ['post-receive'];
 
 /** Hooks whose standard input carries the refs (and must be passed on to a chained hook). */
 export const STDIN_HOOKS: readonly HookName[] = ['pre-push', 'post-receive'];
@@ -51,14 +65,9 @@ export function hookUpdates(hook: HookName, args: readonly string[], stdin: stri
       const before = commitOf('ORIG_HEAD', options) ?? commitOf('HEAD~1', options);
       return [{ ref, after, ...(before ? { before } : {}) }];
     }
-    case 'post-checkout': {
-      const [previous, next, branchFlag] = args;
-      // The flag is 1 for a branch checkout, 0 for a checkout of files.
-      if (branchFlag !== '1' || !next) return [];
-      const ref = currentBranchRef(options);
-      if (!ref) return [];
-      return [{ ref, after: next, ...(!isZeroSha(previous) ? { before: previous } : {}) }];
-    }
+    case 'post-checkout':
+      // A branch switch moves no ref anywhere: it is not a push.
+      return [];
     case 'pre-push':
       // <local ref> <local sha> <remote ref> <remote sha>: the event is about the remote's ref.
       return lines(stdin).flatMap(([, localSha, remoteRef, remoteSha]): RefUpdate[] =>

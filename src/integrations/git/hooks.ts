@@ -6,13 +6,27 @@ import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync, 
 import path from 'node:path';
 import { shQuote } from '../shell.js';
 import { git, type GitOptions } from './git.js';
-import { CLIENT_HOOKS, SERVER_HOOKS, STDIN_HOOKS, type HookName } from './hook-events.js';
+import { suggest } from '../../report/suggest.js';
+import {
+  CLIENT_HOOKS,
+  DEFAULT_CLIENT_HOOKS,
+  DEFAULT_SERVER_HOOKS,
+  HOOK_NAMES,
+  RETIRED_HOOKS,
+  SERVER_HOOKS,
+  STDIN_HOOKS,
+  type HookName,
+  type InstallableHook,
+} from './hook-events.js';
 
 /** The line that tells trig's hooks from anyone else's. */
 export const HOOK_MARK = '# trig-hook: written by `trig hooks install`';
 export const CHAINED_SUFFIX = '.trig-chained';
 
 export class HookInstallError extends Error {}
+
+/** A `--hooks` list that names a hook trig cannot install in this repository. */
+export class HookSelectionError extends Error {}
 
 export interface HookScriptOptions {
   /** The node binary (absolute): hooks may run without the user's PATH (GUI clients, servers). */
@@ -110,15 +124,48 @@ export interface HookResult {
   change: HookChange;
 }
 
-export function hooksFor(repo: HookRepo): readonly HookName[] {
+/** The hooks trig can install in the repository: client hooks in a clone, post-receive in a bare one. */
+export function hooksFor(repo: HookRepo): readonly InstallableHook[] {
   return repo.bare ? SERVER_HOOKS : CLIENT_HOOKS;
 }
 
-/** Writes trig's hooks; running it again with the same options changes nothing. */
-export function installHooks(repo: HookRepo, options: HookScriptOptions): HookResult[] {
+export function defaultHooks(repo: HookRepo): readonly InstallableHook[] {
+  return repo.bare ? DEFAULT_SERVER_HOOKS : DEFAULT_CLIENT_HOOKS;
+}
+
+/** The hooks a `--hooks a,b` list names, checked against what the repository takes. */
+export function selectHooks(repo: HookRepo, list: string): InstallableHook[] {
+  const allowed = hooksFor(repo);
+  const where = repo.bare ? `a bare repository takes ${allowed.join(', ')}` : `a clone takes ${allowed.join(', ')}`;
+  const names = list.split(',').map((n) => n.trim()).filter(Boolean);
+  if (!names.length) throw new HookSelectionError(`--hooks: name at least one hook (${where})`);
+  for (const name of names) {
+    if ((allowed as readonly string[]).includes(name)) continue;
+    if ((RETIRED_HOOKS as readonly string[]).includes(name)) {
+      throw new HookSelectionError(`--hooks: trig does not install ${name}: a branch switch is not a push (${where})`);
+    }
+    if ((HOOK_NAMES as readonly string[]).includes(name)) throw new HookSelectionError(`--hooks: ${name} does not go in ${repo.bare ? 'a bare repository' : 'a clone'} (${where})`);
+    const guess = suggest(name, [...allowed]);
+    throw new HookSelectionError(`--hooks: unknown hook "${name}"${guess ? `; did you mean "${guess}"?` : ''} (${where})`);
+  }
+  return [...new Set(names)] as InstallableHook[];
+}
+
+/**
+ * Writes trig's hooks for `hooks` (the repository's defaults when absent) and removes
+ * trig's other hooks, so that the hooks installed are exactly the chosen ones. Running it
+ * again with the same options changes nothing.
+ */
+export function installHooks(repo: HookRepo, options: HookScriptOptions & { hooks?: readonly InstallableHook[] }): HookResult[] {
   mkdirSync(repo.hooksDir, { recursive: true });
+  const chosen = options.hooks ?? defaultHooks(repo);
   const results: HookResult[] = [];
-  for (const hook of hooksFor(repo)) {
+  for (const hook of HOOK_NAMES) {
+    if (!chosen.includes(hook as InstallableHook)) {
+      const removed = removeHook(repo, hook);
+      if (removed && removed.change !== 'foreign' && removed.change !== 'absent') results.push(removed);
+      continue;
+    }
     const file = path.join(repo.hooksDir, hook);
     const chained = file + CHAINED_SUFFIX;
     const text = hookScript(hook, options);
@@ -144,27 +191,27 @@ export function installHooks(repo: HookRepo, options: HookScriptOptions): HookRe
   return results;
 }
 
+/** Removes trig's `hook` and puts back the hook it chained; undefined when there is nothing to say. */
+function removeHook(repo: HookRepo, hook: HookName): HookResult | undefined {
+  const file = path.join(repo.hooksDir, hook);
+  const chained = file + CHAINED_SUFFIX;
+  const installable = (hooksFor(repo) as readonly string[]).includes(hook);
+  if (exists(file) && !isTrigHook(file)) {
+    return installable || exists(chained) ? { hook, file, change: 'foreign' } : undefined;
+  }
+  const ours = exists(file);
+  if (ours) unlinkSync(file);
+  if (exists(chained)) {
+    renameSync(chained, file);
+    return { hook, file, change: 'restored' };
+  }
+  if (ours) return { hook, file, change: 'removed' };
+  return installable ? { hook, file, change: 'absent' } : undefined;
+}
+
 /** Removes trig's hooks and puts back the hooks they chained; leaves anyone else's hooks alone. */
 export function uninstallHooks(repo: HookRepo): HookResult[] {
-  const results: HookResult[] = [];
-  // A repository may have been switched between bare and not: look at every hook trig writes.
-  for (const hook of [...CLIENT_HOOKS, ...SERVER_HOOKS]) {
-    const file = path.join(repo.hooksDir, hook);
-    const chained = file + CHAINED_SUFFIX;
-    if (exists(file) && !isTrigHook(file)) {
-      if (hooksFor(repo).includes(hook) || exists(chained)) results.push({ hook, file, change: 'foreign' });
-      continue;
-    }
-    const ours = exists(file);
-    if (ours) unlinkSync(file);
-    if (exists(chained)) {
-      renameSync(chained, file);
-      results.push({ hook, file, change: 'restored' });
-    } else if (ours) {
-      results.push({ hook, file, change: 'removed' });
-    } else if (hooksFor(repo).includes(hook)) {
-      results.push({ hook, file, change: 'absent' });
-    }
-  }
-  return results;
+  // A repository may have been switched between bare and not, or hold hooks an earlier
+  // trig installed: look at every hook trig ever writes.
+  return HOOK_NAMES.flatMap((hook) => removeHook(repo, hook) ?? []);
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { git, gitMaybe, GitError, type GitOptions } from './git.js';
 import { HOOK_NAMES, hookUpdates, STDIN_HOOKS, type HookName, type RefUpdate } from './hook-events.js';
+import { isTrigHook } from './hooks.js';
 import { buildPushPayload, repoName } from './payload.js';
 
 /** What a hook asks of `trig fire` for one ref; the CLI layer supplies it. */
@@ -25,13 +26,40 @@ async function readStdin(): Promise<string> {
 
 const ZERO = '0000000000000000000000000000000000000000';
 
+function gitLocalEnvNames(options: GitOptions): string[] {
+  return gitMaybe(['rev-parse', '--local-env-vars'], options)?.split('\n').filter(Boolean) ?? ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE'];
+}
+
 /**
  * git exports variables such as GIT_DIR and GIT_INDEX_FILE to its hooks; a run's script
  * that calls git in another directory (the exported tree of a push) must not inherit them.
  */
 function dropGitLocalEnv(options: GitOptions): void {
-  const names = gitMaybe(['rev-parse', '--local-env-vars'], options)?.split('\n').filter(Boolean) ?? ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE'];
-  for (const name of names) delete process.env[name];
+  for (const name of gitLocalEnvNames(options)) delete process.env[name];
+}
+
+/** The directory of a remote URL that names a repository on this machine (a path or file://). */
+export function localRemotePath(url: string, cwd: string): string | undefined {
+  if (url.startsWith('file://')) return decodeURIComponent(url.slice('file://'.length));
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) return undefined;
+  // git reads `host:path` (a colon before any slash) as ssh.
+  const colon = url.indexOf(':');
+  const slash = url.indexOf('/');
+  if (colon !== -1 && (slash === -1 || colon < slash)) return undefined;
+  return path.resolve(cwd, url);
+}
+
+/**
+ * Whether a push to `url` lands in a repository on this machine whose post-receive is
+ * trig's: that hook fires the push where it lands, so pre-push must not fire it as well.
+ */
+function remoteFiresPush(url: string | undefined, options: GitOptions): boolean {
+  const dir = url === undefined ? undefined : localRemotePath(url, options.cwd);
+  if (!dir || !existsSync(dir)) return false;
+  const env = { ...process.env };
+  for (const name of gitLocalEnvNames(options)) delete env[name];
+  const hooks = gitMaybe(['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], { cwd: dir, env })?.trim();
+  return hooks !== undefined && hooks !== '' && isTrigHook(path.resolve(dir, hooks, 'post-receive'));
 }
 
 /** Writes the tree of `commit` into a new temporary directory (no .git: the runs see plain files). */
@@ -79,13 +107,16 @@ function prepare(update: RefUpdate, bare: boolean, repo: string, options: GitOpt
  * are reported on stderr; the result says whether any happened, and the caller decides
  * (only pre-push with --block-on-failure lets them change what git does).
  */
-export async function runHook(hookArg: string, args: string[], options: { fire: FireForHook }): Promise<boolean> {
+export async function runHook(hookArg: string, args: string[], options: { fire: FireForHook; blockOnFailure?: boolean }): Promise<boolean> {
   if (!(HOOK_NAMES as readonly string[]).includes(hookArg)) throw new UnknownHookError(`unknown hook "${hookArg}"`);
   const hook = hookArg as HookName;
   // A run that commits or checks out in this repository would start the hooks again.
   if (process.env.TRIG_HOOK_ACTIVE) return false;
   const stdin = STDIN_HOOKS.includes(hook) ? await readStdin() : '';
   const gitOptions: GitOptions = { cwd: process.cwd() };
+  // One push runs a definition once: where trig's post-receive receives it, pre-push leaves
+  // it to that hook, unless it is there to refuse pushes whose runs fail.
+  if (hook === 'pre-push' && !options.blockOnFailure && remoteFiresPush(args[1], gitOptions)) return false;
   let failed = false;
   const fail = (message: string) => {
     failed = true;
