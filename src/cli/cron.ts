@@ -3,7 +3,7 @@ import path from 'node:path';
 import { findBlocks, mergeBlock, removeBlock, CrontabBlockError } from '../integrations/cron/block.js';
 import { CrontabError, readCrontab, writeCrontab, type CrontabOptions } from '../integrations/cron/crontab.js';
 import { CronEnvironmentError, cronBlock, scheduleTriggers, type CronEntryOptions } from '../integrations/cron/entries.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT, UsageError } from '../shared/errors.js';
 import { checkDefinitions } from './validate.js';
 
 export type CronAction = 'print' | 'install' | 'uninstall';

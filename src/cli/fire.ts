@@ -1,17 +1,17 @@
 import { statSync } from 'node:fs';
 import { EVENT_NAMES, eventSpec } from '../catalog/events.js';
-import { parseDuration } from '../execute/duration.js';
+import { parseDuration } from '../shared/duration.js';
 import { PayloadError, readPayload } from '../load/payload.js';
 import { buildTriggerContexts } from '../match/context.js';
 import { deliveryRecordHint } from '../match/github.js';
 import { createMatcher } from '../match/match.js';
 import type { PlanOptions, PlanStep } from '../plan/plan.js';
 import { formatFireJson, formatFireText, formatRunSummary, summarizeRuns, type FireDefinition, type FireReport } from '../report/fire-format.js';
-import { createMasker } from '../report/mask.js';
-import { styleFor } from '../report/style.js';
-import { suggest } from '../report/suggest.js';
+import { createMasker } from '../shared/mask.js';
+import { styleFor } from '../shared/style.js';
+import { suggest } from '../shared/suggest.js';
 import type { CheckedDefinition } from '../validate/check.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT, UsageError } from '../shared/errors.js';
 import { checkDefinitions, readDocument } from './validate.js';
 
 export interface FireOptions {

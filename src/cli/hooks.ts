@@ -4,7 +4,7 @@ import { gitMaybe, type GitOptions } from '../integrations/git/git.js';
 import { HookInstallError, hookRepo, HookSelectionError, installHooks, selectHooks, uninstallHooks } from '../integrations/git/hooks.js';
 import { runHook, UnknownHookError, type FireForHook } from '../integrations/git/run-hook.js';
 import { trigBin } from './cron.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT, UsageError } from '../shared/errors.js';
 
 function repoOptions(dir: string): GitOptions {
   const cwd = path.resolve(dir);

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError, EXIT } from './errors.js';
+import { UsageError, EXIT } from '../shared/errors.js';
 
 declare const TRIG_VERSION: string | undefined;
 

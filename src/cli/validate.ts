@@ -1,9 +1,9 @@
 import { expandPaths, PathError } from '../load/paths.js';
 import { formatGithub, formatJson, formatText, type ValidationReport } from '../report/diagnostics-format.js';
-import { styleFor } from '../report/style.js';
+import { styleFor } from '../shared/style.js';
 import type { Definition } from '../load/definition.js';
 import { ChangedFileError, checkFiles, type CheckedDefinition, type CheckResult } from '../validate/check.js';
-import { EXIT, UsageError } from './errors.js';
+import { EXIT, UsageError } from '../shared/errors.js';
 
 // Said once per process, however many times the definitions are checked (a git hook
 // fires once per pushed ref).

@@ -1,6 +1,6 @@
 import type { RunPlan } from '../plan/plan.js';
-import type { Masker } from '../report/mask.js';
-import type { Style } from '../report/style.js';
+import type { Masker } from '../shared/mask.js';
+import type { Style } from '../shared/style.js';
 import { RunOutput } from './output.js';
 import { stopGroup, type StopReason } from './process.js';
 import { executeRun, type RunResult } from './run.js';

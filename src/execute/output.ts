@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { isHighSurrogate, type Masker } from '../report/mask.js';
-import type { Style } from '../report/style.js';
+import { isHighSurrogate, type Masker } from '../shared/mask.js';
+import type { Style } from '../shared/style.js';
 import type { ChunkSink } from './process.js';
 
 // Output of the runs, as it comes: each line prefixed `[definition/step] `, the prefix

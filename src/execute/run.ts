@@ -6,7 +6,7 @@ import type { FailurePolicy, PlanStage, PlanStep, RunPlan } from '../plan/plan.j
 import { SECRET_PREFIX } from '../plan/secrets.js';
 import { evaluateCondition } from '../resolve/condition.js';
 import type { ResolveScope } from '../resolve/expressions.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../shared/duration.js';
 import type { RunOutput, StepOutput } from './output.js';
 import { findProgram, runChild, type ChildResult, type StopReason } from './process.js';
 

@@ -1,3 +1,4 @@
+import { isRecord } from '../shared/records.js';
 import { triggerEntries, type TriggerEntry } from './triggers.js';
 
 export type DefinitionRoot = 'pipeline' | 'agent';
@@ -19,10 +20,6 @@ export interface Definition {
   /** The pipeline/agent body. */
   body?: Record<string, unknown>;
   entries: TriggerEntry[];
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function rootAndBody(value: unknown): { root?: DefinitionRoot; body?: Record<string, unknown> } {

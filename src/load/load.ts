@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { parseAllDocuments, type Document, type YAMLError } from 'yaml';
-import type { Diagnostic, SkippedDocument } from '../report/diagnostic.js';
+import type { Diagnostic, SkippedDocument } from '../shared/diagnostic.js';
 import { locate, SourceText } from './source.js';
-import { describeDefinition, isRecord, type Definition } from './definition.js';
+import { isRecord } from '../shared/records.js';
+import { describeDefinition, type Definition } from './definition.js';
 
 /** A definition document as parsed, with the YAML nodes that locate its problems. */
 export interface LoadedDocument extends Definition {

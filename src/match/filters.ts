@@ -3,7 +3,7 @@
 // filter in the catalog needs no change here.
 
 import { eventSpec, type EventSpec, type FilterSpec } from '../catalog/events.js';
-import { isRecord } from '../load/definition.js';
+import { isRecord, toNumber } from '../shared/records.js';
 import type { TriggerEntry } from '../load/triggers.js';
 import type { TriggerContext } from './context.js';
 import type { PatternList } from './patterns.js';
@@ -45,15 +45,6 @@ function missing(fieldValue: unknown): boolean {
 
 function scalar(value: unknown): string | undefined {
   return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
-}
-
-function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value);
-    return Number.isFinite(n) ? n : undefined;
-  }
-  return undefined;
 }
 
 const pass = (filter: string): FilterCheck => ({ filter, pass: true });

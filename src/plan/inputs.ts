@@ -1,4 +1,4 @@
-import { isRecord } from '../load/definition.js';
+import { isRecord } from '../shared/records.js';
 import { resolveDeep, scanExpressions, type ResolveScope } from '../resolve/expressions.js';
 import { secretVariable } from './secrets.js';
 

@@ -1,4 +1,4 @@
-import { isRecord } from '../load/definition.js';
+import { isRecord } from '../shared/records.js';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import type { Definition } from '../load/definition.js';

@@ -1,5 +1,6 @@
-import type { Diagnostic, SkippedDocument } from './diagnostic.js';
-import type { Style } from './style.js';
+import type { Diagnostic, SkippedDocument } from '../shared/diagnostic.js';
+import { plural } from '../shared/records.js';
+import type { Style } from '../shared/style.js';
 
 export interface ValidationReport {
   files: number;
@@ -13,10 +14,6 @@ export interface ValidationReport {
 function counts(report: ValidationReport) {
   const errors = report.diagnostics.filter((d) => d.severity === 'error').length;
   return { errors, warnings: report.diagnostics.length - errors };
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 const EXCERPT_WIDTH = 120;

@@ -1,10 +1,10 @@
 import type { RunResult } from '../execute/run.js';
-import { shQuote } from '../integrations/shell.js';
+import { shQuote } from '../shared/shell.js';
 import type { PlanStep, RunPlan } from '../plan/plan.js';
 import type { CheckedDefinition } from '../validate/check.js';
-import type { Diagnostic } from './diagnostic.js';
-import { maskDeep, type Masker } from './mask.js';
-import type { Style } from './style.js';
+import type { Diagnostic } from '../shared/diagnostic.js';
+import { maskDeep, type Masker } from '../shared/mask.js';
+import type { Style } from '../shared/style.js';
 
 export interface FireDefinition {
   file: string;

@@ -8,7 +8,7 @@
 // accepted for namespaces that Harness resolves at run time, where trig
 // leaves the text untouched anyway.
 
-import { editDistance } from '../report/suggest.js';
+import { editDistance } from '../shared/suggest.js';
 
 export type ExpressionRef =
   | { namespace: 'trigger'; path: string[] }

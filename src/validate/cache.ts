@@ -1,7 +1,7 @@
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, type BigIntStats, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readPrivateFile, whyNotPrivate, writePrivateFile } from '../load/private-files.js';
+import { readPrivateFile, whyNotPrivate, writePrivateFile } from '../shared/private-files.js';
 import type { FileOutline } from './check.js';
 import type { FileCheck } from './check-text.js';
 

@@ -1,5 +1,5 @@
 import { loadText } from '../load/load.js';
-import type { Diagnostic, SkippedDocument } from '../report/diagnostic.js';
+import type { Diagnostic, SkippedDocument } from '../shared/diagnostic.js';
 import { validateDocument } from './validate.js';
 
 // The expensive half of checking a file: parsing YAML with positions, the schema and the

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { describeDefinition, triggersOf, type Definition } from '../load/definition.js';
 import { triggerEntries, type TriggerEntry } from '../load/triggers.js';
-import { compareDiagnostics, type Diagnostic, type SkippedDocument } from '../report/diagnostic.js';
+import { compareDiagnostics, type Diagnostic, type SkippedDocument } from '../shared/diagnostic.js';
 import { openCheckCache, type CheckCache } from './cache.js';
 import type { FileCheck } from './check-text.js';
 

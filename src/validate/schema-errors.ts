@@ -1,7 +1,8 @@
 import type { ErrorObject } from 'ajv';
 import definitionSchema from '../../schemas/definition.schema.json' with { type: 'json' };
 import eventsSchema from '../../schemas/events.schema.json' with { type: 'json' };
-import { suggest } from '../report/suggest.js';
+import { plural } from '../shared/records.js';
+import { suggest } from '../shared/suggest.js';
 
 export interface SchemaProblem {
   path: (string | number)[];
@@ -535,21 +536,21 @@ function shapeOne(item: Located, data: unknown, walker: SchemaWalker): Problem |
     case 'not':
       return { path, at: 'value', message: `${name} is not allowed here` };
     case 'minItems':
-      return { path, at: 'value', message: `${name} must have at least ${plural(params['limit'], 'item')}` };
+      return { path, at: 'value', message: `${name} must have at least ${plural(Number(params['limit']), 'item')}` };
     case 'maxItems':
-      return { path, at: 'value', message: `${name} must have at most ${plural(params['limit'], 'item')}` };
+      return { path, at: 'value', message: `${name} must have at most ${plural(Number(params['limit']), 'item')}` };
     case 'minProperties':
-      return { path, at: 'value', message: `${name} must have at least ${plural(params['limit'], 'key')}` };
+      return { path, at: 'value', message: `${name} must have at least ${plural(Number(params['limit']), 'key')}` };
     case 'maxProperties':
-      return { path, at: 'value', message: `${name} must have at most ${plural(params['limit'], 'key')}` };
+      return { path, at: 'value', message: `${name} must have at most ${plural(Number(params['limit']), 'key')}` };
     case 'minLength':
       return {
         path,
         at: 'value',
-        message: params['limit'] === 1 ? `${name} must not be empty` : `${name} must be at least ${plural(params['limit'], 'character')} long`,
+        message: params['limit'] === 1 ? `${name} must not be empty` : `${name} must be at least ${plural(Number(params['limit']), 'character')} long`,
       };
     case 'maxLength':
-      return { path, at: 'value', message: `${name} must be at most ${plural(params['limit'], 'character')} long` };
+      return { path, at: 'value', message: `${name} must be at most ${plural(Number(params['limit']), 'character')} long` };
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
@@ -570,10 +571,6 @@ function shapeOne(item: Located, data: unknown, walker: SchemaWalker): Problem |
     default:
       return { path, at: 'value', message: `${name} ${error.message ?? 'is invalid'}` };
   }
-}
-
-function plural(n: unknown, word: string): string {
-  return `${String(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 
 // A misspelt key is usually also a missing one ("rnu:" leaves a step without "run:"); the

@@ -1,5 +1,5 @@
 import type { LoadedDocument } from '../load/load.js';
-import { compareDiagnostics, type Diagnostic } from '../report/diagnostic.js';
+import { compareDiagnostics, type Diagnostic } from '../shared/diagnostic.js';
 import { RULES } from './rules/index.js';
 import { problemSpan, runRule, type RuleProblem } from './rules/rule.js';
 import { schemaProblems } from './schema.js';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shQuote } from '../../src/integrations/shell.js';
+import { shQuote } from '../../src/shared/shell.js';
 import { TRIG, trig } from '../helpers/trig.js';
 
 const crontabProgram = spawnSync('sh', ['-c', 'command -v crontab'], { encoding: 'utf8' }).stdout.trim();

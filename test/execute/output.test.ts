@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_LINE, RunOutput } from '../../src/execute/output.js';
-import { createMasker } from '../../src/report/mask.js';
-import { PLAIN_STYLE, type Style } from '../../src/report/style.js';
+import { createMasker } from '../../src/shared/mask.js';
+import { PLAIN_STYLE, type Style } from '../../src/shared/style.js';
 
 function output(quiet: boolean, style: Style = PLAIN_STYLE, secrets: string[] = []) {
   let text = '';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RunOutput } from '../../src/execute/output.js';
 import { executeRun, type RunContext } from '../../src/execute/run.js';
 import type { FailurePolicy, PlanStage, PlanStep, RunPlan } from '../../src/plan/plan.js';
-import { PLAIN_STYLE } from '../../src/report/style.js';
+import { PLAIN_STYLE } from '../../src/shared/style.js';
 
 function script(name: string, text: string, extra: Partial<PlanStep> = {}): PlanStep {
   return { name, kind: 'script', command: ['sh', '-c', text], env: {}, problems: [], ...extra };

@@ -4,7 +4,7 @@ import { loadText } from '../../src/load/load.js';
 import { CrontabBlockError, findBlocks, mergeBlock, removeBlock, renderBlock } from '../../src/integrations/cron/block.js';
 import { readCrontab, writeCrontab } from '../../src/integrations/cron/crontab.js';
 import { CronEnvironmentError, cronBlock, cronLine, cronPath, fireCommand, scheduleTriggers } from '../../src/integrations/cron/entries.js';
-import { cronCommand, shQuote } from '../../src/integrations/shell.js';
+import { cronCommand, shQuote } from '../../src/shared/shell.js';
 
 function sh(command: string): string {
   const result = spawnSync('sh', ['-c', command], { encoding: 'utf8' });

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readPrivateFile, whyNotPrivate, writePrivateFile } from '../../src/load/private-files.js';
+import { readPrivateFile, whyNotPrivate, writePrivateFile } from '../../src/shared/private-files.js';
 import { BUILD_MARKER, openCheckCache } from '../../src/validate/cache.js';
 
 // Unbuilt, the cache's build id is `dev`.

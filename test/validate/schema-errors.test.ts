@@ -1,6 +1,6 @@
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { suggest } from '../../src/report/suggest.js';
+import { suggest } from '../../src/shared/suggest.js';
 import { EXPRESSION_PATTERN, shapeSchemaErrors } from '../../src/validate/schema-errors.js';
 
 describe('suggest', () => {

@@ -1,7 +1,7 @@
 // `trig fire --event push --from-git [--before REV] [--after REV] [--ref REF]`: the payload
 // comes from the repository in the current directory, built as the git hooks build it.
 
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../shared/errors.js';
 import { GitError } from './git.js';
 import { payloadFromGit } from './payload.js';
 

@@ -4,9 +4,9 @@
 
 import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { shQuote } from '../shell.js';
+import { shQuote } from '../../shared/shell.js';
 import { git, type GitOptions } from './git.js';
-import { suggest } from '../../report/suggest.js';
+import { suggest } from '../../shared/suggest.js';
 import {
   CLIENT_HOOKS,
   DEFAULT_CLIENT_HOOKS,

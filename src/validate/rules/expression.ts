@@ -1,8 +1,8 @@
 import { eventFields, eventSpec } from '../../catalog/events.js';
 import type { DocPath } from '../../load/triggers.js';
 import { KNOWN_NAMESPACES, RESOLVABLE_NAMESPACES, scanExpressions } from '../../resolve/expressions.js';
-import { suggest } from '../../report/suggest.js';
-import type { Severity } from '../../report/diagnostic.js';
+import { suggest } from '../../shared/suggest.js';
+import type { Severity } from '../../shared/diagnostic.js';
 import { isRecord, type Rule } from './rule.js';
 
 /** Every string value in `value` with its path; map keys are names, not values, and are skipped. */

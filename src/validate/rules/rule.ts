@@ -2,7 +2,7 @@ import { isScalar } from 'yaml';
 import type { LoadedDocument } from '../../load/load.js';
 import { locate, type Span } from '../../load/source.js';
 import type { DocPath, TriggerEntry } from '../../load/triggers.js';
-import type { Diagnostic, Severity } from '../../report/diagnostic.js';
+import type { Diagnostic, Severity } from '../../shared/diagnostic.js';
 
 export interface RuleProblem {
   /** Path from the document root, e.g. ['pipeline', 'on', 0, 'push', 'branches', 1]. */
@@ -30,7 +30,7 @@ export interface Rule {
   check(document: LoadedDocument, report: (problem: RuleProblem) => void): void;
 }
 
-export { isRecord } from '../../load/definition.js';
+export { isRecord } from '../../shared/records.js';
 
 /** The entry's filter map's path from the document root: `['pipeline', 'on', 0, 'push']`. */
 export function entryPath(document: LoadedDocument, entry: TriggerEntry): DocPath {

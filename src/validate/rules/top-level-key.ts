@@ -1,4 +1,4 @@
-import { suggest } from '../../report/suggest.js';
+import { suggest } from '../../shared/suggest.js';
 import { isRecord, type Rule } from './rule.js';
 
 const ROOTS = ['pipeline', 'agent'];

@@ -1,5 +1,5 @@
 import { EVENT_NAMES } from '../../catalog/events.js';
-import { suggest } from '../../report/suggest.js';
+import { suggest } from '../../shared/suggest.js';
 import type { Rule } from './rule.js';
 
 export const unknownEvent: Rule = {

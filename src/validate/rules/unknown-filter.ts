@@ -1,5 +1,5 @@
 import { eventSpec } from '../../catalog/events.js';
-import { suggest } from '../../report/suggest.js';
+import { suggest } from '../../shared/suggest.js';
 import { entryPath, type Rule } from './rule.js';
 
 export const unknownFilter: Rule = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMasker, maskDeep } from '../../src/report/mask.js';
+import { createMasker, maskDeep } from '../../src/shared/mask.js';
 
 describe('createMasker', () => {
   it('masks a secret as written and as it reads inside a JSON string', () => {
