@@ -157,7 +157,7 @@ export function formatFireText(report: FireReport, options: FireTextOptions, sty
     const where = `${d.file}: ${style.bold(d.name)}`;
     if (!d.valid) {
       out.push(`${where}: ${style.red('invalid')}: ${d.reason}`);
-      for (const x of d.diagnostics ?? []) out.push(`  ${x.file}:${x.line}:${x.col}: ${x.message} [${x.rule}]`);
+      for (const x of d.diagnostics ?? []) out.push(`  ${x.file}:${x.line}:${x.col}: ${x.severity === 'warning' ? 'warning: ' : ''}${x.message} [${x.rule}]`);
       continue;
     }
     if (!d.matched) {

@@ -69,8 +69,8 @@ describe('trig validate output formats', () => {
       format: 1,
       files: 1,
       definitions: 3,
-      errors: 3,
-      warnings: 0,
+      errors: 2,
+      warnings: 1,
       diagnostics: [
         {
           file,
@@ -88,9 +88,10 @@ describe('trig validate output formats', () => {
           column: 21,
           endLine: 34,
           endColumn: 44,
-          severity: 'error',
+          severity: 'warning',
           rule: 'expression',
-          message: '<+trigger.featureFlags>: this definition\'s event (flag_stale) does not carry "featureFlags"; did you mean "featureFlag"?',
+          message:
+            '<+trigger.featureFlags>: this definition\'s event (flag_stale) does not list "featureFlags"; did you mean "featureFlag"? (it resolves only if the payload carries it, or from an input "featureFlags")',
         },
         {
           file,
