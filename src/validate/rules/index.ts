@@ -1,3 +1,4 @@
+import { activityTypes } from './activity-types.js';
 import { cron } from './cron.js';
 import { exclusiveFilters } from './exclusive-filters.js';
 import { expression } from './expression.js';
@@ -14,6 +15,7 @@ export const RULES: readonly Rule[] = [
   unknownEvent,
   unknownFilter,
   exclusiveFilters,
+  activityTypes,
   cron,
   globPattern,
   expression,
