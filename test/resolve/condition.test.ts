@@ -108,7 +108,7 @@ describe('evaluateCondition: errors', () => {
     ['   ', 'the condition is empty'],
     [
       '${{ github.event_name == "push" }}',
-      'GitHub Actions "${{ … }}" syntax is not supported (column 1): write Harness expressions such as <+trigger.event> == "push"',
+      'GitHub Actions "${{ … }}" is not evaluated (column 1): trig evaluates <+…> conditions, such as <+trigger.event> == "push"',
     ],
     [
       '<+pipeline.status> == "SUCCEEDED"',

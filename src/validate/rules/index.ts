@@ -1,4 +1,5 @@
 import { activityTypes } from './activity-types.js';
+import { condition } from './condition.js';
 import { cron } from './cron.js';
 import { exclusiveFilters } from './exclusive-filters.js';
 import { expression } from './expression.js';
@@ -19,5 +20,6 @@ export const RULES: readonly Rule[] = [
   cron,
   globPattern,
   expression,
+  condition,
   literalSecret,
 ];
