@@ -6,6 +6,7 @@ import { expression } from './expression.js';
 import { globPattern } from './glob-pattern.js';
 import { literalSecret } from './literal-secret.js';
 import type { Rule } from './rule.js';
+import { scriptComment } from './script-comment.js';
 import { topLevelKey } from './top-level-key.js';
 import { unknownEvent } from './unknown-event.js';
 import { unknownFilter } from './unknown-filter.js';
@@ -21,5 +22,6 @@ export const RULES: readonly Rule[] = [
   globPattern,
   expression,
   condition,
+  scriptComment,
   literalSecret,
 ];
