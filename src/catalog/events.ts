@@ -100,7 +100,8 @@ const gitRefFilters: Record<string, FilterSpec> = {
 
 const GITHUB_REPO_FIELDS = ['repo', 'repoName', 'repoNamespace', 'action', 'sender'] as const;
 const PUSH_FIELDS = ['branch', 'tag', 'commitSha', 'before', 'after', 'changedFiles', 'commitMessage', 'author'];
-const PULL_REQUEST_FIELDS = ['pullReq', 'branch', 'sourceBranch', 'targetBranch', 'prTitle', 'commitSha'];
+// changedFiles only when the sender adds it: GitHub's deliveries do not list the files.
+const PULL_REQUEST_FIELDS = ['pullReq', 'branch', 'sourceBranch', 'targetBranch', 'prTitle', 'commitSha', 'changedFiles'];
 const COMMENT_FIELDS = ['commentBody', 'pullReq'];
 
 function github(
