@@ -26,6 +26,9 @@ export type FilterKind =
   | 'schedule'
   | 'dispatch-inputs';
 
+/** Kinds whose values are filter patterns (`main`, `release/**`, `!docs/**`). */
+export const PATTERN_FILTER_KINDS: readonly FilterKind[] = ['globs', 'globs-ignore', 'paths', 'paths-ignore'];
+
 export interface FilterSpec {
   kind: FilterKind;
   /** The trigger field the filter reads; absent for filters that read no single field. */

@@ -17,7 +17,7 @@ const cases = readdirSync(path.join(ROOT, INVALID))
 
 describe('golden: trig validate fixtures/invalid/<case>.yaml', () => {
   it('has a case for every rule, the schema and the syntax', () => {
-    for (const name of ['top-level-key', 'unknown-event', 'unknown-filter', 'exclusive-filters', 'cron', 'glob-pattern', 'glob-pattern-undefined', 'expression', 'literal-secret', 'schema-pipeline', 'schema-agent', 'schema-list-item', 'activity-types', 'condition', 'script-comment', 'pull-request-paths', 'codereview']) {
+    for (const name of ['top-level-key', 'unknown-event', 'unknown-filter', 'exclusive-filters', 'cron', 'glob-pattern', 'glob-pattern-undefined', 'expression', 'literal-secret', 'schema-pipeline', 'schema-agent', 'schema-list-item', 'activity-types', 'condition', 'script-comment', 'pull-request-paths', 'numeric-pattern', 'codereview']) {
       expect(cases).toContain(name);
     }
   });

@@ -1,9 +1,7 @@
-import { eventSpec, type FilterKind } from '../../catalog/events.js';
+import { eventSpec, PATTERN_FILTER_KINDS } from '../../catalog/events.js';
 import type { DocPath } from '../../load/triggers.js';
 import { patternProblem } from '../../match/patterns.js';
 import { entryPath, type Rule } from './rule.js';
-
-const PATTERN_KINDS: readonly FilterKind[] = ['globs', 'globs-ignore', 'paths', 'paths-ignore'];
 
 
 export const globPattern: Rule = {
@@ -20,7 +18,7 @@ export const globPattern: Rule = {
       if (!spec) continue;
       for (const [key, value] of Object.entries(entry.filters)) {
         const filter = spec.filters[key];
-        if (!filter || !PATTERN_KINDS.includes(filter.kind)) continue;
+        if (!filter || !PATTERN_FILTER_KINDS.includes(filter.kind)) continue;
         const base = [...entryPath(document, entry), key];
         const items: [unknown, DocPath][] = Array.isArray(value) ? value.map((v, i) => [v, [...base, i]]) : [[value, base]];
         for (const [pattern, path] of items) {

@@ -5,6 +5,7 @@ import { exclusiveFilters } from './exclusive-filters.js';
 import { expression } from './expression.js';
 import { globPattern } from './glob-pattern.js';
 import { literalSecret } from './literal-secret.js';
+import { numericPattern } from './numeric-pattern.js';
 import { pullRequestPaths } from './pull-request-paths.js';
 import type { Rule } from './rule.js';
 import { scriptComment } from './script-comment.js';
@@ -21,6 +22,7 @@ export const RULES: readonly Rule[] = [
   activityTypes,
   cron,
   globPattern,
+  numericPattern,
   pullRequestPaths,
   expression,
   condition,
