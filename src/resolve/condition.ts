@@ -69,7 +69,9 @@ export function evaluateCondition(text: string, scope: ResolveScope): { value: b
  * when it parses: what `trig validate` checks of every `if:`, with no event to resolve
  * references against. A malformed `<+…>` is left to the expression rule.
  */
-export function conditionProblem(text: string): { message: string; start: number; end: number } | undefined {
+export function conditionProblem(
+  text: string,
+): { message: string; start: number; end: number; /** `${{ … }}`: the spec's own syntax, which trig does not evaluate. */ foreign: boolean } | undefined {
   if (scanExpressions(text).some((e) => e.error)) return undefined;
   try {
     parse(text, undefined);
@@ -79,7 +81,7 @@ export function conditionProblem(text: string): { message: string; start: number
     // Without a known position, the whole condition is at fault.
     const start = e.pos ?? 0;
     const end = e.pos === undefined ? text.length : Math.min(text.length, e.pos + e.length);
-    return { message: e.message, start, end: Math.max(end, start + 1) };
+    return { message: e.message, start, end: Math.max(end, start + 1), foreign: text.startsWith('${{', start) };
   }
 }
 

@@ -23,13 +23,21 @@ export const condition: Rule = {
   description:
     'Every `if:` condition (of the definition, a stage or a step) parses as trig evaluates it: `<+…>` references, ' +
     'quoted strings, numbers, `==`, `!=`, `<`, `<=`, `>`, `>=`, `&&`, `||`, `!` and parentheses. A condition trig ' +
-    "cannot parse would fail its step when the run reaches it; GitHub's `${{ … }}` is named as such.",
+    "cannot parse would fail its step when the run reaches it. `${{ … }}` (GitHub's syntax, and the upstream spec's) " +
+    'is a warning that says trig evaluates `<+…>` conditions: the definition is valid, but trig cannot evaluate it.',
   check(document, report) {
     if (!document.root || !document.body) return;
     for (const [text, path] of conditions(document.body, [document.root])) {
       const problem = conditionProblem(text);
       if (!problem) continue;
-      report({ path, within: { start: problem.start, end: problem.end }, message: `if: ${problem.message}` });
+      // `${{ … }}` is the upstream spec's own expression syntax (its samples use it), so a
+      // definition holding it is valid; trig only cannot evaluate it, and says so.
+      report({
+        path,
+        within: { start: problem.start, end: problem.end },
+        message: `if: ${problem.message}${problem.foreign ? '; the step fails when a run reaches it' : ''}`,
+        severity: problem.foreign ? 'warning' : 'error',
+      });
     }
   },
 };
