@@ -95,7 +95,7 @@ export function fireJson(report: FireReport) {
       ...(d.plan ? { plan: planJson(d.plan) } : {}),
       ...(d.run ? { run: d.run } : {}),
       ...(d.diagnostics
-        ? { diagnostics: d.diagnostics.map((x) => ({ file: x.file, line: x.line, column: x.col, rule: x.rule, message: x.message })) }
+        ? { diagnostics: d.diagnostics.map((x) => ({ file: x.file, line: x.line, column: x.col, severity: x.severity, rule: x.rule, message: x.message })) }
         : {}),
     })),
     ...(report.summary ? { summary: report.summary } : {}),

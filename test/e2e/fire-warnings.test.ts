@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { trig } from '../helpers/trig.js';
+import { ROOT, trig } from '../helpers/trig.js';
 
 // A definition with warnings only is valid: validate passes and fire runs it, unless
 // --strict makes warnings count.
@@ -41,5 +44,15 @@ describe('a <+trigger.x> the catalog does not list', () => {
         `  ${WARNING}\n`,
     );
     expect(result.stdout).not.toContain('extra=from');
+  });
+
+  it('with fire --strict --json, the refused definition lists the warning with its severity, as the output schema says', () => {
+    const result = trig(['fire', '--strict', '--json', '--dry-run', '--defs', DEFS, '--event', 'pipeline_failed']);
+    const output = JSON.parse(result.stdout) as { definitions: unknown[] };
+    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas/fire-output.schema.json'), 'utf8')));
+    expect(validate(output), JSON.stringify(validate.errors)).toBe(true);
+    expect(output.definitions).toMatchObject([
+      { name: 'extra-field', valid: false, matched: false, diagnostics: [{ line: 13, column: 33, severity: 'warning', rule: 'expression' }] },
+    ]);
   });
 });
