@@ -85,10 +85,18 @@ export function conditionProblem(
   }
 }
 
+// Parentheses and `!` nest by recursion, in the parser and in evaluation; a condition
+// from a definition must not be able to exhaust the stack.
+const MAX_NESTING = 100;
+// Evaluation recurses once per operator too (`a && b && …` nests to the left).
+const MAX_TOKENS = 1000;
+
 /** The syntax tree of a condition; without a scope, references are parsed but not looked up. */
 function parse(text: string, scope: ResolveScope | undefined): Node {
   if (text.trim() === '') fail('the condition is empty');
-  const parser = new Parser(tokenize(text, scope), text.length);
+  const tokens = tokenize(text, scope);
+  if (tokens.length > MAX_TOKENS) fail(`the condition is too long: at most ${MAX_TOKENS} values and operators`, tokens[MAX_TOKENS]!.pos);
+  const parser = new Parser(tokens, text.length);
   const ast = parser.parseOr();
   parser.expectEnd();
   return ast;
@@ -271,10 +279,22 @@ class Parser {
   parseEquality = (): Node => this.binary(['==', '!='], this.parseRelation);
   parseRelation = (): Node => this.binary(['<', '<=', '>', '>='], this.parseUnary);
 
+  private depth = 0;
+
+  private nested<T>(pos: number, parse: () => T): T {
+    if (++this.depth > MAX_NESTING) fail(`the condition nests "(" and "!" more than ${MAX_NESTING} deep`, pos);
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
+
   parseUnary = (): Node => {
-    if (this.peekOp('!')) {
+    const t = this.tokens[this.i];
+    if (t && this.peekOp('!')) {
       this.i++;
-      return { kind: 'not', operand: this.parseUnary() };
+      return this.nested(t.pos, () => ({ kind: 'not', operand: this.parseUnary() }));
     }
     return this.parsePrimary();
   };
@@ -287,7 +307,7 @@ class Parser {
     }
     if (t && t.kind === 'op' && t.op === '(') {
       this.i++;
-      const inner = this.parseOr();
+      const inner = this.nested(t.pos, this.parseOr);
       if (!this.peekOp(')')) fail(`missing ")" for "(" at column ${t.pos + 1}, found ${this.describe(this.tokens[this.i])}`, t.pos);
       this.i++;
       return inner;
