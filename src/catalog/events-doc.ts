@@ -17,7 +17,8 @@ const code = (items: readonly string[]) => (items.length ? items.map((i) => `\`$
 export function eventsMarkdown(): string {
   const rows = EVENTS.map((e) => {
     const filters = Object.entries(e.filters).map(([name, spec]) => (spec.field ? `${name} → ${spec.field}` : name));
-    const types = e.defaultTypes ? ` (default types: ${e.defaultTypes.join(', ')})` : '';
+    const activity = e.activityTypes === undefined ? '' : e.activityTypes.length ? ` Types: ${e.activityTypes.join(', ')}.` : '';
+    const types = `${e.defaultTypes ? ` (default types: ${e.defaultTypes.join(', ')})` : ''}${activity}`;
     return `| \`${e.name}\` | ${GROUPS[e.group]} | ${e.description}${types} | ${code(filters)} | ${code(e.fields)} |`;
   });
   return [

@@ -26,6 +26,9 @@ export type FilterKind =
   | 'schedule'
   | 'dispatch-inputs';
 
+/** Kinds whose values are filter patterns (`main`, `release/**`, `!docs/**`). */
+export const PATTERN_FILTER_KINDS: readonly FilterKind[] = ['globs', 'globs-ignore', 'paths', 'paths-ignore'];
+
 export interface FilterSpec {
   kind: FilterKind;
   /** The trigger field the filter reads; absent for filters that read no single field. */
@@ -44,6 +47,12 @@ export interface EventSpec {
   filters: Readonly<Record<string, FilterSpec>>;
   /** Trigger fields the event carries, besides the fields every event has. */
   fields: readonly string[];
+  /**
+   * Every activity type (the payload's `action`) the event has, for checking `types:`;
+   * empty for an event whose deliveries carry no action; absent when any value goes
+   * (repository_dispatch's types are the senders' own).
+   */
+  activityTypes?: readonly string[];
   /** Activity types matched when the definition gives no `types` filter. */
   defaultTypes?: readonly string[];
 }
@@ -94,12 +103,14 @@ const gitRefFilters: Record<string, FilterSpec> = {
 
 const GITHUB_REPO_FIELDS = ['repo', 'repoName', 'repoNamespace', 'action', 'sender'] as const;
 const PUSH_FIELDS = ['branch', 'tag', 'commitSha', 'before', 'after', 'changedFiles', 'commitMessage', 'author'];
-const PULL_REQUEST_FIELDS = ['pullReq', 'branch', 'sourceBranch', 'targetBranch', 'prTitle', 'commitSha'];
+// changedFiles only when the sender adds it: GitHub's deliveries do not list the files.
+const PULL_REQUEST_FIELDS = ['pullReq', 'branch', 'sourceBranch', 'targetBranch', 'prTitle', 'commitSha', 'changedFiles'];
 const COMMENT_FIELDS = ['commentBody', 'pullReq'];
 
 function github(
   name: string,
   description: string,
+  activityTypes: readonly string[] | undefined,
   extra: { filters?: Record<string, FilterSpec>; fields?: readonly string[]; defaultTypes?: readonly string[] } = {},
 ): EventSpec {
   return {
@@ -108,49 +119,64 @@ function github(
     description,
     filters: extra.filters ?? { types: f.types() },
     fields: [...GITHUB_REPO_FIELDS, ...(extra.fields ?? [])],
+    ...(activityTypes ? { activityTypes } : {}),
     ...(extra.defaultTypes ? { defaultTypes: extra.defaultTypes } : {}),
   };
 }
 
+// Activity types as GitHub documents them for each webhook event ("Webhook events and
+// payloads", and "Events that trigger workflows" for `types:`). Where the webhook has
+// more actions than Actions lets a workflow filter on (check_suite, merge_group), the
+// webhook's are listed: trig reads the deliveries themselves.
+const NO_TYPES: readonly string[] = [];
+const CRUD = ['created', 'edited', 'deleted'];
+const PULL_REQUEST_TYPES = [
+  'assigned', 'unassigned', 'labeled', 'unlabeled', 'opened', 'edited', 'closed', 'reopened', 'synchronize',
+  'converted_to_draft', 'ready_for_review', 'locked', 'unlocked', 'review_requested', 'review_request_removed',
+  'auto_merge_enabled', 'auto_merge_disabled', 'enqueued', 'dequeued', 'milestoned', 'demilestoned',
+];
+/** The comment events' types, which comment_mention (derived from them) carries too. */
+const COMMENT_TYPES = CRUD;
+
 // The 35 GitHub events of the upstream spec's EventType.
 const GITHUB_EVENTS: EventSpec[] = [
-  github('branch_protection_rule', 'Branch protection rules changed.'),
-  github('check_run', 'A check run changed.'),
-  github('check_suite', 'A check suite changed.'),
-  github('create', 'A branch or tag was created.', { fields: ['branch', 'tag'] }),
-  github('delete', 'A branch or tag was deleted.', { fields: ['branch', 'tag'] }),
-  github('deployment', 'A deployment was created.'),
-  github('deployment_status', 'A deployment status changed.'),
-  github('discussion', 'A discussion changed.'),
-  github('discussion_comment', 'A discussion comment changed.', { fields: ['commentBody'] }),
-  github('fork', 'The repository was forked.'),
-  github('gollum', 'A wiki page changed.'),
-  github('issue_comment', 'A comment on an issue or pull request changed.', { fields: COMMENT_FIELDS }),
-  github('issues', 'An issue changed.'),
-  github('label', 'A label changed.'),
-  github('merge_group', 'A pull request was added to a merge queue.'),
-  github('milestone', 'A milestone changed.'),
-  github('page_build', 'A GitHub Pages build ran.'),
-  github('project', 'A classic project changed.'),
-  github('project_card', 'A classic project card changed.'),
-  github('project_column', 'A classic project column changed.'),
-  github('public', 'The repository became public.'),
-  github('pull_request', 'A pull request changed.', {
+  github('branch_protection_rule', 'Branch protection rules changed.', CRUD),
+  github('check_run', 'A check run changed.', ['created', 'rerequested', 'completed', 'requested_action']),
+  github('check_suite', 'A check suite changed.', ['completed', 'requested', 'rerequested']),
+  github('create', 'A branch or tag was created.', NO_TYPES, { fields: ['branch', 'tag'] }),
+  github('delete', 'A branch or tag was deleted.', NO_TYPES, { fields: ['branch', 'tag'] }),
+  github('deployment', 'A deployment was created.', ['created']),
+  github('deployment_status', 'A deployment status changed.', ['created']),
+  github('discussion', 'A discussion changed.', ['created', 'edited', 'deleted', 'transferred', 'pinned', 'unpinned', 'labeled', 'unlabeled', 'locked', 'unlocked', 'category_changed', 'answered', 'unanswered', 'closed', 'reopened']),
+  github('discussion_comment', 'A discussion comment changed.', COMMENT_TYPES, { fields: ['commentBody'] }),
+  github('fork', 'The repository was forked.', NO_TYPES),
+  github('gollum', 'A wiki page changed.', NO_TYPES),
+  github('issue_comment', 'A comment on an issue or pull request changed.', COMMENT_TYPES, { fields: COMMENT_FIELDS }),
+  github('issues', 'An issue changed.', ['opened', 'edited', 'deleted', 'transferred', 'pinned', 'unpinned', 'closed', 'reopened', 'assigned', 'unassigned', 'labeled', 'unlabeled', 'locked', 'unlocked', 'milestoned', 'demilestoned', 'typed', 'untyped']),
+  github('label', 'A label changed.', CRUD),
+  github('merge_group', 'A pull request was added to a merge queue.', ['checks_requested', 'destroyed']),
+  github('milestone', 'A milestone changed.', ['created', 'closed', 'opened', 'edited', 'deleted']),
+  github('page_build', 'A GitHub Pages build ran.', NO_TYPES),
+  github('project', 'A classic project changed.', ['created', 'closed', 'reopened', 'edited', 'deleted']),
+  github('project_card', 'A classic project card changed.', ['created', 'moved', 'converted', 'edited', 'deleted']),
+  github('project_column', 'A classic project column changed.', ['created', 'updated', 'edited', 'moved', 'deleted']),
+  github('public', 'The repository became public.', NO_TYPES),
+  github('pull_request', 'A pull request changed.', PULL_REQUEST_TYPES, {
     filters: { ...gitRefFilters, types: f.types() },
     fields: PULL_REQUEST_FIELDS,
     defaultTypes: ['opened', 'synchronize', 'reopened'],
   }),
-  github('pull_request_review', 'A pull request review changed.', { fields: ['pullReq'] }),
-  github('pull_request_review_comment', 'A pull request review comment changed.', { fields: COMMENT_FIELDS }),
-  github('pull_request_target', 'A pull request changed (run in the context of the base branch).', {
+  github('pull_request_review', 'A pull request review changed.', ['submitted', 'edited', 'dismissed'], { fields: ['pullReq'] }),
+  github('pull_request_review_comment', 'A pull request review comment changed.', COMMENT_TYPES, { fields: COMMENT_FIELDS }),
+  github('pull_request_target', 'A pull request changed (run in the context of the base branch).', PULL_REQUEST_TYPES, {
     filters: { ...gitRefFilters, types: f.types() },
     fields: PULL_REQUEST_FIELDS,
     defaultTypes: ['opened', 'synchronize', 'reopened'],
   }),
-  github('push', 'Commits or tags were pushed.', { filters: gitRefFilters, fields: PUSH_FIELDS }),
-  github('registry_package', 'A package was published or updated.'),
-  github('release', 'A release changed.'),
-  github('repository_dispatch', 'A custom event was sent through the API.'),
+  github('push', 'Commits or tags were pushed.', NO_TYPES, { filters: gitRefFilters, fields: PUSH_FIELDS }),
+  github('registry_package', 'A package was published or updated.', ['published', 'updated']),
+  github('release', 'A release changed.', ['published', 'unpublished', 'created', 'edited', 'deleted', 'prereleased', 'released']),
+  github('repository_dispatch', 'A custom event was sent through the API.', undefined),
   {
     name: 'schedule',
     group: 'github',
@@ -162,9 +188,9 @@ const GITHUB_EVENTS: EventSpec[] = [
     },
     fields: ['scheduleName', 'cron'],
   },
-  github('status', 'A commit status changed.'),
-  github('watch', 'The repository was starred.'),
-  github('workflow_call', 'Called by another workflow.'),
+  github('status', 'A commit status changed.', NO_TYPES),
+  github('watch', 'The repository was starred.', ['started']),
+  github('workflow_call', 'Called by another workflow.', NO_TYPES),
   {
     name: 'workflow_dispatch',
     group: 'github',
@@ -172,7 +198,7 @@ const GITHUB_EVENTS: EventSpec[] = [
     filters: { inputs: { kind: 'dispatch-inputs', description: 'Inputs offered on a manual run.' } },
     fields: [],
   },
-  github('workflow_run', 'Another workflow run was requested or completed.'),
+  github('workflow_run', 'Another workflow run was requested or completed.', ['completed', 'requested', 'in_progress']),
 ];
 
 function platform(
@@ -181,8 +207,9 @@ function platform(
   description: string,
   filters: Record<string, FilterSpec>,
   fields: readonly string[],
+  activityTypes?: readonly string[],
 ): EventSpec {
-  return { name, group, description, filters, fields };
+  return { name, group, description, filters, fields, ...(activityTypes ? { activityTypes } : {}) };
 }
 
 const repos = () => f.globs('repo', 'Repository patterns.');
@@ -271,8 +298,9 @@ const PLATFORM_EVENTS: EventSpec[] = [
     'comment_mention',
     'platform',
     'An agent was mentioned in a comment.',
-    { agents: f.globs('mentionedAgent', 'Mentioned agent name patterns.'), repos: repos() },
+    { agents: f.globs('mentionedAgent', 'Mentioned agent name patterns.'), repos: repos(), types: f.types() },
     ['repo', 'pullReq', 'commentBody', 'mentionedAgent'],
+    COMMENT_TYPES,
   ),
   platform('repo_created', 'platform', 'A new repository has been created or imported.', {}, ['repoName', 'repoNamespace']),
   platform('flag_stale', 'platform', 'A feature flag has been identified as stale.', {}, ['featureFlag', 'repo', 'treatment']),

@@ -30,6 +30,8 @@ export interface FireOptions {
   timeout?: string;
   /** false with --no-cache. */
   cache?: boolean;
+  /** --strict: a definition with warnings is treated as invalid and never fires. */
+  strict?: boolean;
   /** --from-git: the push payload is built from the repository here, not read from --payload. */
   fromGit?: boolean;
   before?: string;
@@ -147,9 +149,12 @@ export async function runFire(options: FireOptions): Promise<number> {
 
   function decide(document: CheckedDefinition): FireDefinition {
     const base = { file: document.file, name: document.name };
-    const diagnostics = document.diagnostics.filter((d) => d.severity === 'error');
+    // Warnings alone never stop a definition, unless --strict says they should.
+    const diagnostics = document.diagnostics.filter((d) => d.severity === 'error' || options.strict);
     if (diagnostics.length) {
-      return { ...base, valid: false, matched: false, reason: `not valid (${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'}); run trig validate`, diagnostics };
+      const problems = `${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'}`;
+      const reason = `not valid (${problems}${options.strict ? ', warnings included with --strict' : ''}); run trig validate${options.strict ? ' --strict' : ''}`;
+      return { ...base, valid: false, matched: false, reason, diagnostics };
     }
     const decision = matcher.match(document.entries, contexts);
     if (!decision.matched || !decision.context) return { ...base, valid: true, matched: false, reason: decision.reason };

@@ -46,6 +46,7 @@ function buildProgram(): Command {
     .option('--concurrency <n>', 'how many runs at most at once', '4')
     .option('--timeout <duration>', 'bound each run (90s, 30m, 1h)')
     .option('--no-cache', 'check every definition afresh, without the check cache')
+    .option('--strict', 'treat definitions with warnings as invalid: they do not fire')
     .option('--from-git', 'push only: build the payload from the git repository here (as the git hooks do)')
     .option('--before <rev>', 'with --from-git: the old commit (default: the first parent of --after)')
     .option('--after <rev>', 'with --from-git: the new commit (default: HEAD)')

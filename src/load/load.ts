@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { parseAllDocuments, type Document, type YAMLError } from 'yaml';
+import { isScalar, isSeq, parseAllDocuments, type Document, type Node, type YAMLError } from 'yaml';
+import { eventSpec, PATTERN_FILTER_KINDS } from '../catalog/events.js';
 import type { Diagnostic, SkippedDocument } from '../shared/diagnostic.js';
 import { locate, SourceText } from './source.js';
 import { isRecord } from '../shared/records.js';
@@ -96,6 +97,7 @@ export function loadText(file: string, text: string): LoadResult {
       continue;
     }
     const described = describeDefinition(file, index, base, value);
+    patternsAsWritten(described, doc, source);
     const declared = typeof described.body?.name === 'string' && described.body.name.trim() ? described.body.name : undefined;
     const name = declared ?? (nonEmpty.length > 1 ? `${base}#${index + 1}` : base);
     into.documents.push({ ...described, name, doc, source });
@@ -103,3 +105,33 @@ export function loadText(file: string, text: string): LoadResult {
   return into;
 }
 
+
+/**
+ * A filter pattern written as a YAML number (`branches: [2]`, `tags: [1.10]`) means the
+ * text written, not the number YAML reads (`1.1`): its source text replaces it in the
+ * definition's data, which validation and matching read alike. The `numeric-pattern`
+ * rule warns to quote it, reading the YAML node, which stays a number.
+ */
+function patternsAsWritten(definition: Definition, doc: Document, source: SourceText): void {
+  if (!definition.root) return;
+  const asWritten = (node: unknown): string | undefined =>
+    isScalar(node) && typeof node.value === 'number' && node.range ? source.text.slice(node.range[0], node.range[1]) : undefined;
+  for (const entry of definition.entries) {
+    const spec = eventSpec(entry.event);
+    for (const key of Object.keys(entry.filters)) {
+      const kind = spec?.filters[key]?.kind;
+      if (!kind || !PATTERN_FILTER_KINDS.includes(kind)) continue;
+      const node = doc.getIn([definition.root, ...entry.path, key], true) as Node | undefined;
+      const value = entry.filters[key];
+      if (isSeq(node) && Array.isArray(value)) {
+        node.items.forEach((item, i) => {
+          const text = asWritten(item);
+          if (text !== undefined) value[i] = text;
+        });
+      } else {
+        const text = asWritten(node);
+        if (text !== undefined) entry.filters[key] = text;
+      }
+    }
+  }
+}

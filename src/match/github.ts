@@ -71,7 +71,14 @@ function pullRequestFields(p: Json): Json {
     targetBranch,
     prTitle: str(pr?.title),
     commitSha: str(head?.sha),
+    // GitHub's pull request deliveries list no changed files (its Actions fetch them from
+    // the API); a sender can add them as a `changedFiles` array for the path filters.
+    changedFiles: stringList(p.changedFiles),
   };
+}
+
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined;
 }
 
 function commentFields(p: Json): Json {

@@ -27,10 +27,23 @@ interface CompiledPattern {
   regex: RegExp;
 }
 
+/**
+ * What is wrong with a pattern. An error for a pattern that matches nothing, or uses a
+ * form GitHub's documentation does not define (so it can never mean what was meant);
+ * a warning for one that matches, but likely not as meant.
+ */
+export interface PatternProblem {
+  message: string;
+  severity: 'error' | 'warning';
+}
+
 interface Translation {
   regex: string;
-  problems: string[];
+  problems: PatternProblem[];
 }
+
+const error = (message: string): PatternProblem => ({ message, severity: 'error' });
+const warning = (message: string): PatternProblem => ({ message, severity: 'warning' });
 
 // The characters a `u`-flag RegExp lets (and needs) to be escaped outside a class.
 const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|/]/;
@@ -50,7 +63,7 @@ function rangeGroup(ch: string): 'digit' | 'lower' | 'upper' | undefined {
  * Reads a `[...]` class starting at `start` (the `[`). Returns undefined when the class
  * is never closed, so the caller can take the `[` literally.
  */
-function readClass(pattern: string, start: number, problems: string[]): { regex: string; end: number } | undefined {
+function readClass(pattern: string, start: number, problems: PatternProblem[]): { regex: string; end: number } | undefined {
   const chars: string[] = [];
   let i = start + 1;
   let closed = false;
@@ -72,13 +85,17 @@ function readClass(pattern: string, start: number, problems: string[]): { regex:
 
   const body = pattern.slice(start, i + 1);
   if (chars.length === 0) {
-    problems.push(`\`[]\` lists no character, so the pattern cannot match`);
+    problems.push(error(`\`[]\` lists no character, so the pattern cannot match`));
     return { regex: '(?!)', end: i + 1 };
   }
   if (chars[0] === '^' || chars[0] === '!') {
-    problems.push(
-      `\`${body}\` looks like a negated class; filter patterns have none, and \`${chars[0]}\` is taken as one of the listed characters`,
-    );
+    problems.push(error(`\`${body}\` looks like a negated class; filter patterns have none (a class lists letters, digits and their ranges)`));
+  }
+  // GitHub documents classes of letters and digits (`[0-9a-z]`) only; what `[_.]` means
+  // there is undefined, so no guess is made.
+  const other = chars.find((ch, k) => !rangeGroup(ch) && !(ch === '-' && k > 0 && k < chars.length - 1));
+  if (other !== undefined && other !== '^' && other !== '!') {
+    problems.push(error(`\`${other}\` in \`${body}\` is not a letter or digit; a class lists only letters, digits and their ranges (a-z, A-Z, 0-9)`));
   }
   let out = '';
   for (let k = 0; k < chars.length; k++) {
@@ -88,9 +105,9 @@ function readClass(pattern: string, start: number, problems: string[]): { regex:
       const b = chars[k + 2]!;
       const ga = rangeGroup(a);
       if (a > b) {
-        problems.push(`range \`${a}-${b}\` in \`${body}\` is reversed and matches nothing`);
+        problems.push(error(`range \`${a}-${b}\` in \`${body}\` is reversed and matches nothing`));
       } else if (!ga || ga !== rangeGroup(b)) {
-        problems.push(`range \`${a}-${b}\` in \`${body}\`: ranges can only span a-z, A-Z or 0-9`);
+        problems.push(error(`range \`${a}-${b}\` in \`${body}\`: ranges can only span a-z, A-Z or 0-9`));
       }
       if (a <= b) out += `${classLiteral(a)}-${classLiteral(b)}`;
       k += 2;
@@ -106,7 +123,7 @@ function classLiteral(ch: string): string {
 }
 
 function translate(body: string): Translation {
-  const problems: string[] = [];
+  const problems: PatternProblem[] = [];
   let regex = '';
   // Whether the last emitted piece is one character (or class) that `?`/`+` may repeat.
   let repeatable = false;
@@ -134,10 +151,13 @@ function translate(body: string): Translation {
       if (repeatable) {
         regex += ch;
       } else {
+        // GitHub defines `?` and `+` only after one character (`*+`, `++`, `a??` are undefined).
         problems.push(
-          i === 0
-            ? `\`${ch}\` at the start repeats nothing; it is taken as a literal \`${ch}\` (escape it as \`\\${ch}\`)`
-            : `\`${ch}\` at position ${i + 1} follows no single character to repeat; it is taken as a literal \`${ch}\``,
+          error(
+            i === 0
+              ? `\`${ch}\` at the start repeats nothing; escape it as \`\\${ch}\` for a literal \`${ch}\``
+              : `\`${ch}\` at position ${i + 1} follows no single character to repeat (\`${body.slice(i - 1, i + 1)}\`); escape it as \`\\${ch}\` for a literal \`${ch}\``,
+          ),
         );
         regex += `\\${ch}`;
       }
@@ -152,7 +172,7 @@ function translate(body: string): Translation {
         regex += cls.regex;
         i = cls.end;
       } else {
-        problems.push(`\`[\` at position ${i + 1} is never closed; it is taken as a literal \`[\``);
+        problems.push(error(`\`[\` at position ${i + 1} is never closed; escape it as \`\\[\` for a literal \`[\``));
         regex += '\\[';
         i++;
       }
@@ -164,7 +184,7 @@ function translate(body: string): Translation {
         regex += literal(body[i + 1]!);
         i += 2;
       } else {
-        problems.push('the pattern ends with `\\`, which escapes nothing');
+        problems.push(warning('the pattern ends with `\\`, which escapes nothing'));
         regex += '\\\\';
         i++;
       }
@@ -231,14 +251,17 @@ function regexLookalike(body: string): string | undefined {
 
 /**
  * Why a pattern cannot match what its author meant, or undefined when it looks fine:
- * empty patterns, regular-expression syntax, unclosed `[`, a trailing `\`, quantifiers
- * with nothing to repeat, bad ranges. Used by validation; matching never needs it.
+ * empty patterns, forms GitHub does not define (unclosed `[`, a class member that is no
+ * letter or digit, quantifiers with nothing to repeat, bad ranges) and regular-expression
+ * syntax or a trailing `\` (warnings). Used by validation; matching never needs it.
  */
-export function patternProblem(pattern: string): string | undefined {
+export function patternProblem(pattern: string): PatternProblem | undefined {
   const { negated, body } = split(pattern);
-  if (body === '') return negated ? '`!` alone negates an empty pattern, which matches nothing' : 'the pattern is empty and matches nothing';
-  const lookalike = regexLookalike(body);
-  if (lookalike) return `looks like a regular expression: ${lookalike}`;
+  if (body === '') return error(negated ? '`!` alone negates an empty pattern, which matches nothing' : 'the pattern is empty and matches nothing');
   const { problems } = translate(body);
+  const first = problems.find((p) => p.severity === 'error');
+  if (first) return first;
+  const lookalike = regexLookalike(body);
+  if (lookalike) return warning(`looks like a regular expression: ${lookalike}`);
   return problems[0];
 }

@@ -98,7 +98,7 @@ export function fireJson(report: FireReport) {
       ...(d.plan ? { plan: planJson(d.plan) } : {}),
       ...(d.run ? { run: d.run } : {}),
       ...(d.diagnostics
-        ? { diagnostics: d.diagnostics.map((x) => ({ file: x.file, line: x.line, column: x.col, rule: x.rule, message: x.message })) }
+        ? { diagnostics: d.diagnostics.map((x) => ({ file: x.file, line: x.line, column: x.col, severity: x.severity, rule: x.rule, message: x.message })) }
         : {}),
     })),
     ...(report.summary ? { summary: report.summary } : {}),
@@ -157,7 +157,7 @@ export function formatFireText(unmasked: FireReport, options: FireTextOptions, s
     const where = `${d.file}: ${style.bold(d.name)}`;
     if (!d.valid) {
       out.push(`${where}: ${style.red('invalid')}: ${d.reason}`);
-      for (const x of d.diagnostics ?? []) out.push(`  ${x.file}:${x.line}:${x.col}: ${x.message} [${x.rule}]`);
+      for (const x of d.diagnostics ?? []) out.push(`  ${x.file}:${x.line}:${x.col}: ${x.severity === 'warning' ? 'warning: ' : ''}${x.message} [${x.rule}]`);
       continue;
     }
     if (!d.matched) {

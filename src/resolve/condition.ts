@@ -40,24 +40,66 @@ type Node =
   | { kind: 'not'; operand: Node }
   | { kind: 'binary'; op: string; left: Node; right: Node; pos: number };
 
-class ConditionError extends Error {}
+class ConditionError extends Error {
+  constructor(
+    message: string,
+    /** Offset of the offending part in the condition, when known. */
+    readonly pos?: number,
+    readonly length = 1,
+  ) {
+    super(message);
+  }
+}
 
-function fail(message: string): never {
-  throw new ConditionError(message);
+function fail(message: string, pos?: number, length?: number): never {
+  throw new ConditionError(message, pos, length);
 }
 
 export function evaluateCondition(text: string, scope: ResolveScope): { value: boolean } | { error: string } {
   try {
-    if (text.trim() === '') fail('the condition is empty');
-    const tokens = tokenize(text, scope);
-    const parser = new Parser(tokens);
-    const ast = parser.parseOr();
-    parser.expectEnd();
-    return { value: truthy(evaluate(ast)) };
+    return { value: truthy(evaluate(parse(text, scope))) };
   } catch (e) {
     if (e instanceof ConditionError) return { error: e.message };
     throw e;
   }
+}
+
+/**
+ * Why a condition cannot be parsed, with the offsets of the part at fault, or undefined
+ * when it parses: what `trig validate` checks of every `if:`, with no event to resolve
+ * references against. A malformed `<+…>` is left to the expression rule.
+ */
+export function conditionProblem(
+  text: string,
+): { message: string; start: number; end: number; /** `${{ … }}`: the spec's own syntax, which trig does not evaluate. */ foreign: boolean } | undefined {
+  if (scanExpressions(text).some((e) => e.error)) return undefined;
+  try {
+    parse(text, undefined);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof ConditionError)) throw e;
+    // Without a known position, the whole condition is at fault.
+    const start = e.pos ?? 0;
+    const end = e.pos === undefined ? text.length : Math.min(text.length, e.pos + e.length);
+    return { message: e.message, start, end: Math.max(end, start + 1), foreign: text.startsWith('${{', start) };
+  }
+}
+
+// Parentheses and `!` nest by recursion, in the parser and in evaluation; a condition
+// from a definition must not be able to exhaust the stack.
+const MAX_NESTING = 100;
+// Evaluation recurses once per operator too (`a && b && …` nests to the left).
+const MAX_TOKENS = 1000;
+
+/** The syntax tree of a condition; without a scope, references are parsed but not looked up. */
+function parse(text: string, scope: ResolveScope | undefined): Node {
+  if (text.trim() === '') fail('the condition is empty');
+  const tokens = tokenize(text, scope);
+  if (tokens.length > MAX_TOKENS) fail(`the condition is too long: at most ${MAX_TOKENS} values and operators`, tokens[MAX_TOKENS]!.pos);
+  const parser = new Parser(tokens, text.length);
+  const ast = parser.parseOr();
+  parser.expectEnd();
+  return ast;
 }
 
 // ---------------------------------------------------------------------------
@@ -69,7 +111,7 @@ const WORD_HINTS: Record<string, string> = {
   not: 'use "!" instead of "not"',
 };
 
-function tokenize(text: string, scope: ResolveScope): Token[] {
+function tokenize(text: string, scope: ResolveScope | undefined): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   const col = (p: number) => `column ${p + 1}`;
@@ -82,22 +124,25 @@ function tokenize(text: string, scope: ResolveScope): Token[] {
     }
 
     if (text.startsWith('${{', i)) {
+      const close = text.indexOf('}}', i);
       fail(
-        `GitHub Actions "\${{ … }}" syntax is not supported (${col(i)}): write Harness expressions such as <+trigger.event> == "push"`,
+        `GitHub Actions "\${{ … }}" is not evaluated (${col(i)}): trig evaluates <+…> conditions, such as <+trigger.event> == "push"`,
+        i,
+        close === -1 ? text.length - i : close + 2 - i,
       );
     }
 
     if (text.startsWith('<+', i)) {
       const expr = scanExpressions(text.slice(i))[0]!;
       const raw = expr.raw;
-      tokens.push({ kind: 'value', value: expressionValue(expr, scope), pos: i, text: raw });
+      tokens.push({ kind: 'value', value: scope ? expressionValue(expr, scope) : null, pos: i, text: raw });
       i += expr.end;
       continue;
     }
 
     if (c === '"' || c === "'") {
       const { value, end } = readString(text, i);
-      tokens.push({ kind: 'value', value: interpolate(value, scope), pos: i, text: text.slice(i, end) });
+      tokens.push({ kind: 'value', value: scope ? interpolate(value, scope) : value, pos: i, text: text.slice(i, end) });
       i = end;
       continue;
     }
@@ -105,7 +150,8 @@ function tokenize(text: string, scope: ResolveScope): Token[] {
     const num = /^-?\d+(?:\.\d+)?/.exec(text.slice(i));
     if (num) {
       if (/^[A-Za-z_]/.test(text.slice(i + num[0].length))) {
-        fail(`unexpected "${text.slice(i).split(/[\s()]/)[0]}" at ${col(i)}: quote strings, e.g. "${text.slice(i).split(/[\s()]/)[0]}"`);
+        const word = text.slice(i).split(/[\s()]/)[0]!;
+        fail(`unexpected "${word}" at ${col(i)}: quote strings, e.g. "${word}"`, i, word.length);
       }
       tokens.push({ kind: 'value', value: Number(num[0]), pos: i, text: num[0] });
       i += num[0].length;
@@ -119,12 +165,12 @@ function tokenize(text: string, scope: ResolveScope): Token[] {
       if (Object.prototype.hasOwnProperty.call(literal, w)) {
         tokens.push({ kind: 'value', value: literal[w]!, pos: i, text: w });
       } else if (/^\s*\(/.test(text.slice(i + w.length))) {
-        fail(`function calls such as "${w}(…)" are not supported (${col(i)}): compare values with ==, !=, <, <=, >, >=`);
+        fail(`function calls such as "${w}(…)" are not supported (${col(i)}): compare values with ==, !=, <, <=, >, >=`, i, w.length);
       } else if (WORD_HINTS[w.toLowerCase()]) {
-        fail(`unexpected "${w}" at ${col(i)}: ${WORD_HINTS[w.toLowerCase()]}`);
+        fail(`unexpected "${w}" at ${col(i)}: ${WORD_HINTS[w.toLowerCase()]}`, i, w.length);
       } else {
         const ref = w.includes('.') ? `<+${w}>` : `<+inputs.${w}>`;
-        fail(`unexpected "${w}" at ${col(i)}: quote strings ("${w}") and write references as <+…>, e.g. ${ref}`);
+        fail(`unexpected "${w}" at ${col(i)}: quote strings ("${w}") and write references as <+…>, e.g. ${ref}`, i, w.length);
       }
       i += w.length;
       continue;
@@ -132,7 +178,7 @@ function tokenize(text: string, scope: ResolveScope): Token[] {
 
     const three = text.slice(i, i + 3);
     if (three === '===' || three === '!==') {
-      fail(`"${three}" is not supported (${col(i)}): use "${three.slice(0, 2)}"`);
+      fail(`"${three}" is not supported (${col(i)}): use "${three.slice(0, 2)}"`, i, 3);
     }
     const two = text.slice(i, i + 2);
     if (['==', '!=', '<=', '>=', '&&', '||'].includes(two)) {
@@ -145,10 +191,10 @@ function tokenize(text: string, scope: ResolveScope): Token[] {
       i++;
       continue;
     }
-    if (c === '=') fail(`"=" at ${col(i)} assigns; use "==" to compare`);
-    if (c === '&') fail(`"&" at ${col(i)}: use "&&"`);
-    if (c === '|') fail(`"|" at ${col(i)}: use "||"`);
-    fail(`unexpected character "${c}" at ${col(i)}`);
+    if (c === '=') fail(`"=" at ${col(i)} assigns; use "==" to compare`, i);
+    if (c === '&') fail(`"&" at ${col(i)}: use "&&"`, i);
+    if (c === '|') fail(`"|" at ${col(i)}: use "||"`, i);
+    fail(`unexpected character "${c}" at ${col(i)}`, i);
   }
   return tokens;
 }
@@ -188,7 +234,7 @@ function readString(text: string, start: number): { value: string; end: number }
     value += c;
     i++;
   }
-  fail(`unterminated string starting at column ${start + 1}: add the closing ${quote}`);
+  fail(`unterminated string starting at column ${start + 1}: add the closing ${quote}`, start, text.length - start);
 }
 
 // ---------------------------------------------------------------------------
@@ -196,7 +242,15 @@ function readString(text: string, start: number): { value: string; end: number }
 
 class Parser {
   private i = 0;
-  constructor(private readonly tokens: Token[]) {}
+  constructor(
+    private readonly tokens: Token[],
+    /** Where the condition ends, the position of a problem found there. */
+    private readonly end: number,
+  ) {}
+
+  private at(t: Token | undefined): number {
+    return t ? t.pos : Math.max(0, this.end - 1);
+  }
 
   private peekOp(...ops: string[]): string | undefined {
     const t = this.tokens[this.i];
@@ -215,7 +269,7 @@ class Parser {
       if (!op) return left;
       const pos = this.tokens[this.i]!.pos;
       this.i++;
-      if (!this.tokens[this.i]) fail(`"${op}" at column ${pos + 1} needs a value after it`);
+      if (!this.tokens[this.i]) fail(`"${op}" at column ${pos + 1} needs a value after it`, pos, op.length);
       left = { kind: 'binary', op, left, right: next(), pos };
     }
   }
@@ -225,10 +279,22 @@ class Parser {
   parseEquality = (): Node => this.binary(['==', '!='], this.parseRelation);
   parseRelation = (): Node => this.binary(['<', '<=', '>', '>='], this.parseUnary);
 
+  private depth = 0;
+
+  private nested<T>(pos: number, parse: () => T): T {
+    if (++this.depth > MAX_NESTING) fail(`the condition nests "(" and "!" more than ${MAX_NESTING} deep`, pos);
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
+
   parseUnary = (): Node => {
-    if (this.peekOp('!')) {
+    const t = this.tokens[this.i];
+    if (t && this.peekOp('!')) {
       this.i++;
-      return { kind: 'not', operand: this.parseUnary() };
+      return this.nested(t.pos, () => ({ kind: 'not', operand: this.parseUnary() }));
     }
     return this.parsePrimary();
   };
@@ -241,19 +307,19 @@ class Parser {
     }
     if (t && t.kind === 'op' && t.op === '(') {
       this.i++;
-      const inner = this.parseOr();
-      if (!this.peekOp(')')) fail(`missing ")" for "(" at column ${t.pos + 1}, found ${this.describe(this.tokens[this.i])}`);
+      const inner = this.nested(t.pos, this.parseOr);
+      if (!this.peekOp(')')) fail(`missing ")" for "(" at column ${t.pos + 1}, found ${this.describe(this.tokens[this.i])}`, t.pos);
       this.i++;
       return inner;
     }
-    fail(`expected a value, found ${this.describe(t)}`);
+    fail(`expected a value, found ${this.describe(t)}`, this.at(t));
   }
 
   expectEnd(): void {
     const t = this.tokens[this.i];
     if (!t) return;
-    if (t.kind === 'value') fail(`missing operator before ${this.describe(t)}`);
-    fail(`unexpected ${this.describe(t)}`);
+    if (t.kind === 'value') fail(`missing operator before ${this.describe(t)}`, t.pos, t.text.length);
+    fail(`unexpected ${this.describe(t)}`, t.pos, t.op.length);
   }
 }
 

@@ -20,7 +20,7 @@ import type { FileCheck } from './check-text.js';
 // that matched.
 //
 // What is kept decides what runs, and trig runs as root: the cache is used only in a folder
-// private to the user (see load/private-files.ts), entries are never read or written
+// private to the user (see shared/private-files.ts), entries are never read or written
 // through a link, and trig prunes only the build folders that carry its marker, since
 // `$TRIG_CACHE_DIR` may name a folder holding anything.
 

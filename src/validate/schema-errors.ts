@@ -392,7 +392,12 @@ function shapeAlternatives(group: Alternatives, data: unknown, walker: SchemaWal
     (b) => !leaves(b).some((l) => l.error.keyword === 'type' && samePath(l.path, here)),
   );
   if (fitting.length > 0) {
-    const best = fitting.reduce((a, b) => (leaves(b).length < leaves(a).length ? b : a));
+    // A branch that took the value's shape and failed only inside it (a list whose item
+    // `urgent` is not allowed) is the one the value was meant for, over one that rejects
+    // the value as a whole (`enum` on the list itself): its problems point at the items.
+    const inside = fitting.filter((b) => leaves(b).every((l) => l.path.length > here.length));
+    const candidates = inside.length > 0 ? inside : fitting;
+    const best = candidates.reduce((a, b) => (leaves(b).length < leaves(a).length ? b : a));
     return shapeList(flattenForReshape(best), data, walker);
   }
   const types = [

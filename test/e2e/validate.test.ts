@@ -17,7 +17,7 @@ const cases = readdirSync(path.join(ROOT, INVALID))
 
 describe('golden: trig validate fixtures/invalid/<case>.yaml', () => {
   it('has a case for every rule, the schema and the syntax', () => {
-    for (const name of ['top-level-key', 'unknown-event', 'unknown-filter', 'exclusive-filters', 'cron', 'glob-pattern', 'expression', 'literal-secret', 'schema-pipeline', 'schema-agent', 'codereview']) {
+    for (const name of ['top-level-key', 'unknown-event', 'unknown-filter', 'exclusive-filters', 'cron', 'glob-pattern', 'glob-pattern-undefined', 'expression', 'literal-secret', 'schema-pipeline', 'schema-agent', 'schema-list-item', 'activity-types', 'condition', 'script-comment', 'pull-request-paths', 'numeric-pattern', 'codereview']) {
       expect(cases).toContain(name);
     }
   });
@@ -53,8 +53,8 @@ describe('trig validate output formats', () => {
       format: 1,
       files: 1,
       definitions: 3,
-      errors: 3,
-      warnings: 0,
+      errors: 2,
+      warnings: 1,
       diagnostics: [
         {
           file,
@@ -72,9 +72,10 @@ describe('trig validate output formats', () => {
           column: 21,
           endLine: 34,
           endColumn: 44,
-          severity: 'error',
+          severity: 'warning',
           rule: 'expression',
-          message: '<+trigger.featureFlags>: this definition\'s event (flag_stale) does not carry "featureFlags"; did you mean "featureFlag"?',
+          message:
+            '<+trigger.featureFlags>: this definition\'s event (flag_stale) does not list "featureFlags"; did you mean "featureFlag"? (it resolves only if the payload carries it, or from an input "featureFlags")',
         },
         {
           file,

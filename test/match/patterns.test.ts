@@ -152,26 +152,39 @@ describe('patternProblem', () => {
   });
 
   it.each([
-    ['^main$', 'looks like a regular expression: `^` is a literal character'],
-    ['main$', 'looks like a regular expression: `$` is a literal character'],
-    ['.*', 'looks like a regular expression: `.` is a literal dot'],
-    ['release/.+', 'looks like a regular expression: `.` is a literal dot'],
-    ['(main|dev)', 'looks like a regular expression: `(`, `|` and `)`'],
-    ['main|dev', 'looks like a regular expression: `(`, `|` and `)`'],
-    ['v\\d+', 'looks like a regular expression: escapes such as `\\d`'],
-    ['{main,dev}', 'looks like a regular expression: `{a,b}` alternatives'],
-    ['release/[0-9', '`[` at position 9 is never closed'],
-    ['main\\', 'the pattern ends with `\\`, which escapes nothing'],
-    ['+main', '`+` at the start repeats nothing'],
-    ['a**+', '`+` at position 4 follows no single character to repeat'],
-    ['a[]', '`[]` lists no character'],
-    ['[z-a]', 'range `z-a` in `[z-a]` is reversed'],
-    ['[a-Z]', 'range `a-Z` in `[a-Z]` is reversed and matches nothing'],
-    ['[0-z]', 'range `0-z` in `[0-z]`: ranges can only span a-z, A-Z or 0-9'],
-    ['[^a]', '`[^a]` looks like a negated class'],
-    ['', 'the pattern is empty'],
-    ['!', '`!` alone negates an empty pattern'],
-  ])('flags %j', (pattern, start) => {
-    expect(patternProblem(pattern)).toMatch(new RegExp(`^${start.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}`));
+    ['^main$', 'warning', 'looks like a regular expression: `^` is a literal character'],
+    ['main$', 'warning', 'looks like a regular expression: `$` is a literal character'],
+    ['.*', 'warning', 'looks like a regular expression: `.` is a literal dot'],
+    ['release/.+', 'warning', 'looks like a regular expression: `.` is a literal dot'],
+    ['(main|dev)', 'warning', 'looks like a regular expression: `(`, `|` and `)`'],
+    ['main|dev', 'warning', 'looks like a regular expression: `(`, `|` and `)`'],
+    ['v\\d+', 'warning', 'looks like a regular expression: escapes such as `\\d`'],
+    ['{main,dev}', 'warning', 'looks like a regular expression: `{a,b}` alternatives'],
+    ['main\\', 'warning', 'the pattern ends with `\\`, which escapes nothing'],
+    // Forms GitHub's documentation does not define are errors: they never mean what was meant.
+    ['release/[0-9', 'error', '`[` at position 9 is never closed; escape it as `\\[` for a literal `[`'],
+    ['+main', 'error', '`+` at the start repeats nothing; escape it as `\\+` for a literal `+`'],
+    ['a**+', 'error', '`+` at position 4 follows no single character to repeat (`*+`)'],
+    ['*+', 'error', '`+` at position 2 follows no single character to repeat (`*+`)'],
+    ['v*?', 'error', '`?` at position 3 follows no single character to repeat (`*?`)'],
+    ['a??', 'error', '`?` at position 3 follows no single character to repeat (`??`)'],
+    ['v1++', 'error', '`+` at position 4 follows no single character to repeat (`++`)'],
+    ['?x', 'error', '`?` at the start repeats nothing'],
+    ['a[]', 'error', '`[]` lists no character'],
+    ['[z-a]', 'error', 'range `z-a` in `[z-a]` is reversed'],
+    ['[a-Z]', 'error', 'range `a-Z` in `[a-Z]` is reversed and matches nothing'],
+    ['[0-z]', 'error', 'range `0-z` in `[0-z]`: ranges can only span a-z, A-Z or 0-9'],
+    ['[^a]', 'error', '`[^a]` looks like a negated class'],
+    ['v[._]1', 'error', '`.` in `[._]` is not a letter or digit'],
+    ['[a-z_]*', 'error', '`_` in `[a-z_]` is not a letter or digit'],
+    ['[/]', 'error', '`/` in `[/]` is not a letter or digit'],
+    ['[ab-]', 'error', '`-` in `[ab-]` is not a letter or digit'],
+    ['^main[', 'error', '`[` at position 6 is never closed'],
+    ['', 'error', 'the pattern is empty'],
+    ['!', 'error', '`!` alone negates an empty pattern'],
+  ])('flags %j (%s)', (pattern, severity, start) => {
+    const problem = patternProblem(pattern);
+    expect(problem?.severity).toBe(severity);
+    expect(problem?.message).toMatch(new RegExp(`^${start.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}`));
   });
 });

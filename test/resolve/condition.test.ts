@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateCondition } from '../../src/resolve/condition.js';
+import { conditionProblem, evaluateCondition } from '../../src/resolve/condition.js';
 import type { ResolveScope } from '../../src/resolve/expressions.js';
 
 const pushScope: ResolveScope = {
@@ -108,7 +108,7 @@ describe('evaluateCondition: errors', () => {
     ['   ', 'the condition is empty'],
     [
       '${{ github.event_name == "push" }}',
-      'GitHub Actions "${{ … }}" syntax is not supported (column 1): write Harness expressions such as <+trigger.event> == "push"',
+      'GitHub Actions "${{ … }}" is not evaluated (column 1): trig evaluates <+…> conditions, such as <+trigger.event> == "push"',
     ],
     [
       '<+pipeline.status> == "SUCCEEDED"',
@@ -165,5 +165,26 @@ describe('evaluateCondition: errors', () => {
     expect(evaluateCondition('true || <+pipeline.status> == "x"', pushScope)).toEqual({
       error: 'cannot evaluate <+pipeline.status>: "pipeline" expressions are resolved by Harness while the pipeline runs, not by trig',
     });
+  });
+});
+
+describe('conditions built to exhaust the stack', () => {
+  const scope = pushScope;
+
+  it('are refused with a reason, when evaluated and when only parsed (validate)', () => {
+    const deep = `${'('.repeat(200)}1${')'.repeat(200)}`;
+    const nots = `${'!'.repeat(500)}1`;
+    const long = Array(100_000).fill('1').join(' && ');
+    expect(evaluateCondition(deep, scope)).toEqual({ error: 'the condition nests "(" and "!" more than 100 deep' });
+    expect(evaluateCondition(nots, scope)).toEqual({ error: 'the condition nests "(" and "!" more than 100 deep' });
+    expect(evaluateCondition(long, scope)).toEqual({ error: 'the condition is too long: at most 1000 values and operators' });
+    expect(conditionProblem(deep)).toEqual({ message: 'the condition nests "(" and "!" more than 100 deep', start: 100, end: 101, foreign: false });
+    expect(conditionProblem(long)?.message).toBe('the condition is too long: at most 1000 values and operators');
+    expect(evaluateCondition(`${'('.repeat(50_000)}1${')'.repeat(50_000)}`, scope)).toEqual({ error: 'the condition is too long: at most 1000 values and operators' });
+  });
+
+  it('still evaluate when nested or chained within the bounds', () => {
+    expect(evaluateCondition(`${'('.repeat(100)}1${')'.repeat(100)}`, scope)).toEqual({ value: true });
+    expect(evaluateCondition(Array(400).fill('1').join(' && '), scope)).toEqual({ value: true });
   });
 });

@@ -53,6 +53,8 @@ const schema = {
       additionalProperties: false,
     },
     either: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    // One value or a list of them, as the catalog's one-of filters (`severity`) are written.
+    grade: { anyOf: [{ enum: ['good', 'bad'] }, { type: 'array', items: { enum: ['good', 'bad'] } }] },
     shape: {
       type: ['string', 'object'],
       if: { type: 'string' },
@@ -137,6 +139,15 @@ describe('shapeSchemaErrors', () => {
     ]);
     expect(shape({ left: 'l', either: 5 })).toEqual([
       { path: ['either'], message: '"either" must be a string or a list, got number 5', at: 'value' },
+    ]);
+  });
+
+  it('reports a list item that is not allowed at the item, not at the list', () => {
+    expect(shape({ left: 'l', grade: ['good', 'ugly'] })).toEqual([
+      { path: ['grade', 1], message: '"grade[1]" must be one of: good, bad', at: 'value' },
+    ]);
+    expect(shape({ left: 'l', grade: 'ugly' })).toEqual([
+      { path: ['grade'], message: '"grade" must be one of: good, bad', at: 'value' },
     ]);
   });
 

@@ -20,8 +20,9 @@ export const expression: Rule = {
     'Every `<+…>` in a string value is well formed and in a known namespace (an unknown namespace is a warning, ' +
     'since Harness has namespaces trig does not know, unless it is a near miss of trigger, inputs, secrets or ' +
     'eventPayload); `<+trigger.x>` reads a field that at ' +
-    "least one of the definition's events carries (or that an input `x` backs, since a trigger field falls back to " +
-    'the input of that name); `<+inputs.x>` names a declared input.',
+    "least one of the definition's events lists in the catalog (or that an input `x` backs, since a trigger field " +
+    'falls back to the input of that name), else a warning: payloads may carry more fields than the catalog lists; ' +
+    '`<+inputs.x>` names a declared input.',
   check(document, report) {
     const body = document.body;
     const inputs = isRecord(body?.inputs) ? Object.keys(body.inputs) : [];
@@ -49,9 +50,14 @@ export const expression: Rule = {
           const severity = guess && RESOLVABLE_NAMESPACES.includes(guess) ? 'error' : 'warning';
           problem(`${found.raw}: unknown expression namespace "${namespace}"${didYouMean(guess)}`, severity);
         } else if (namespace === 'trigger' && checkTrigger && field !== undefined && !carried.includes(field) && !inputs.includes(field)) {
+          // A warning: a payload may carry more than the catalog lists, and such a field
+          // then resolves; the run says so when it does not.
           const which =
-            events.length === 1 ? `this definition's event (${events[0]}) does not carry` : `none of this definition's events (${events.join(', ')}) carries`;
-          problem(`${found.raw}: ${which} "${field}"${didYouMean(suggest(field, carried))}`);
+            events.length === 1 ? `this definition's event (${events[0]}) does not list` : `none of this definition's events (${events.join(', ')}) lists`;
+          problem(
+            `${found.raw}: ${which} "${field}"${didYouMean(suggest(field, carried))} (it resolves only if the payload carries it, or from an input "${field}")`,
+            'warning',
+          );
         } else if (namespace === 'inputs' && body !== undefined && field !== undefined && !inputs.includes(field)) {
           problem(
             inputs.length === 0

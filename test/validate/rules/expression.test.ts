@@ -6,17 +6,17 @@ const ciFailure = (...lines: string[]) =>
   ['pipeline:', '  on: [pipeline_failed, build_failed]', ...lines].join('\n');
 
 describe('expression', () => {
-  it('reports a trigger field none of the events carries, at the expression inside the string', () => {
+  it('warns (not an error: payloads may carry more) about a trigger field none of the events lists, at the expression inside the string', () => {
     const yaml = ciFailure('  clone:', '    ref:', '      name: pr-<+trigger.pullReq>');
     expect(check(expression, yaml)).toEqual([
-      '5:16 error: <+trigger.pullReq>: none of this definition\'s events (pipeline_failed, build_failed) carries "pullReq" @ <+trigger.pullReq>',
+      '5:16 warning: <+trigger.pullReq>: none of this definition\'s events (pipeline_failed, build_failed) lists "pullReq" (it resolves only if the payload carries it, or from an input "pullReq") @ <+trigger.pullReq>',
     ]);
   });
 
   it('words a single event as such and suggests a carried field', () => {
     const yaml = ['agent:', '  on: comment_mention', '  env:', '    WHO: <+trigger.mentionedAgnet>'].join('\n');
     expect(check(expression, yaml)).toEqual([
-      '4:10 error: <+trigger.mentionedAgnet>: this definition\'s event (comment_mention) does not carry "mentionedAgnet"; did you mean "mentionedAgent"? @ <+trigger.mentionedAgnet>',
+      '4:10 warning: <+trigger.mentionedAgnet>: this definition\'s event (comment_mention) does not list "mentionedAgnet"; did you mean "mentionedAgent"? (it resolves only if the payload carries it, or from an input "mentionedAgnet") @ <+trigger.mentionedAgnet>',
     ]);
   });
 
@@ -81,7 +81,7 @@ describe('expression', () => {
       '          echo <+trigger.tag> and <+inputs.tag>',
     );
     expect(check(expression, yaml)).toEqual([
-      '7:16 error: <+trigger.tag>: none of this definition\'s events (pipeline_failed, build_failed) carries "tag" @ <+trigger.tag>',
+      '7:16 warning: <+trigger.tag>: none of this definition\'s events (pipeline_failed, build_failed) lists "tag" (it resolves only if the payload carries it, or from an input "tag") @ <+trigger.tag>',
       '7:35 error: <+inputs.tag>: the definition declares no inputs @ <+inputs.tag>',
     ]);
   });

@@ -19,6 +19,16 @@ describe('glob-pattern', () => {
     ]);
   });
 
+  it("reports forms GitHub's documentation does not define as errors: odd class members, quantifiers with nothing to repeat, an unclosed [", () => {
+    const yaml = ['pipeline:', '  on:', '    push:', '      branches: ["feature[_-]*", "v*+", "release/[0-9"]', '      tags: ["v1??"]'].join('\n');
+    expect(check(globPattern, yaml)).toEqual([
+      '4:18 error: branches pattern "feature[_-]*": `_` in `[_-]` is not a letter or digit; a class lists only letters, digits and their ranges (a-z, A-Z, 0-9) @ "feature[_-]*"',
+      '4:34 error: branches pattern "v*+": `+` at position 3 follows no single character to repeat (`*+`); escape it as `\\+` for a literal `+` @ "v*+"',
+      '4:41 error: branches pattern "release/[0-9": `[` at position 9 is never closed; escape it as `\\[` for a literal `[` @ "release/[0-9"',
+      '5:14 error: tags pattern "v1??": `?` at position 4 follows no single character to repeat (`??`); escape it as `\\?` for a literal `?` @ "v1??"',
+    ]);
+  });
+
   it('checks the platform events\' pattern filters, written as one string too', () => {
     const yaml = ['pipeline:', '  on:', '    - deploy_failed:', '        services: payment|billing', '        environments: [prod]'].join('\n');
     expect(check(globPattern, yaml)).toEqual([

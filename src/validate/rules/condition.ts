@@ -1,0 +1,43 @@
+import type { DocPath } from '../../load/triggers.js';
+import { conditionProblem } from '../../resolve/condition.js';
+import { isRecord, type Rule } from './rule.js';
+
+// Maps under these keys are data handed to steps (`env`, a plugin's `with`, input
+// declarations): an `if` key there is a value's name, not a condition.
+const DATA_KEYS = new Set(['env', 'with', 'inputs']);
+
+/** Every `if:` string of the definition body (its own, its stages' and steps', nested ones), with its path. */
+function* conditions(value: unknown, path: DocPath): Generator<[string, DocPath]> {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) yield* conditions(item, [...path, i]);
+  } else if (isRecord(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'if' && typeof item === 'string') yield [item, [...path, key]];
+      else if (!DATA_KEYS.has(key)) yield* conditions(item, [...path, key]);
+    }
+  }
+}
+
+export const condition: Rule = {
+  name: 'condition',
+  description:
+    'Every `if:` condition (of the definition, a stage or a step) parses as trig evaluates it: `<+…>` references, ' +
+    'quoted strings, numbers, `==`, `!=`, `<`, `<=`, `>`, `>=`, `&&`, `||`, `!` and parentheses. A condition trig ' +
+    "cannot parse would fail its step when the run reaches it. `${{ … }}` (GitHub's syntax, and the upstream spec's) " +
+    'is a warning that says trig evaluates `<+…>` conditions: the definition is valid, but trig cannot evaluate it.',
+  check(document, report) {
+    if (!document.root || !document.body) return;
+    for (const [text, path] of conditions(document.body, [document.root])) {
+      const problem = conditionProblem(text);
+      if (!problem) continue;
+      // `${{ … }}` is the upstream spec's own expression syntax (its samples use it), so a
+      // definition holding it is valid; trig only cannot evaluate it, and says so.
+      report({
+        path,
+        within: { start: problem.start, end: problem.end },
+        message: `if: ${problem.message}${problem.foreign ? '; the step fails when a run reaches it' : ''}`,
+        severity: problem.foreign ? 'warning' : 'error',
+      });
+    }
+  },
+};
