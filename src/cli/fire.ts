@@ -41,7 +41,8 @@ export interface FireOptions {
 const INPUT = /^([A-Za-z_][A-Za-z0-9_.-]*)=([\s\S]*)$/;
 
 export function parseInputs(pairs: readonly string[]): Record<string, string> {
-  const inputs: Record<string, string> = {};
+  // Without a prototype: `--input constructor=…` or `__proto__=…` is a name like any other.
+  const inputs: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const pair of pairs) {
     const match = INPUT.exec(pair);
     if (!match) throw new UsageError(`--input "${pair}": expected key=value, with a key of letters, digits, _ . -`);
