@@ -155,3 +155,29 @@ describe('hostile input ends in a one-line error, exit 1 or 2, and leaves nothin
     for (const r of [byDefault, given, wrong]) expect(r.leftovers).toEqual([]);
   });
 });
+
+describe('an expression nested 20,000 levels deep', () => {
+  const nest = '<+'.repeat(20_000) + 'trigger.repo' + '>'.repeat(20_000);
+  const defs = definitions(`pipeline:
+  on: push
+  stages:
+    - steps:
+        - run: echo ${nest}
+`);
+
+  it('is one problem to validate, at its place, exit 1', () => {
+    const result = run(['validate', '--no-cache', defs]);
+    expect([result.code, result.stderr]).toEqual([1, '']);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toBe(`${defs}/def.yaml:5:21: expression nested more than 16 levels deep: "${nest.slice(0, 60)}…" [expression]`);
+    expect(lines.at(-2)).toBe('1 error, 0 warnings in 1 definition in 1 file');
+    expect(result.seconds).toBeLessThan(15);
+  });
+
+  it('keeps its definition from firing, and fire says why', () => {
+    const result = run(['fire', '--no-cache', '--defs', defs, '--event', 'push']);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(result.stdout.split('\n')[0]).toBe(`${defs}/def.yaml: def: invalid: not valid (1 problem); run trig validate`);
+    expect(result.leftovers).toEqual([]);
+  });
+});
