@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -179,5 +179,19 @@ describe('an expression nested 20,000 levels deep', () => {
     expect([result.code, result.stderr]).toEqual([0, '']);
     expect(result.stdout.split('\n')[0]).toBe(`${defs}/def.yaml: def: invalid: not valid (1 problem); run trig validate`);
     expect(result.leftovers).toEqual([]);
+  });
+});
+
+describe('trig cron in a directory whose name has a line break', () => {
+  it.each([['print'], ['install', '--dry-run']])('cron %s refuses at once: a crontab line cannot hold it', (...args) => {
+    const repo = path.join(realpathSync(mkdtempSync(path.join(tmpdir(), 'trig-test-cron-'))), 'two\nlines');
+    mkdirSync(path.join(repo, '.harness'), { recursive: true });
+    writeFileSync(path.join(repo, '.harness', 'nightly.yaml'), 'pipeline:\n  on:\n    schedule:\n      cron: "0 3 * * *"\n  stages: []\n');
+    const result = run(['cron', ...args], { cwd: repo });
+    expect([result.code, result.stdout, result.stderr]).toEqual([
+      2,
+      '',
+      `trig: the directory ${JSON.stringify(repo)} has a line break in its name, which a crontab line cannot hold\n`,
+    ]);
   });
 });
