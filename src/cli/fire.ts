@@ -124,6 +124,11 @@ export async function runFire(options: FireOptions): Promise<number> {
   const secrets = new Set<string>();
   const definitions: FireDefinition[] = [];
 
+  // The definitions of a file that cannot be read are unknown: they may be the ones this
+  // event should start, so the fire fails (below) once the others have run.
+  for (const diagnostic of checked.readErrors) {
+    definitions.push({ file: diagnostic.file, name: diagnostic.file, valid: false, matched: false, reason: diagnostic.message, diagnostics: [diagnostic] });
+  }
   for (const diagnostic of checked.syntaxErrors) {
     definitions.push({ file: diagnostic.file, name: diagnostic.file, valid: false, matched: false, reason: 'the file is not valid YAML', diagnostics: [diagnostic] });
   }
@@ -166,7 +171,7 @@ export async function runFire(options: FireOptions): Promise<number> {
   if (options.dryRun) {
     const out = options.json ? formatFireJson(report, mask) : formatFireText(report, textOptions, await styleFor(process.stdout));
     process.stdout.write(mask(out));
-    return EXIT.ok;
+    return checked.readErrors.length ? EXIT.problems : EXIT.ok;
   }
 
   // With --json, standard output is the one JSON document: the runs' lines go to stderr.
@@ -201,5 +206,5 @@ export async function runFire(options: FireOptions): Promise<number> {
     process.stdout.write(mask(formatRunSummary(report.summary, style)));
   }
   if (signalExit !== undefined) return signalExit;
-  return failed ? EXIT.problems : EXIT.ok;
+  return failed || checked.readErrors.length ? EXIT.problems : EXIT.ok;
 }

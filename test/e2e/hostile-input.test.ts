@@ -92,6 +92,17 @@ describe('payloads are read with a bound, whatever kind of file they come from',
     expect(result.peakMiB).toBeLessThan(250);
   });
 
+  it('trig validate /dev/zero stops at 16 MiB too: the file is reported, exit 1, quickly, in bounded memory', () => {
+    const result = run(['validate', '/dev/zero']);
+    expect([result.code, result.stdout, result.stderr]).toEqual([
+      1,
+      '/dev/zero:1:1: the file is larger than 16 MiB [file]\n1 error, 0 warnings in 0 definitions in 1 file\n',
+      '',
+    ]);
+    expect(result.seconds).toBeLessThan(15);
+    expect(result.peakMiB).toBeLessThan(250);
+  });
+
   it('--payload - with /dev/zero as standard input stops at 16 MiB too', () => {
     const result = run(['fire', '--defs', ECHO_REPO, '--event', 'push', '--payload', '-'], { stdinFile: '/dev/zero' });
     expect([result.code, result.stdout, result.stderr]).toEqual([2, '', 'trig: standard input: payload is larger than 16 MiB\n']);
