@@ -87,15 +87,17 @@ function invalidUtf8At(buffer: Buffer): { line: number; col: number; byte: numbe
     if (validPrefix(mid)) lo = mid;
     else hi = mid - 1;
   }
-  // The bad sequence starts at the last lead byte the valid prefix left incomplete, if any.
+  // When the valid prefix ends inside a character, the bad sequence starts at its lead byte.
   let start = lo;
-  for (let back = 1; back <= 3 && lo - back >= 0; back++) {
-    const b = buffer[lo - back]!;
-    if (b >= 0xc0) {
-      start = lo - back;
-      break;
-    }
-    if (b < 0x80) break;
+  let complete = true;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, lo));
+  } catch {
+    complete = false;
+  }
+  if (!complete) {
+    while (start > 0 && (buffer[start - 1]! & 0xc0) === 0x80) start--; // continuation bytes
+    if (start > 0 && buffer[start - 1]! >= 0xc0) start--; // and the lead byte before them
   }
   const before = buffer.subarray(0, start).toString('utf8');
   const lineStart = before.lastIndexOf('\n') + 1;
