@@ -206,3 +206,25 @@ describe('trig cron in a directory whose name has a line break', () => {
     ]);
   });
 });
+
+describe('a YAML alias inside its own anchor (a: &a [*a])', () => {
+  const defs = definitions('pipeline:\n  on: push\n  stages: &a\n    - steps: *a\n');
+
+  it('is one error to validate, at the alias, exit 1', () => {
+    const result = run(['validate', '--no-cache', defs]);
+    expect([result.code, result.stderr]).toEqual([1, '']);
+    expect(result.stdout).toBe(
+      `${defs}/def.yaml:4:14: the alias *a is inside the node its anchor &a names: the value would contain itself [syntax]\n` +
+        '4 |     - steps: *a\n' +
+        '  |              ^~\n' +
+        '1 error, 0 warnings in 0 definitions in 1 file\n',
+    );
+  });
+
+  it('keeps fire from running anything, without an internal error or a leftover folder', () => {
+    const result = run(['fire', '--no-cache', '--defs', defs, '--event', 'push']);
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(result.stdout.split('\n')[0]).toBe(`${defs}/def.yaml: ${defs}/def.yaml: invalid: the file is not valid YAML`);
+    expect(result.leftovers).toEqual([]);
+  });
+});
