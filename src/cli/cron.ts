@@ -22,7 +22,7 @@ export function trigBin(): string {
 }
 
 function entryOptions(options: CronOptions): CronEntryOptions {
-  return {
+  const entry: CronEntryOptions = {
     dir: realpathSync(process.cwd()),
     node: process.execPath,
     trig: trigBin(),
@@ -30,6 +30,14 @@ function entryOptions(options: CronOptions): CronEntryOptions {
     ...(process.env.PATH !== undefined ? { path: process.env.PATH } : {}),
     ...(process.env.SHELL !== undefined ? { shell: process.env.SHELL } : {}),
   };
+  // Refused before anything is read or written: a crontab line ends at a line break, so
+  // no quoting can carry one, and the block's markers could not be found again.
+  for (const [what, value] of [['directory', entry.dir], ['node', entry.node], ['trig', entry.trig], ...(entry.defs ?? []).map((d) => ['--defs path', d])]) {
+    if (/[\n\r]/.test(value!)) {
+      throw new UsageError(`the ${what} ${JSON.stringify(value)} has a line break in its name, which a crontab line cannot hold`);
+    }
+  }
+  return entry;
 }
 
 /** Loads the definitions, says which schedules the entry will fire, and fails when there are none. */

@@ -44,7 +44,8 @@ export interface FireOptions {
 const INPUT = /^([A-Za-z_][A-Za-z0-9_.-]*)=([\s\S]*)$/;
 
 export function parseInputs(pairs: readonly string[]): Record<string, string> {
-  const inputs: Record<string, string> = {};
+  // Without a prototype: `--input constructor=…` or `__proto__=…` is a name like any other.
+  const inputs: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const pair of pairs) {
     const match = INPUT.exec(pair);
     if (!match) throw new UsageError(`--input "${pair}": expected key=value, with a key of letters, digits, _ . -`);
@@ -142,6 +143,11 @@ export async function runFire(options: FireOptions): Promise<number> {
   const secrets = new Set<string>();
   const definitions: FireDefinition[] = [];
 
+  // The definitions of a file that cannot be read are unknown: they may be the ones this
+  // event should start, so the fire fails (below) once the others have run.
+  for (const diagnostic of checked.readErrors) {
+    definitions.push({ file: diagnostic.file, name: diagnostic.file, valid: false, matched: false, reason: diagnostic.message, diagnostics: [diagnostic] });
+  }
   for (const diagnostic of checked.syntaxErrors) {
     definitions.push({ file: diagnostic.file, name: diagnostic.file, valid: false, matched: false, reason: 'the file is not valid YAML', diagnostics: [diagnostic] });
   }
@@ -212,7 +218,7 @@ export async function runFire(options: FireOptions): Promise<number> {
   if (options.dryRun) {
     // Masked in the report's values, never in the text: see maskDeep.
     process.stdout.write(options.json ? formatFireJson(report, mask) : formatFireText(report, textOptions, await styleFor(process.stdout), mask));
-    return EXIT.ok;
+    return checked.readErrors.length ? EXIT.problems : EXIT.ok;
   }
 
   // With --json, standard output is the one JSON document: the runs' lines go to stderr.
@@ -247,5 +253,5 @@ export async function runFire(options: FireOptions): Promise<number> {
     process.stdout.write(formatRunSummary(report.summary, style));
   }
   if (signalExit !== undefined) return signalExit;
-  return failed ? EXIT.problems : EXIT.ok;
+  return failed || checked.readErrors.length ? EXIT.problems : EXIT.ok;
 }

@@ -14,11 +14,16 @@ function warnAboutCache(message: string): void {
   process.stderr.write(`trig: ${message}\n`);
 }
 
-/** Expands, loads and validates definition paths; missing or unreadable paths are usage errors. */
+/**
+ * Expands, loads and validates definition paths. A path that names nothing is a usage
+ * error; a file that cannot be read is reported with the others' results (see checkFiles).
+ */
 export async function checkDefinitions(paths: readonly string[], options: { cache?: boolean }): Promise<{ files: string[]; checked: CheckResult }> {
   let files: string[];
   try {
-    files = await expandPaths(paths);
+    const expanded = await expandPaths(paths);
+    files = expanded.files;
+    for (const { file, reason } of expanded.skipped) process.stderr.write(`trig: warning: skipped ${file}: ${reason}\n`);
   } catch (error) {
     if (error instanceof PathError) throw new UsageError(error.message);
     throw error;

@@ -300,9 +300,17 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
 export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunResult> {
   const started = now();
   const id = randomUUID();
+  // Serialised before the folder exists, and the folder removed if writing fails: a run
+  // that cannot start leaves nothing behind in the temporary directory.
+  const payloadText = JSON.stringify(ctx.payload ?? {});
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trig-run-'));
   const payloadFile = path.join(dir, 'payload.json');
-  writeFileSync(payloadFile, JSON.stringify(ctx.payload ?? {}), { mode: 0o600 });
+  try {
+    writeFileSync(payloadFile, payloadText, { mode: 0o600 });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const runner = new Runner(plan, ctx, id, payloadFile);
 
   const definitionTimeout = plan.timeout !== undefined ? parseDuration(plan.timeout) : undefined;

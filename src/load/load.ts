@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { isScalar, isSeq, parseAllDocuments, type Document, type Node, type YAMLError } from 'yaml';
+import { isAlias, isCollection, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type YAMLError } from 'yaml';
 import { eventSpec, PATTERN_FILTER_KINDS } from '../catalog/events.js';
 import type { Diagnostic, SkippedDocument } from '../shared/diagnostic.js';
 import { locate, SourceText } from './source.js';
@@ -55,11 +55,35 @@ function syntaxMessage(error: YAMLError, text: string): string {
   return SYNTAX_HINTS[error.code] ?? first.replace(/ at line \d+, column \d+:?$/, '');
 }
 
+/**
+ * Aliases that cannot become plain data: one without an anchor before it, and one inside
+ * the very node its anchor names (`a: &a [*a]`), which would make the data contain itself
+ * and every stage that walks it run forever.
+ */
+function aliasProblems(doc: Document, source: SourceText): { span: ReturnType<SourceText['span']>; message: string }[] {
+  const problems: { span: ReturnType<SourceText['span']>; message: string }[] = [];
+  visit(doc, {
+    Alias(_key, alias, path) {
+      const [start, end] = alias.range ?? [0, 1];
+      const target = alias.resolve(doc);
+      if (!target) {
+        problems.push({ span: source.span(start, end), message: `the alias *${alias.source} has no anchor &${alias.source} before it` });
+      } else if (isCollection(target) && path.includes(target as Node)) {
+        problems.push({ span: source.span(start, end), message: `the alias *${alias.source} is inside the node its anchor &${alias.source} names: the value would contain itself` });
+      }
+    },
+  });
+  return problems;
+}
+
 /** Parses one file's text into its documents, with the YAML nodes that locate problems. */
 export function loadText(file: string, text: string): LoadResult {
   const into: LoadResult = { documents: [], skipped: [], diagnostics: [] };
   const source = new SourceText(file, text);
-  const docs = parseAllDocuments(text, { lineCounter: source.lineCounter, prettyErrors: false, uniqueKeys: true });
+  // YAML 1.2's core schema whatever the document's %YAML directive: definitions are plain
+  // data, and tags such as !!binary, !!set or !!timestamp are reported (below), not
+  // turned into values no stage after this one expects.
+  const docs = parseAllDocuments(text, { lineCounter: source.lineCounter, prettyErrors: false, uniqueKeys: true, schema: 'core', resolveKnownTags: false });
   if (!Array.isArray(docs)) return into; // an empty stream holds no document
   const base = path.basename(file).replace(/\.ya?ml$/, '');
   const nonEmpty = docs.filter((d) => d.contents !== null || d.errors.length);
@@ -75,6 +99,23 @@ export function loadText(file: string, text: string): LoadResult {
         const endCol = span.line === span.endLine ? span.endCol : span.col + 1;
         into.diagnostics.push({ file, ...span, endLine: span.line, endCol, severity: 'error', message: syntaxMessage(error, source.text), rule: 'syntax' });
       }
+      continue;
+    }
+    const problems = [
+      ...doc.warnings
+        .filter((warning) => warning.code === 'TAG_RESOLVE_FAILED')
+        .map((warning) => {
+          const [start, end] = warning.pos;
+          const tag = source.text.slice(start, end);
+          return {
+            span: source.span(start, Math.max(end, start + 1)),
+            message: `unsupported tag ${tag}: definitions hold plain strings, numbers, booleans, lists and maps; remove the tag`,
+          };
+        }),
+      ...aliasProblems(doc, source),
+    ];
+    if (problems.length) {
+      for (const { span, message } of problems) into.diagnostics.push({ file, ...span, severity: 'error', message, rule: 'syntax' });
       continue;
     }
     let value: unknown;

@@ -1,7 +1,15 @@
-import { readFileSync, statSync } from 'node:fs';
+import { formatBytes, readBounded, TooLargeError } from './read.js';
 
-/** Payloads come from outside: bounded in size, and never more than one JSON object. */
+/** Payloads come from outside: bounded in size and depth, and never more than one JSON object. */
 export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+/**
+ * How deeply a payload may nest arrays and objects. Real webhook bodies nest about ten
+ * levels; every stage after loading (matching, masking, serialising the payload for
+ * TRIG_PAYLOAD) walks values recursively, and a hostile payload nested thousands of levels
+ * deep would exhaust the stack in one of them.
+ */
+export const MAX_PAYLOAD_DEPTH = 512;
 
 export class PayloadError extends Error {}
 
@@ -12,12 +20,42 @@ function position(text: string, offset: number): string {
   return `${line}:${col}`;
 }
 
+function tooLarge(source: string): PayloadError {
+  return new PayloadError(`${source}: payload is larger than ${formatBytes(MAX_PAYLOAD_BYTES)}`);
+}
+
+/**
+ * The offset of the bracket that opens level `MAX_PAYLOAD_DEPTH + 1`, if the text nests
+ * that deep. One pass without recursion, skipping strings, before anything parses it.
+ */
+function tooDeepAt(text: string): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      // JSON strings escape every quote inside them with a backslash.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > MAX_PAYLOAD_DEPTH) return i;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return undefined;
+}
+
 /** Parses a payload text; errors name the source and, for bad JSON, the line and column. */
 export function parsePayload(text: string, source: string): Record<string, unknown> {
-  if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
-    throw new PayloadError(`${source}: payload is larger than ${MAX_PAYLOAD_BYTES / 1024 / 1024} MiB`);
-  }
+  if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) throw tooLarge(source);
   if (text.trim() === '') return {};
+  const deep = tooDeepAt(text);
+  if (deep !== undefined) {
+    throw new PayloadError(`${source}:${position(text, deep)}: the payload nests more than ${MAX_PAYLOAD_DEPTH} levels of arrays and objects`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -42,7 +80,7 @@ async function readStream(stream: NodeJS.ReadableStream, source: string): Promis
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     total += buffer.length;
     // Stop reading at the limit rather than buffering a hostile stream whole.
-    if (total > MAX_PAYLOAD_BYTES) throw new PayloadError(`${source}: payload is larger than ${MAX_PAYLOAD_BYTES / 1024 / 1024} MiB`);
+    if (total > MAX_PAYLOAD_BYTES) throw tooLarge(source);
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -54,12 +92,10 @@ export async function readPayload(argument: string | undefined): Promise<Record<
   if (argument === '-') return parsePayload(await readStream(process.stdin, 'standard input'), 'standard input');
   let text: string;
   try {
-    if (statSync(argument).size > MAX_PAYLOAD_BYTES) {
-      throw new PayloadError(`${argument}: payload is larger than ${MAX_PAYLOAD_BYTES / 1024 / 1024} MiB`);
-    }
-    text = readFileSync(argument, 'utf8');
+    // A file, a pipe or a device alike: never more than the limit is read.
+    text = readBounded(argument, MAX_PAYLOAD_BYTES).toString('utf8');
   } catch (error) {
-    if (error instanceof PayloadError) throw error;
+    if (error instanceof TooLargeError) throw tooLarge(argument);
     const code = (error as NodeJS.ErrnoException).code;
     throw new PayloadError(`${argument}: cannot read the payload (${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message})`);
   }

@@ -37,10 +37,13 @@ export function resolveInputs(
   trigger: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
 ): ResolvedInputs {
-  const result: ResolvedInputs = { values: {}, secretInputs: new Set(), secrets: [], secretVariables: [], problems: [] };
+  // Input names are the user's words: `constructor` or `toString` must not find what
+  // every object inherits, so values live in an object without a prototype, and names
+  // are looked up among own keys only.
+  const result: ResolvedInputs = { values: Object.create(null) as Record<string, unknown>, secretInputs: new Set(), secrets: [], secretVariables: [], problems: [] };
   const inputs = isRecord(declared) ? declared : {};
   // Inputs not declared may still be read by <+inputs.x>: keep them as strings.
-  for (const [name, raw] of Object.entries(given)) if (!(name in inputs)) result.values[name] = raw;
+  for (const [name, raw] of Object.entries(given)) if (!Object.hasOwn(inputs, name)) result.values[name] = raw;
 
   const scope: ResolveScope = { trigger, inputs: {} };
   for (const [name, spec] of Object.entries(inputs)) {
@@ -48,7 +51,7 @@ export function resolveInputs(
     const required = input.required === true;
     if (input.type === 'secret') {
       result.secretInputs.add(name);
-      const reference = given[name] ?? (typeof input.default === 'string' ? input.default : name);
+      const reference = (Object.hasOwn(given, name) ? given[name] : undefined) ?? (typeof input.default === 'string' ? input.default : name);
       const variable = secretVariable(reference);
       result.secretVariables.push(variable);
       const value = env[variable];
@@ -67,7 +70,7 @@ export function resolveInputs(
       if (value !== '') result.secrets.push(value);
       continue;
     }
-    if (name in given) {
+    if (Object.hasOwn(given, name)) {
       const coerced = coerce(name, input.type, given[name]!);
       if ('error' in coerced) {
         result.stop ??= coerced.error;

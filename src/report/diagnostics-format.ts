@@ -7,8 +7,8 @@ export interface ValidationReport {
   definitions: number;
   diagnostics: Diagnostic[];
   skipped: SkippedDocument[];
-  /** The source line of a diagnostic, for the excerpt under it. */
-  sourceLine(file: string, line: number): string;
+  /** The source line of a diagnostic, for the excerpt under it; undefined for a file that cannot be read. */
+  sourceLine(file: string, line: number): string | undefined;
 }
 
 function counts(report: ValidationReport) {
@@ -38,7 +38,9 @@ export function formatText(report: ValidationReport, style: Style): string {
   for (const d of report.diagnostics) {
     const severity = d.severity === 'warning' ? style.yellow('warning: ') : '';
     out.push(`${style.bold(`${d.file}:${d.line}:${d.col}:`)} ${severity}${d.message} ${style.dim(`[${d.rule}]`)}`);
-    const line = report.sourceLine(d.file, d.line).replace(/\t/g, ' ');
+    const source = report.sourceLine(d.file, d.line);
+    if (source === undefined) continue;
+    const line = source.replace(/\t/g, ' ');
     const gutter = String(d.line).length;
     const { text, col, width } = excerpt(line, d.col, Math.max(1, (d.endLine === d.line ? d.endCol : line.length + 1) - d.col));
     out.push(`${style.dim(`${d.line} |`)} ${text}`);

@@ -95,6 +95,18 @@ export function suggestNamespace(namespace: string): string | undefined {
 // Scanning
 
 /**
+ * How deeply `<+…>` may nest. Harness nests a level or two (`<+<+pipeline.name>.toLowerCase()>`);
+ * reading nested expressions level by level costs a pass over the text and a stack frame
+ * per level, so a hostile text nested thousands deep is refused as a whole instead.
+ */
+export const MAX_EXPRESSION_NESTING = 16;
+
+/** An expression's text as a message quotes it: a very long one is cut. */
+function quoted(raw: string): string {
+  return raw.length > 60 ? `${raw.slice(0, 60)}…` : raw;
+}
+
+/**
  * Finds every `<+…>` in `text`, in order. Nested `<+…>` inside an expression
  * belong to the outer one. Quotes only delimit strings inside parentheses or
  * brackets (`getValue("a>b")`, `['X-Header']`), so a stray apostrophe in a
@@ -106,7 +118,16 @@ export function scanExpressions(text: string): ScannedExpression[] {
   for (;;) {
     const start = text.indexOf('<+', pos);
     if (start < 0) break;
-    const end = findClose(text, start);
+    const { end, deepest } = findClose(text, start);
+    if (deepest > MAX_EXPRESSION_NESTING) {
+      // The whole nest is one problem, closed or not: every "<+" after an unclosed one
+      // counts as nested in it, so text with many unclosed ones ends up here too, read once.
+      const stop = end < 0 ? text.length : end;
+      const raw = text.slice(start, stop);
+      found.push({ start, end: stop, raw, error: `expression nested more than ${MAX_EXPRESSION_NESTING} levels deep: "${quoted(raw)}"` });
+      pos = stop;
+      continue;
+    }
     if (end < 0) {
       // Cut the broken fragment at whitespace or the next "<+" so that later,
       // well-formed expressions on the same line are still found.
@@ -124,21 +145,26 @@ export function scanExpressions(text: string): ScannedExpression[] {
   return found;
 }
 
-/** Offset just past the ">" closing the `<+` at `start`, or -1. */
-function findClose(text: string, start: number): number {
+/**
+ * Offset just past the ">" closing the `<+` at `start` (-1 when nothing closes it), and
+ * the deepest nesting of `<+` met on the way (1 for a plain expression).
+ */
+function findClose(text: string, start: number): { end: number; deepest: number } {
   let depth = 1;
+  let deepest = 1;
   let groups = 0;
   let i = start + 2;
   while (i < text.length) {
     const c = text[i]!;
     if (text.startsWith('<+', i)) {
       depth++;
+      if (depth > deepest) deepest = depth;
       i += 2;
       continue;
     }
     if (groups > 0 && (c === '"' || c === "'")) {
       const close = text.indexOf(c, i + 1);
-      if (close < 0) return -1;
+      if (close < 0) return { end: -1, deepest };
       i = close + 1;
       continue;
     }
@@ -146,11 +172,11 @@ function findClose(text: string, start: number): number {
     else if ((c === ')' || c === ']') && groups > 0) groups--;
     else if (c === '>') {
       depth--;
-      if (depth === 0) return i + 1;
+      if (depth === 0) return { end: i + 1, deepest };
     }
     i++;
   }
-  return -1;
+  return { end: -1, deepest };
 }
 
 const IDENT_START = /[A-Za-z_]/;

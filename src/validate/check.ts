@@ -1,5 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync, type BigIntStats } from 'node:fs';
 import { describeDefinition, triggersOf, type Definition } from '../load/definition.js';
+import { readDefinitionFile, UnreadableFileError } from '../load/read.js';
 import { triggerEntries, type TriggerEntry } from '../load/triggers.js';
 import { compareDiagnostics, type Diagnostic, type SkippedDocument } from '../shared/diagnostic.js';
 import { openCheckCache, type CheckCache } from './cache.js';
@@ -44,10 +45,12 @@ export interface CheckResult {
   skipped: SkippedDocument[];
   /** Problems of files that hold no readable document (YAML syntax errors). */
   syntaxErrors: Diagnostic[];
+  /** Files that could not be read (missing symlink target, permissions, not UTF-8, too large): one diagnostic each. */
+  readErrors: Diagnostic[];
   /** Every diagnostic, in file and line order. */
   diagnostics: Diagnostic[];
-  /** Line `n` (1-based) of a file that was read, for excerpts under diagnostics. */
-  line(file: string, n: number): string;
+  /** Line `n` (1-based) of a file, for excerpts under diagnostics; undefined when the file cannot be read. */
+  line(file: string, n: number): string | undefined;
   /** The whole document of a definition, for planning its run. */
   document(definition: CheckedDefinition): Promise<Definition>;
 }
@@ -60,31 +63,62 @@ export interface CheckOptions {
   warn?: (message: string) => void;
 }
 
+function statOrUndefined(file: string): BigIntStats | undefined {
+  try {
+    return statSync(file, { bigint: true });
+  } catch {
+    return undefined;
+  }
+}
+
+/** A file that cannot be read: one error, at the bad byte when it is one. */
+function unreadable(error: UnreadableFileError): Diagnostic {
+  const { file, line, col, reason } = error;
+  return { file, line, col, endLine: line, endCol: col + 1, severity: 'error', message: reason, rule: 'file' };
+}
+
+const NOTHING: FileCheck = { documents: [], skipped: [], syntaxErrors: [] };
+
 /**
  * Loads and validates definition files: the load and validate stages, with their result
- * per file kept in the check cache. Unreadable files throw (the CLI reports a usage error).
+ * per file kept in the check cache. A file that cannot be read is one error in
+ * `readErrors`; the other files are checked all the same.
  */
 export async function checkFiles(files: readonly string[], options: CheckOptions): Promise<CheckResult> {
   const cache = options.cache ? openCheckCache(options.env, { warn: options.warn }) : undefined;
   const texts = new Map<string, string>();
   const textOf = (file: string): string => {
     let text = texts.get(file);
-    if (text === undefined) texts.set(file, (text = readFileSync(file, 'utf8')));
+    if (text === undefined) texts.set(file, (text = readDefinitionFile(file)));
     return text;
   };
-  const stats = cache ? files.map((file) => statSync(file, { bigint: true })) : [];
+  const stats = cache ? files.map(statOrUndefined) : [];
   // Only a regular file's stat tells whether its content changed: a pipe's says nothing.
-  const listCache = stats.every((s) => s.isFile()) ? cache : undefined;
+  let listCache = stats.every((s) => s?.isFile()) ? cache : undefined;
   // Whole checks, bodies included: all of them when the list was checked in this run, else
   // those read back for matched definitions.
   const checks = new Map<string, FileCheck>();
-  const kept = listCache?.getSet(files, stats);
+  const readErrors = new Map<string, Diagnostic>();
+  const kept = listCache?.getSet(files, stats as BigIntStats[]);
   let outlines = kept?.outlines;
   if (!outlines) {
-    for (const file of files) checks.set(file, await checkFile(file, textOf(file), cache));
+    for (const file of files) {
+      let text: string;
+      try {
+        text = textOf(file);
+      } catch (error) {
+        if (!(error instanceof UnreadableFileError)) throw error;
+        readErrors.set(file, unreadable(error));
+        // Kept out of the whole-list entry: its stat would vouch for a file never read.
+        listCache = undefined;
+        checks.set(file, NOTHING);
+        continue;
+      }
+      checks.set(file, await checkFile(file, text, cache));
+    }
     const all = files.map((f) => checks.get(f)!);
     outlines = all.map(outlineOf);
-    listCache?.setSet(files, stats, outlines, all);
+    listCache?.setSet(files, stats as BigIntStats[], outlines, all);
   }
   const position = new Map(files.map((file, i) => [file, i]));
 
@@ -93,19 +127,21 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
     definitions: [],
     skipped: [],
     syntaxErrors: [],
+    readErrors: [...readErrors.values()],
     diagnostics: [],
     line(file, n) {
       let split = lines.get(file);
       if (!split) {
-        let text = '';
         try {
-          text = textOf(file);
-        } catch {
-          // A file gone since it was checked: its diagnostics are shown without excerpt.
+          split = textOf(file).split(/\r?\n/);
+        } catch (error) {
+          // A file unreadable, or gone since it was checked: its diagnostics are shown
+          // without excerpt; one that is not UTF-8 shows where, bad bytes replaced.
+          split = error instanceof UnreadableFileError && error.lenientText !== undefined ? error.lenientText.split(/\r?\n/) : [];
         }
-        lines.set(file, (split = text.split(/\r?\n/)));
+        lines.set(file, split);
       }
-      return split[n - 1] ?? '';
+      return split.length ? (split[n - 1] ?? '') : undefined;
     },
     async document(definition) {
       const { file, index } = definition;
@@ -113,7 +149,12 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
       // that part of the entry cannot be read is the file checked again.
       let check = checks.get(file);
       if (!check) {
-        check = kept?.check(position.get(file)!) ?? (await checkFile(file, textOf(file), cache));
+        try {
+          check = kept?.check(position.get(file)!) ?? (await checkFile(file, textOf(file), cache));
+        } catch (error) {
+          if (error instanceof UnreadableFileError) throw new ChangedFileError(`${file}: ${error.reason}, since trig checked it; fire again`);
+          throw error;
+        }
         checks.set(file, check);
       }
       const d = check.documents.find((x) => x.index === index);
@@ -135,6 +176,7 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
     result.syntaxErrors.push(...syntax);
     result.diagnostics.push(...syntax);
   });
+  result.diagnostics.push(...result.readErrors);
   result.diagnostics.sort(compareDiagnostics);
   return result;
 }

@@ -41,7 +41,17 @@ describe('the compiled validator agrees with the source schemas', () => {
   const documents: { label: string; value: unknown }[] = [];
   for (const file of yamlFiles(path.join(ROOT, 'fixtures'))) {
     parseAllDocuments(readFileSync(file, 'utf8')).forEach((doc, i) => {
-      if (!Array.isArray(doc)) documents.push({ label: `${path.relative(ROOT, file)}#${i + 1}`, value: doc.toJS() });
+      if (Array.isArray(doc)) return;
+      let value: unknown;
+      try {
+        value = doc.toJS();
+        JSON.stringify(value);
+      } catch {
+        // Never validated: trig refuses the document first (an alias without its anchor,
+        // or one inside its own anchor's node, whose value would contain itself).
+        return;
+      }
+      documents.push({ label: `${path.relative(ROOT, file)}#${i + 1}`, value });
     });
   }
   for (let i = 0; i < 20; i++) documents.push({ label: `bench definition ${i}`, value: parseAllDocuments(definition(i))[0]!.toJS() });

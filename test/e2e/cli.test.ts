@@ -82,10 +82,11 @@ describe('hostile input: one clear line, the right exit code, never a stack trac
     expect(result.stdout).not.toMatch(/\n\s+at /);
   });
 
-  it('a payload nested a hundred thousand levels deep is still just data', () => {
+  it('a payload nested a hundred thousand levels deep is refused in one line, before anything walks it', () => {
     const file = write('deep.json', `{"a": ${'['.repeat(100000)}${']'.repeat(100000)}}`);
     const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed', '--event', 'push', '--payload', file]);
-    expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
+    // The opening bracket of level 513: the object is level 1, and its array starts at column 7.
+    expect(result).toEqual({ code: 2, stdout: '', stderr: `trig: ${file}:1:518: the payload nests more than 512 levels of arrays and objects\n` });
   });
 
   it('a payload larger than 16 MiB is refused before it is parsed', () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,21 @@ function context(extra: Partial<RunContext> = {}): RunContext & { text(): string
 const ignore: FailurePolicy = { errors: ['all'], action: 'ignore' };
 
 describe('executeRun', () => {
+  it('leaves no run folder behind when the payload cannot be written for TRIG_PAYLOAD', async () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'trig-run-unit-tmp-'));
+    // A BigInt has no JSON form: serialising the payload throws before any step starts.
+    const ctx = context({ payload: { n: 1n } });
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      await expect(executeRun(plan([{ name: 's', steps: [script('x', 'true')] }]), ctx)).rejects.toThrow(/BigInt/);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
   it('lets a stage ignore a failure of one of its steps: the rest of the stage is skipped, the next stage runs', async () => {
     const run = await executeRun(
       plan([

@@ -87,6 +87,33 @@ describe('scanExpressions', () => {
     ]);
   });
 
+  it('reads expressions nested up to the limit level by level', () => {
+    const text = '<+'.repeat(16) + 'pipeline.name' + '.trim()>'.repeat(16);
+    expect(scanExpressions(text)).toEqual([{ start: 0, end: text.length, raw: text, ref: { namespace: 'pipeline', path: ['name'] }, complex: true }]);
+  });
+
+  it.each([
+    ['20,000 nested and closed', '<+'.repeat(20_000) + 'trigger.repo' + '>'.repeat(20_000)],
+    ['17 nested and closed', '<+'.repeat(17) + 'trigger.repo' + '>'.repeat(17)],
+    ['20,000 never closed', '<+'.repeat(20_000)],
+    ['20,000 unclosed, apart', '<+a '.repeat(20_000)],
+  ])('reports an expression nested past the limit once, as a whole, in one pass: %s', (_, nest) => {
+    const text = `echo ${nest} <+inputs.after>`;
+    const started = performance.now();
+    const found = scanExpressions(text);
+    expect(performance.now() - started).toBeLessThan(2000);
+    const closed = nest.endsWith('>');
+    const end = closed ? 5 + nest.length : text.length;
+    expect(found[0]).toEqual({
+      start: 5,
+      end,
+      raw: text.slice(5, end),
+      error: `expression nested more than 16 levels deep: "${text.slice(5, 65)}…"`,
+    });
+    // A closed nest ends where it closes: what follows is read as usual.
+    expect(found.slice(1)).toEqual(closed ? [{ start: end + 1, end: text.length, raw: '<+inputs.after>', ref: { namespace: 'inputs', path: ['after'] } }] : []);
+  });
+
   it('reports an unterminated expression at the end of the text', () => {
     expect(scanExpressions('ref: <+trigger.repo')).toEqual([
       { start: 5, end: 19, raw: '<+trigger.repo', error: 'unterminated expression "<+trigger.repo": add the closing ">"' },
