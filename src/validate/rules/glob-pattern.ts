@@ -1,4 +1,5 @@
-import { eventSpec, PATTERN_FILTER_KINDS } from '../../catalog/events.js';
+import { eventSpec } from '../../catalog/events.js';
+import { isPatternFilter } from '../../catalog/filter-kinds.js';
 import type { DocPath } from '../../load/triggers.js';
 import { patternProblem } from '../../match/patterns.js';
 import { entryPath, type Rule } from './rule.js';
@@ -17,8 +18,7 @@ export const globPattern: Rule = {
       const spec = eventSpec(entry.event);
       if (!spec) continue;
       for (const [key, value] of Object.entries(entry.filters)) {
-        const filter = spec.filters[key];
-        if (!filter || !PATTERN_FILTER_KINDS.includes(filter.kind)) continue;
+        if (!isPatternFilter(spec.filters[key])) continue;
         const base = [...entryPath(document, entry), key];
         const items: [unknown, DocPath][] = Array.isArray(value) ? value.map((v, i) => [v, [...base, i]]) : [[value, base]];
         for (const [pattern, path] of items) {

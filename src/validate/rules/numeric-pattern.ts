@@ -1,5 +1,6 @@
 import { isScalar, isSeq } from 'yaml';
-import { eventSpec, PATTERN_FILTER_KINDS } from '../../catalog/events.js';
+import { eventSpec } from '../../catalog/events.js';
+import { isPatternFilter } from '../../catalog/filter-kinds.js';
 import type { DocPath } from '../../load/triggers.js';
 import { entryPath, type Rule } from './rule.js';
 
@@ -14,8 +15,7 @@ export const numericPattern: Rule = {
       const spec = eventSpec(entry.event);
       if (!spec) continue;
       for (const key of Object.keys(entry.filters)) {
-        const kind = spec.filters[key]?.kind;
-        if (!kind || !PATTERN_FILTER_KINDS.includes(kind)) continue;
+        if (!isPatternFilter(spec.filters[key])) continue;
         const base = [...entryPath(document, entry), key];
         const node = document.doc.getIn(base, true);
         const items: [unknown, DocPath][] = isSeq(node) ? node.items.map((item, i) => [item, [...base, i]]) : [[node, base]];

@@ -1,4 +1,5 @@
 import { eventSpec } from '../../catalog/events.js';
+import { FILTER_KINDS } from '../../catalog/filter-kinds.js';
 import { entryPath, type Rule } from './rule.js';
 
 // Events whose GitHub deliveries carry no list of changed files, though the catalog gives
@@ -17,7 +18,8 @@ export const pullRequestPaths: Rule = {
       const spec = eventSpec(entry.event);
       for (const key of Object.keys(entry.filters)) {
         const filter = spec?.filters[key];
-        if (filter?.kind !== 'paths' && filter?.kind !== 'paths-ignore') continue;
+        // Path filters, whichever their kind: those that read the list of changed files.
+        if (!filter || FILTER_KINDS[filter.kind].reads !== 'files') continue;
         report({
           path: [...entryPath(document, entry), key],
           at: 'key',
