@@ -7,9 +7,8 @@ import { entryPath, type Rule } from './rule.js';
 export const numericPattern: Rule = {
   name: 'numeric-pattern',
   description:
-    'A filter pattern written as a YAML number (`branches: [2]`, `tags: [1.10]`). trig takes it as written ' +
-    '(`1.10`, not the `1.1` YAML reads), in validation and matching alike; a warning to quote it, so that every ' +
-    'YAML reader sees the same text.',
+    'a filter pattern written as a YAML number (`branches: [2]`, `tags: [1.10]`): trig takes it as written ' +
+    '(`1.10`, not the `1.1` YAML reads), in validation and matching alike; a warning to quote it',
   check(document, report) {
     for (const entry of document.entries) {
       const spec = eventSpec(entry.event);

@@ -9,9 +9,9 @@ const WITHOUT_FILES = ['pull_request', 'pull_request_target'];
 export const pullRequestPaths: Rule = {
   name: 'pull-request-paths',
   description:
-    '`paths` / `paths-ignore` on `pull_request` or `pull_request_target`: GitHub\'s deliveries of these events list ' +
-    'no changed files, and an event without changed files never passes a path filter, so the definition only ' +
-    'fires when the sender adds them as a `changedFiles` array. A warning.',
+    "`paths` / `paths-ignore` on `pull_request` or `pull_request_target` (warning): GitHub's deliveries of " +
+    'these events list no changed files, so the filter never passes unless the sender adds a `changedFiles` ' +
+    'array to the payload',
   check(document, report) {
     for (const entry of document.entries) {
       if (!WITHOUT_FILES.includes(entry.event)) continue;
