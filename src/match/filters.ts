@@ -52,7 +52,8 @@ function scalar(value: unknown): string | undefined {
 const pass = (filter: string): FilterCheck => ({ filter, pass: true });
 const fail = (filter: string, reason: string): FilterCheck => ({ filter, pass: false, reason: `${filter}: ${reason}` });
 
-function globsCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<string, unknown>, env: FilterEnv): FilterCheck {
+/** `globs` (the field must match) or, with `ignore`, `globs-ignore` (it must not). */
+function globsCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<string, unknown>, env: FilterEnv, ignore: boolean): FilterCheck {
   const field = spec.field!;
   const value = fields[field];
   if (missing(value)) return fail(key, `the event carries no "${field}"`);
@@ -60,7 +61,7 @@ function globsCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<
   if (text === undefined) return fail(key, `"${field}" is not a single value`);
   const patterns = filterValues(raw);
   const result = env.patterns(patterns).match(text);
-  if (spec.kind === 'globs-ignore') {
+  if (ignore) {
     return result.included ? fail(key, `"${text}" is ignored by ${result.by}`) : pass(key);
   }
   if (result.included) return pass(key);
@@ -77,14 +78,15 @@ function listFiles(files: readonly string[]): string {
   return files.length > 3 ? `${files.slice(0, 3).join(', ')}, …` : files.join(', ');
 }
 
-function pathsCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<string, unknown>, env: FilterEnv): FilterCheck {
+/** `paths` (some changed file must match) or, with `ignore`, `paths-ignore` (some must not). */
+function pathsCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<string, unknown>, env: FilterEnv, ignore: boolean): FilterCheck {
   const files = changedFilesOf(fields, spec.field!);
   // Without the list of changed files nothing says the paths were touched, so a path
   // filter (either kind) never lets such an event through.
   if (files.length === 0) return fail(key, `the event carries no changed files ("${spec.field}"), so a path filter cannot pass`);
   const patterns = filterValues(raw);
   const list = env.patterns(patterns);
-  if (spec.kind === 'paths') {
+  if (!ignore) {
     // One included file is enough: the push touched the paths of interest.
     if (files.some((file) => list.match(file).included)) return pass(key);
     return files.length === 1
@@ -253,12 +255,16 @@ function refRuleCheck(key: string, filter: FilterSpec, state: EntryState): Filte
   return fail(key, `the event is for ${kind} ${JSON.stringify(fields[kind])}, and this entry filters only ${REF_GROUP_NAME[filter.field]}`);
 }
 
-const globsMatcher: FilterMatcher = (key, filter, raw, state) =>
-  refRuleCheck(key, filter, state) ?? globsCheck(key, filter, raw, state.context.fields, state.env);
+const globsMatcher =
+  (ignore: boolean): FilterMatcher =>
+  (key, filter, raw, state) =>
+    refRuleCheck(key, filter, state) ?? globsCheck(key, filter, raw, state.context.fields, state.env, ignore);
 
 // GitHub does not evaluate path filters for pushes of tags.
-const pathsMatcher: FilterMatcher = (key, filter, raw, state) =>
-  state.refPair && state.refKind === 'tag' ? pass(key) : pathsCheck(key, filter, raw, state.context.fields, state.env);
+const pathsMatcher =
+  (ignore: boolean): FilterMatcher =>
+  (key, filter, raw, state) =>
+    state.refPair && state.refKind === 'tag' ? pass(key) : pathsCheck(key, filter, raw, state.context.fields, state.env, ignore);
 
 /** cron, timezone and name describe one schedule together: one check for all of them. */
 function scheduleOnce(state: EntryState): FilterCheck | undefined {
@@ -274,10 +280,10 @@ function scheduleOnce(state: EntryState): FilterCheck | undefined {
  * catalog (FILTER_KINDS) does not compile until it has a matcher here.
  */
 const MATCHERS: Readonly<Record<FilterKind, FilterMatcher>> = {
-  globs: globsMatcher,
-  'globs-ignore': globsMatcher,
-  paths: pathsMatcher,
-  'paths-ignore': pathsMatcher,
+  globs: globsMatcher(false),
+  'globs-ignore': globsMatcher(true),
+  paths: pathsMatcher(false),
+  'paths-ignore': pathsMatcher(true),
   types(key, _filter, raw, state) {
     state.typesGiven = true;
     return typesCheck(key, filterValues(raw), state.context.fields, '');
