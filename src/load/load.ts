@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { isAlias, isCollection, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type YAMLError } from 'yaml';
+import { isCollection, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type YAMLError } from 'yaml';
 import { eventSpec } from '../catalog/events.js';
 import { isPatternFilter } from '../catalog/filter-kinds.js';
 import type { Diagnostic, SkippedDocument } from '../shared/diagnostic.js';

@@ -5,7 +5,7 @@ import { EVENTS, eventSpec } from '../../src/catalog/events.js';
 import { FILTER_KINDS, type FilterKind } from '../../src/catalog/filter-kinds.js';
 import { triggerEntries } from '../../src/load/triggers.js';
 import { evaluateEntry } from '../../src/match/filters.js';
-import { compilePatternList } from '../../src/match/patterns.js';
+import { compilePatternList } from '../../src/lang/glob.js';
 import { globPattern } from '../../src/validate/rules/glob-pattern.js';
 import { check } from '../validate/rules/check.js';
 

@@ -1,7 +1,7 @@
 import { eventSpec } from '../../catalog/events.js';
 import { isPatternFilter } from '../../catalog/filter-kinds.js';
 import type { DocPath } from '../../load/triggers.js';
-import { patternProblem } from '../../match/patterns.js';
+import { patternProblem } from '../../lang/glob.js';
 import { entryPath, type Rule } from './rule.js';
 
 
