@@ -4,8 +4,8 @@ import { findBlocks, mergeBlock, removeBlock, CrontabBlockError } from '../integ
 import { CrontabError, readCrontab, writeCrontab, type CrontabOptions } from '../integrations/cron/crontab.js';
 import { CronEnvironmentError, cronBlock, scheduleTriggers, type CronEntryOptions } from '../integrations/cron/entries.js';
 import { EXIT, UsageError } from '../shared/errors.js';
-import type { Output } from '../shared/io.js';
-import { loadForCli } from './validate.js';
+import { noticesTo, type Output } from '../shared/io.js';
+import { loadDefinitions } from '../validate/definitions.js';
 
 export type CronAction = 'print' | 'install' | 'uninstall';
 
@@ -43,7 +43,7 @@ function entryOptions(options: CronOptions): CronEntryOptions {
 
 /** Loads the definitions, says which schedules the entry will fire, and fails when there are none. */
 async function checkSchedules(options: CronOptions, io: Output): Promise<void> {
-  const { checked } = await loadForCli(options.defs ?? [], { cache: true }, io);
+  const { checked } = await loadDefinitions(options.defs ?? [], { cache: true, env: process.env, notice: noticesTo(io.stderr) });
   const schedules = scheduleTriggers(checked.definitions);
   const usable = schedules.filter((s) => !s.problem);
   for (const s of schedules) {

@@ -1,13 +1,11 @@
-import { checkEvent, checkWorkdir, fire, type FireDeps, type FireRequest } from '../fire/fire.js';
-import { fireExitCode } from '../fire/exit.js';
-import { presentFire } from '../fire/present.js';
+import { checkEvent, checkWorkdir, fire, fireExitCode, presentFire, type FireDeps, type FireRequest } from '../fire/index.js';
 import { PayloadError, readPayload } from '../load/payload.js';
 import { deliveryRecordHint } from '../match/github.js';
 import { parseDuration } from '../shared/duration.js';
 import { UsageError } from '../shared/errors.js';
-import type { Output } from '../shared/io.js';
+import { noticesTo, type Output } from '../shared/io.js';
 import { styleFor } from '../shared/style.js';
-import { loadForCli } from './validate.js';
+import { loadDefinitions } from '../validate/definitions.js';
 
 /** The flags of `trig fire`, as commander gives them. */
 export interface FireFlags {
@@ -106,7 +104,7 @@ export function processFireDeps(io: Output, options: { cache?: boolean }): Pick<
     now: () => new Date(),
     env: process.env,
     cwd: () => process.cwd(),
-    loadDefinitions: async (paths) => (await loadForCli(paths, options, io)).checked,
+    loadDefinitions: async (paths) => (await loadDefinitions(paths, { cache: options.cache, env: process.env, notice: noticesTo(io.stderr) })).checked,
   };
 }
 

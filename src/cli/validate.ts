@@ -1,20 +1,15 @@
 import { formatGithub, formatJson, formatText, type ValidationReport } from '../report/diagnostics-format.js';
 import { EXIT } from '../shared/errors.js';
-import type { Output } from '../shared/io.js';
+import { noticesTo, type Output } from '../shared/io.js';
 import { styleFor } from '../shared/style.js';
 import { loadDefinitions } from '../validate/definitions.js';
-
-/** loadDefinitions as the commands call it: notices on standard error, the process's environment. */
-export function loadForCli(paths: readonly string[], options: { cache?: boolean }, io: Output) {
-  return loadDefinitions(paths, { cache: options.cache, env: process.env, notice: (line) => io.stderr.write(`trig: ${line}\n`) });
-}
 
 export async function runValidate(
   paths: string[],
   options: { format: 'text' | 'json' | 'github'; strict?: boolean; cache?: boolean },
   io: Output,
 ): Promise<number> {
-  const { files, checked } = await loadForCli(paths, options, io);
+  const { files, checked } = await loadDefinitions(paths, { cache: options.cache, env: process.env, notice: noticesTo(io.stderr) });
   const report: ValidationReport = {
     files: files.length,
     definitions: checked.definitions.length,

@@ -44,6 +44,11 @@ function streamWriter(stream: NodeJS.WriteStream): Writer {
   return { write: (text) => void stream.write(text), isTTY: Boolean(stream.isTTY), backlog: backlogOf(stream) };
 }
 
+/** A writer of trig's notices: `trig: <line>`, one a line (for loadDefinitions' notices, say). */
+export function noticesTo(writer: Writer): (line: string) => void {
+  return (line) => writer.write(`trig: ${line}\n`);
+}
+
 /** The process's standard output and error, as the CLI hands them to each command. */
 export function processOutput(): Output {
   return { stdout: streamWriter(process.stdout), stderr: streamWriter(process.stderr) };

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FireDeps } from '../../fire/fire.js';
+import type { FireDeps } from '../../fire/index.js';
 import { UsageError } from '../../shared/errors.js';
 import type { Output } from '../../shared/io.js';
 import { styleFor } from '../../shared/style.js';
@@ -148,9 +148,7 @@ export async function runHook(hookArg: string, args: string[], options: RunHookO
   dropGitLocalEnv(gitOptions);
   process.env.TRIG_HOOK_ACTIVE = hook;
   try {
-    const { fire } = await import('../../fire/fire.js');
-    const { fireExitCode } = await import('../../fire/exit.js');
-    const { presentFire } = await import('../../fire/present.js');
+    const { fire, fireExitCode, presentFire } = await import('../../fire/index.js');
     const style = await styleFor(options.io.stdout);
     // As `trig fire --quiet`: only what failed, since git's own output is what the user reads.
     const presenter = presentFire(options.io, { json: false, explain: false, quiet: true, style });
