@@ -83,7 +83,7 @@ async function payloadOf(flags: FireFlags): Promise<Record<string, unknown>> {
 }
 
 /** The fire request the flags describe; every usage error is found here, before anything is loaded or run. */
-export async function fireRequest(flags: FireFlags, io: Output): Promise<FireRequest> {
+async function fireRequest(flags: FireFlags, io: Output): Promise<FireRequest> {
   checkEvent(flags.event);
   const inputs = parseInputs(flags.input ?? []);
   const workdir = flags.workdir ?? process.cwd();
