@@ -160,9 +160,9 @@ export async function runHook(hookArg: string, args: string[], options: RunHookO
         const code = fireExitCode(outcome);
         if (code !== 0) fail(`${p.update.ref}: a run failed or did not start (trig fire exit status ${code})`);
       } catch (error) {
-        if (error instanceof UsageError) fail(`${p.update.ref}: ${error.message}`);
-        else if (error instanceof GitError) fail(`${p.update.ref}: ${error.message}`);
-        else throw error;
+        // A definition file changed under the hook, say: that ref fails, the others still fire.
+        if (!(error instanceof UsageError || error instanceof GitError)) throw error;
+        fail(`${p.update.ref}: ${error.message}`);
       }
     }
   } finally {
