@@ -138,7 +138,7 @@ const lazyChildProcess = {
   },
 };
 
-// croner is required synchronously (src/match/schedule.ts) the first time a schedule is
+// croner is required synchronously (src/lang/cron.ts) the first time a schedule is
 // evaluated. esbuild cannot follow a createRequire() call, so croner is emitted on its
 // own next to the chunks and the call becomes a plain require() of that file (the output
 // is CommonJS): the bundle needs no node_modules, and croner is still read only when a
@@ -148,7 +148,9 @@ const CRONER_FILE = './croner.cjs';
 const vendoredCroner = {
   name: 'vendored-croner',
   setup(b) {
-    b.onLoad({ filter: /src[\\/]match[\\/]schedule\.ts$/ }, (args) => {
+    let vendored = false;
+    b.onLoad({ filter: /src[\\/]lang[\\/]cron\.ts$/ }, (args) => {
+      vendored = true;
       const source = readFileSync(args.path, 'utf8');
       if (!source.includes(CRONER_CALL)) {
         throw new Error(`${args.path} no longer loads croner with ${CRONER_CALL}; update vendoredCroner in scripts/build.mjs`);
@@ -156,12 +158,18 @@ const vendoredCroner = {
       return { contents: source.replace(CRONER_CALL, `require('${CRONER_FILE}')`), loader: 'ts' };
     });
     b.onResolve({ filter: /^\.\/croner\.cjs$/ }, () => ({ path: CRONER_FILE, external: true }));
+    // A moved or renamed module would otherwise leave createRequire() in the bundle.
+    b.onEnd(() => {
+      if (!vendored) throw new Error('vendoredCroner in scripts/build.mjs matched no module: update its filter to the module that loads croner');
+    });
   },
 };
 
 /**
- * Identifies this build's behaviour: the sources, schemas and manifest it is made of. The
- * check cache keeps results per build id, so a changed trig never reads another's results.
+ * Identifies this build's behaviour: the sources, schemas and manifest it is made of, and
+ * this script, which transforms them (a build that vendored croner wrongly must not leave
+ * its results to the next). The check cache keeps results per build id, so a changed trig
+ * never reads another's results.
  */
 function buildId() {
   const hash = createHash('sha256');
@@ -175,6 +183,7 @@ function buildId() {
   walk('src');
   walk('schemas');
   hash.update(read('package.json'));
+  hash.update(read('scripts/build.mjs'));
   return hash.digest('hex').slice(0, 16);
 }
 

@@ -1,5 +1,4 @@
-import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -67,22 +66,6 @@ export async function stopGroup(pgid: number, graceMs = KILL_GRACE_MS): Promise<
   // SIGKILL cannot be ignored, but the kernel needs a moment to tear the processes down;
   // returning before then would let trig exit while they still show in the process table.
   for (let i = 0; i < 40 && groupAlive(pgid); i++) await delay(POLL_MS);
-}
-
-/** Where a program would be found, or undefined. A name with a slash is taken as a path. */
-export function findProgram(program: string, env: Record<string, string | undefined>, cwd: string): string | undefined {
-  const candidates = program.includes('/')
-    ? [path.resolve(cwd, program)]
-    : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(path.resolve(cwd, dir), program));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 /** Where a child's output goes, chunk by chunk as trig reads it. */

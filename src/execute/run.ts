@@ -8,7 +8,8 @@ import { evaluateCondition } from '../resolve/condition.js';
 import type { ResolveScope } from '../resolve/expressions.js';
 import { formatDuration, parseDuration } from '../shared/duration.js';
 import type { RunOutput, StepOutput } from './output.js';
-import { findProgram, runChild, type ChildResult, type StopReason } from './process.js';
+import { findProgram } from '../shared/programs.js';
+import { runChild, type ChildResult, type StopReason } from './process.js';
 
 /** `blocked`: the run reached an approval, which trig cannot ask for; nothing after it ran. */
 export type RunStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'blocked';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { isAlias, isCollection, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type YAMLError } from 'yaml';
+import { isCollection, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type YAMLError } from 'yaml';
 import { eventSpec, PATTERN_FILTER_KINDS } from '../catalog/events.js';
 import type { Diagnostic, SkippedDocument } from '../shared/diagnostic.js';
 import { locate, SourceText } from './source.js';

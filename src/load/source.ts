@@ -66,7 +66,8 @@ export function locate(doc: Document, source: SourceText, path: DocPath, at: 'ke
   const wantKey = (at === 'key' || !complete || isMap(value) || isSeq(value) || value == null) && key?.range;
   const target = wantKey ? key : value;
   const range = target?.range ?? doc.contents?.range ?? ([0, 0, 0] as const);
-  let [start, end] = [range[0], range[1]];
+  const start = range[0];
+  let end = range[1];
   // A block collection's range runs over many lines; mark its first line only.
   const newline = source.text.indexOf('\n', start);
   if (newline !== -1 && newline < end) end = newline;

@@ -2,6 +2,8 @@
 // each remembering where it stands in the document so diagnostics and explanations can
 // point at it.
 
+import { isRecord } from '../shared/records.js';
+
 export type DocPath = (string | number)[];
 
 export interface TriggerEntry {
@@ -19,12 +21,8 @@ export interface TriggerEntry {
   label: string;
 }
 
-function isMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function entry(event: string, filters: unknown, path: DocPath, at: 'key' | 'value'): TriggerEntry {
-  const map = isMap(filters) ? filters : {};
+  const map = isRecord(filters) ? filters : {};
   const keys = Object.keys(map);
   return { event, filters: map, raw: filters, path, at, label: keys.length ? `${event} {${keys.join(', ')}}` : event };
 }
@@ -35,10 +33,10 @@ export function triggerEntries(on: unknown): TriggerEntry[] {
   if (Array.isArray(on)) {
     return on.flatMap((item, i): TriggerEntry[] => {
       if (typeof item === 'string') return [entry(item, undefined, ['on', i], 'value')];
-      if (isMap(item)) return Object.entries(item).map(([name, filters]) => entry(name, filters, ['on', i, name], 'key'));
+      if (isRecord(item)) return Object.entries(item).map(([name, filters]) => entry(name, filters, ['on', i, name], 'key'));
       return [];
     });
   }
-  if (isMap(on)) return Object.entries(on).map(([name, filters]) => entry(name, filters, ['on', name], 'key'));
+  if (isRecord(on)) return Object.entries(on).map(([name, filters]) => entry(name, filters, ['on', name], 'key'));
   return [];
 }

@@ -6,8 +6,8 @@ import { eventSpec, type EventSpec, type FilterSpec } from '../catalog/events.js
 import { isRecord, toNumber } from '../shared/records.js';
 import type { TriggerEntry } from '../load/triggers.js';
 import type { TriggerContext } from './context.js';
-import type { PatternList } from './patterns.js';
-import { isDue } from './schedule.js';
+import type { PatternList } from '../lang/glob.js';
+import { isDue } from '../lang/cron.js';
 
 export interface FilterCheck {
   /** The filter key as written (`branches`), or `types`/`schedule` for the implicit checks. */

@@ -2,10 +2,13 @@
 // (`repo`, `branch`, `changedFiles`, ...), so that filters and `<+trigger.*>` read the
 // same fields whether the payload came from GitHub or was written flat by hand.
 
+import { refFields } from '../shared/git-refs.js';
+import { isRecord } from '../shared/records.js';
+
 type Json = Record<string, unknown>;
 
 function obj(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+  return isRecord(value) ? value : undefined;
 }
 
 function str(value: unknown): string | undefined {
@@ -19,13 +22,6 @@ function num(value: unknown): number | undefined {
 const ZERO_SHA = /^0+$/;
 
 /** `refs/heads/x` → branch x, `refs/tags/v1` → tag v1; other refs carry neither. */
-function refFields(ref: string | undefined): Json {
-  if (!ref) return {};
-  if (ref.startsWith('refs/heads/')) return { branch: ref.slice('refs/heads/'.length) };
-  if (ref.startsWith('refs/tags/')) return { tag: ref.slice('refs/tags/'.length) };
-  return {};
-}
-
 function changedFiles(commits: unknown): string[] {
   const files = new Set<string>();
   if (!Array.isArray(commits)) return [];

@@ -4,7 +4,7 @@
 import type { TriggerEntry } from '../load/triggers.js';
 import type { TriggerContext } from './context.js';
 import { evaluateEntry, type FilterEnv } from './filters.js';
-import { compilePatternList, type PatternList } from './patterns.js';
+import { compilePatternList, type PatternList } from '../lang/glob.js';
 
 export interface MatchDecision {
   matched: boolean;

@@ -1,5 +1,6 @@
 import { isRecord } from '../shared/records.js';
-import { resolveDeep, scanExpressions, type ResolveScope } from '../resolve/expressions.js';
+import { scanExpressions } from '../lang/expressions.js';
+import { resolveDeep, type ResolveScope } from '../resolve/expressions.js';
 import { secretVariable } from './secrets.js';
 
 export interface ResolvedInputs {

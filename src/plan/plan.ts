@@ -1,5 +1,5 @@
 import { isRecord } from '../shared/records.js';
-import { accessSync, constants } from 'node:fs';
+import { findProgram } from '../shared/programs.js';
 import path from 'node:path';
 import type { Definition } from '../load/definition.js';
 import { resolveDeep, resolveString, type ResolveScope } from '../resolve/expressions.js';
@@ -93,19 +93,6 @@ function failurePolicy(value: unknown): FailurePolicy | undefined {
   return policy;
 }
 
-function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(path.join(dir, program), constants.X_OK);
-      return true;
-    } catch {
-      // not in this directory
-    }
-  }
-  return false;
-}
-
 const INTERPRETERS: Record<string, (script: string) => string[]> = {
   sh: (s) => ['sh', '-e', '-c', s],
   bash: (s) => ['bash', '-e', '-c', s],
@@ -195,7 +182,7 @@ class Planner {
 
   private shellFor(requested: unknown): string {
     if (typeof requested === 'string' && requested) return requested;
-    this.defaultShell ??= onPath('bash', this.options.env) ? 'bash' : 'sh';
+    this.defaultShell ??= findProgram('bash', this.options.env, this.options.workdir) !== undefined ? 'bash' : 'sh';
     return this.defaultShell;
   }
 

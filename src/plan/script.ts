@@ -1,4 +1,5 @@
-import { lookupExpression, scanExpressions, stringifyValue, type ResolveScope } from '../resolve/expressions.js';
+import { scanExpressions } from '../lang/expressions.js';
+import { lookupExpression, stringifyValue, type ResolveScope } from '../resolve/expressions.js';
 
 // Expressions in a script are never pasted into its text: a payload value such as a
 // comment body would then be parsed as shell code. Each distinct expression becomes an

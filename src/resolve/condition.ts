@@ -1,202 +1,54 @@
-// `if:` conditions on stages and steps.
-//
-// Grammar (lowest precedence first, all binary operators left-associative):
-//   or       := and ( "||" and )*
-//   and      := equality ( "&&" equality )*
-//   equality := relation ( ("==" | "!=") relation )*
-//   relation := unary ( ("<" | "<=" | ">" | ">=") unary )*
-//   unary    := "!" unary | primary
-//   primary  := <+expr> | string | number | true | false | null | "(" or ")"
-//
-// Anything outside this grammar is an error rather than a guess: the runner
-// reports a step whose condition it cannot evaluate instead of running or
-// skipping it on a hunch.
-//
-// Value rules:
-// - An expression that resolves to nothing is null; null equals null and "".
-//   That lets `<+trigger.pullReq> != ""` gate trigger-only logic on manual runs.
-// - Equality between a number and a numeric string compares numbers
-//   (`<+trigger.pullReq> == 42` works whether the event says 42 or "42");
-//   booleans compare with "true"/"false"; everything else compares as text.
-// - Ordering needs two numbers (or numeric strings) or two strings.
-// - Truthiness: null, false, 0, "", "0" and "false" (any case) are false.
+// Evaluating `if:` conditions (parsed by lang/condition.ts, whose header gives the
+// grammar and the value rules) against a trigger event and resolved inputs.
 
 import {
-  lookupExpression,
-  scanExpressions,
-  stringifyValue,
-  type ResolveScope,
-  type ScannedExpression,
-} from './expressions.js';
+  ConditionError,
+  fail,
+  parseCondition,
+  type ConditionLeaf,
+  type ConditionNode,
+  type ConditionValue,
+} from '../lang/condition.js';
+import { scanExpressions, type ScannedExpression } from '../lang/expressions.js';
+import { toNumber } from '../shared/records.js';
+import { lookupExpression, stringifyValue, type ResolveScope } from './expressions.js';
 
-type Value = string | number | boolean | null | object;
-
-type Token =
-  | { kind: 'value'; value: Value; pos: number; text: string }
-  | { kind: 'op'; op: string; pos: number };
-
-type Node =
-  | { kind: 'value'; value: Value; text: string }
-  | { kind: 'not'; operand: Node }
-  | { kind: 'binary'; op: string; left: Node; right: Node; pos: number };
-
-class ConditionError extends Error {
-  constructor(
-    message: string,
-    /** Offset of the offending part in the condition, when known. */
-    readonly pos?: number,
-    readonly length = 1,
-  ) {
-    super(message);
-  }
-}
-
-function fail(message: string, pos?: number, length?: number): never {
-  throw new ConditionError(message, pos, length);
-}
+type Value = ConditionValue;
+type Node = ConditionNode;
+type Resolved = Map<ConditionLeaf, Value>;
 
 export function evaluateCondition(text: string, scope: ResolveScope): { value: boolean } | { error: string } {
   try {
-    return { value: truthy(evaluate(parse(text, scope))) };
+    const ast = parseCondition(text);
+    // Every reference is looked up, in the order written, before any is used: a reference
+    // trig cannot resolve fails the condition even where `&&` or `||` would not reach it.
+    const values: Resolved = new Map();
+    resolveLeaves(ast, scope, values);
+    return { value: truthy(evaluate(ast, values)) };
   } catch (e) {
     if (e instanceof ConditionError) return { error: e.message };
     throw e;
   }
 }
 
-/**
- * Why a condition cannot be parsed, with the offsets of the part at fault, or undefined
- * when it parses: what `trig validate` checks of every `if:`, with no event to resolve
- * references against. A malformed `<+…>` is left to the expression rule.
- */
-export function conditionProblem(
-  text: string,
-): { message: string; start: number; end: number; /** `${{ … }}`: the spec's own syntax, which trig does not evaluate. */ foreign: boolean } | undefined {
-  if (scanExpressions(text).some((e) => e.error)) return undefined;
-  try {
-    parse(text, undefined);
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof ConditionError)) throw e;
-    // Without a known position, the whole condition is at fault.
-    const start = e.pos ?? 0;
-    const end = e.pos === undefined ? text.length : Math.min(text.length, e.pos + e.length);
-    return { message: e.message, start, end: Math.max(end, start + 1), foreign: text.startsWith('${{', start) };
+function resolveLeaves(node: Node, scope: ResolveScope, values: Resolved): void {
+  if (node.kind === 'value') values.set(node.leaf, leafValue(node.leaf, scope));
+  else if (node.kind === 'not') resolveLeaves(node.operand, scope, values);
+  else {
+    resolveLeaves(node.left, scope, values);
+    resolveLeaves(node.right, scope, values);
   }
 }
 
-// Parentheses and `!` nest by recursion, in the parser and in evaluation; a condition
-// from a definition must not be able to exhaust the stack.
-const MAX_NESTING = 100;
-// Evaluation recurses once per operator too (`a && b && …` nests to the left).
-const MAX_TOKENS = 1000;
-
-/** The syntax tree of a condition; without a scope, references are parsed but not looked up. */
-function parse(text: string, scope: ResolveScope | undefined): Node {
-  if (text.trim() === '') fail('the condition is empty');
-  const tokens = tokenize(text, scope);
-  if (tokens.length > MAX_TOKENS) fail(`the condition is too long: at most ${MAX_TOKENS} values and operators`, tokens[MAX_TOKENS]!.pos);
-  const parser = new Parser(tokens, text.length);
-  const ast = parser.parseOr();
-  parser.expectEnd();
-  return ast;
-}
-
-// ---------------------------------------------------------------------------
-// Tokenizer
-
-const WORD_HINTS: Record<string, string> = {
-  and: 'use "&&" instead of "and"',
-  or: 'use "||" instead of "or"',
-  not: 'use "!" instead of "not"',
-};
-
-function tokenize(text: string, scope: ResolveScope | undefined): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  const col = (p: number) => `column ${p + 1}`;
-
-  while (i < text.length) {
-    const c = text[i]!;
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-
-    if (text.startsWith('${{', i)) {
-      const close = text.indexOf('}}', i);
-      fail(
-        `GitHub Actions "\${{ … }}" is not evaluated (${col(i)}): trig evaluates <+…> conditions, such as <+trigger.event> == "push"`,
-        i,
-        close === -1 ? text.length - i : close + 2 - i,
-      );
-    }
-
-    if (text.startsWith('<+', i)) {
-      const expr = scanExpressions(text.slice(i))[0]!;
-      const raw = expr.raw;
-      tokens.push({ kind: 'value', value: scope ? expressionValue(expr, scope) : null, pos: i, text: raw });
-      i += expr.end;
-      continue;
-    }
-
-    if (c === '"' || c === "'") {
-      const { value, end } = readString(text, i);
-      tokens.push({ kind: 'value', value: scope ? interpolate(value, scope) : value, pos: i, text: text.slice(i, end) });
-      i = end;
-      continue;
-    }
-
-    const num = /^-?\d+(?:\.\d+)?/.exec(text.slice(i));
-    if (num) {
-      if (/^[A-Za-z_]/.test(text.slice(i + num[0].length))) {
-        const word = text.slice(i).split(/[\s()]/)[0]!;
-        fail(`unexpected "${word}" at ${col(i)}: quote strings, e.g. "${word}"`, i, word.length);
-      }
-      tokens.push({ kind: 'value', value: Number(num[0]), pos: i, text: num[0] });
-      i += num[0].length;
-      continue;
-    }
-
-    const word = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(text.slice(i));
-    if (word) {
-      const w = word[0];
-      const literal: Record<string, Value> = { true: true, false: false, null: null };
-      if (Object.prototype.hasOwnProperty.call(literal, w)) {
-        tokens.push({ kind: 'value', value: literal[w]!, pos: i, text: w });
-      } else if (/^\s*\(/.test(text.slice(i + w.length))) {
-        fail(`function calls such as "${w}(…)" are not supported (${col(i)}): compare values with ==, !=, <, <=, >, >=`, i, w.length);
-      } else if (WORD_HINTS[w.toLowerCase()]) {
-        fail(`unexpected "${w}" at ${col(i)}: ${WORD_HINTS[w.toLowerCase()]}`, i, w.length);
-      } else {
-        const ref = w.includes('.') ? `<+${w}>` : `<+inputs.${w}>`;
-        fail(`unexpected "${w}" at ${col(i)}: quote strings ("${w}") and write references as <+…>, e.g. ${ref}`, i, w.length);
-      }
-      i += w.length;
-      continue;
-    }
-
-    const three = text.slice(i, i + 3);
-    if (three === '===' || three === '!==') {
-      fail(`"${three}" is not supported (${col(i)}): use "${three.slice(0, 2)}"`, i, 3);
-    }
-    const two = text.slice(i, i + 2);
-    if (['==', '!=', '<=', '>=', '&&', '||'].includes(two)) {
-      tokens.push({ kind: 'op', op: two, pos: i });
-      i += 2;
-      continue;
-    }
-    if ('<>!()'.includes(c)) {
-      tokens.push({ kind: 'op', op: c, pos: i });
-      i++;
-      continue;
-    }
-    if (c === '=') fail(`"=" at ${col(i)} assigns; use "==" to compare`, i);
-    if (c === '&') fail(`"&" at ${col(i)}: use "&&"`, i);
-    if (c === '|') fail(`"|" at ${col(i)}: use "||"`, i);
-    fail(`unexpected character "${c}" at ${col(i)}`, i);
+function leafValue(leaf: ConditionLeaf, scope: ResolveScope): Value {
+  switch (leaf.kind) {
+    case 'literal':
+      return leaf.value;
+    case 'ref':
+      return expressionValue(leaf.expr, scope);
+    case 'template':
+      return interpolate(leaf.text, scope);
   }
-  return tokens;
 }
 
 function expressionValue(expr: ScannedExpression, scope: ResolveScope): Value {
@@ -218,114 +70,6 @@ function interpolate(literal: string, scope: ResolveScope): string {
   return out + literal.slice(pos);
 }
 
-function readString(text: string, start: number): { value: string; end: number } {
-  const quote = text[start]!;
-  let value = '';
-  let i = start + 1;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === quote) return { value, end: i + 1 };
-    if (c === '\\' && i + 1 < text.length) {
-      const n = text[i + 1]!;
-      value += n === 'n' ? '\n' : n === 't' ? '\t' : n;
-      i += 2;
-      continue;
-    }
-    value += c;
-    i++;
-  }
-  fail(`unterminated string starting at column ${start + 1}: add the closing ${quote}`, start, text.length - start);
-}
-
-// ---------------------------------------------------------------------------
-// Parser
-
-class Parser {
-  private i = 0;
-  constructor(
-    private readonly tokens: Token[],
-    /** Where the condition ends, the position of a problem found there. */
-    private readonly end: number,
-  ) {}
-
-  private at(t: Token | undefined): number {
-    return t ? t.pos : Math.max(0, this.end - 1);
-  }
-
-  private peekOp(...ops: string[]): string | undefined {
-    const t = this.tokens[this.i];
-    return t && t.kind === 'op' && ops.includes(t.op) ? t.op : undefined;
-  }
-
-  private describe(t: Token | undefined): string {
-    if (!t) return 'the end of the condition';
-    return t.kind === 'op' ? `"${t.op}" at column ${t.pos + 1}` : `${t.text} at column ${t.pos + 1}`;
-  }
-
-  private binary(ops: string[], next: () => Node): Node {
-    let left = next();
-    for (;;) {
-      const op = this.peekOp(...ops);
-      if (!op) return left;
-      const pos = this.tokens[this.i]!.pos;
-      this.i++;
-      if (!this.tokens[this.i]) fail(`"${op}" at column ${pos + 1} needs a value after it`, pos, op.length);
-      left = { kind: 'binary', op, left, right: next(), pos };
-    }
-  }
-
-  parseOr = (): Node => this.binary(['||'], this.parseAnd);
-  parseAnd = (): Node => this.binary(['&&'], this.parseEquality);
-  parseEquality = (): Node => this.binary(['==', '!='], this.parseRelation);
-  parseRelation = (): Node => this.binary(['<', '<=', '>', '>='], this.parseUnary);
-
-  private depth = 0;
-
-  private nested<T>(pos: number, parse: () => T): T {
-    if (++this.depth > MAX_NESTING) fail(`the condition nests "(" and "!" more than ${MAX_NESTING} deep`, pos);
-    try {
-      return parse();
-    } finally {
-      this.depth--;
-    }
-  }
-
-  parseUnary = (): Node => {
-    const t = this.tokens[this.i];
-    if (t && this.peekOp('!')) {
-      this.i++;
-      return this.nested(t.pos, () => ({ kind: 'not', operand: this.parseUnary() }));
-    }
-    return this.parsePrimary();
-  };
-
-  private parsePrimary(): Node {
-    const t = this.tokens[this.i];
-    if (t && t.kind === 'value') {
-      this.i++;
-      return { kind: 'value', value: t.value, text: t.text };
-    }
-    if (t && t.kind === 'op' && t.op === '(') {
-      this.i++;
-      const inner = this.nested(t.pos, this.parseOr);
-      if (!this.peekOp(')')) fail(`missing ")" for "(" at column ${t.pos + 1}, found ${this.describe(this.tokens[this.i])}`, t.pos);
-      this.i++;
-      return inner;
-    }
-    fail(`expected a value, found ${this.describe(t)}`, this.at(t));
-  }
-
-  expectEnd(): void {
-    const t = this.tokens[this.i];
-    if (!t) return;
-    if (t.kind === 'value') fail(`missing operator before ${this.describe(t)}`, t.pos, t.text.length);
-    fail(`unexpected ${this.describe(t)}`, t.pos, t.op.length);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Evaluation
-
 function truthy(v: Value): boolean {
   if (v === null || v === false) return false;
   if (v === true) return true;
@@ -335,12 +79,8 @@ function truthy(v: Value): boolean {
 }
 
 function asNumber(v: Value): number | undefined {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v.trim() !== '') {
-    const n = Number(v);
-    if (Number.isFinite(n)) return n;
-  }
-  return undefined;
+  // Numbers written in a condition are always finite; payload values may not be, and still compare.
+  return typeof v === 'number' ? v : toNumber(v);
 }
 
 function equals(a: Value, b: Value): boolean {
@@ -379,17 +119,17 @@ function order(op: string, left: Node, right: Node, a: Value, b: Value): boolean
   }
 }
 
-function evaluate(node: Node): Value {
+function evaluate(node: Node, values: Resolved): Value {
   switch (node.kind) {
     case 'value':
-      return node.value;
+      return values.get(node.leaf) ?? null;
     case 'not':
-      return !truthy(evaluate(node.operand));
+      return !truthy(evaluate(node.operand, values));
     case 'binary': {
-      if (node.op === '&&') return truthy(evaluate(node.left)) && truthy(evaluate(node.right));
-      if (node.op === '||') return truthy(evaluate(node.left)) || truthy(evaluate(node.right));
-      const a = evaluate(node.left);
-      const b = evaluate(node.right);
+      if (node.op === '&&') return truthy(evaluate(node.left, values)) && truthy(evaluate(node.right, values));
+      if (node.op === '||') return truthy(evaluate(node.left, values)) || truthy(evaluate(node.right, values));
+      const a = evaluate(node.left, values);
+      const b = evaluate(node.right, values);
       if (node.op === '==') return equals(a, b);
       if (node.op === '!=') return !equals(a, b);
       return order(node.op, node.left, node.right, a, b);

@@ -2,8 +2,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, sta
 import os from 'node:os';
 import path from 'node:path';
 import { readPrivateFile, whyNotPrivate, writePrivateFile } from '../shared/private-files.js';
-import type { FileOutline } from './check.js';
-import type { FileCheck } from './check-text.js';
+import type { FileCheck, FileOutline } from './check-text.js';
 
 // trig runs every minute from cron and on every commit, mostly over definitions that have
 // not changed. Parsing YAML with positions and validating costs far more than starting

@@ -18,6 +18,13 @@ function withoutFile<T extends { file: string }>({ file: _file, ...rest }: T): W
   return rest;
 }
 
+/** What the cache keeps of a file for matching: each definition's `on:` and diagnostics, no bodies. */
+export interface FileOutline {
+  documents: (Omit<FileCheck['documents'][number], 'value'> & { on: unknown })[];
+  skipped: FileCheck['skipped'];
+  syntaxErrors: FileCheck['syntaxErrors'];
+}
+
 export function checkText(file: string, text: string): FileCheck {
   const loaded = loadText(file, text);
   return {

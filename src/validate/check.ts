@@ -4,7 +4,7 @@ import { readDefinitionFile, UnreadableFileError } from '../load/read.js';
 import { triggerEntries, type TriggerEntry } from '../load/triggers.js';
 import { compareDiagnostics, type Diagnostic, type SkippedDocument } from '../shared/diagnostic.js';
 import { openCheckCache, type CheckCache } from './cache.js';
-import type { FileCheck } from './check-text.js';
+import type { FileCheck, FileOutline } from './check-text.js';
 
 /**
  * What deciding about a definition needs: its triggers and its problems (errors mean it
@@ -23,12 +23,6 @@ export interface CheckedDefinition {
  * A file's check without the bodies of its definitions: what the every-minute fire reads
  * of the whole-list cache for every definition, when it usually runs none.
  */
-export interface FileOutline {
-  documents: (Omit<FileCheck['documents'][number], 'value'> & { on: unknown })[];
-  skipped: FileCheck['skipped'];
-  syntaxErrors: FileCheck['syntaxErrors'];
-}
-
 export function outlineOf(check: FileCheck): FileOutline {
   return {
     documents: check.documents.map(({ value, ...d }) => ({ ...d, on: triggersOf(value) })),

@@ -1,7 +1,7 @@
 import type { ErrorObject } from 'ajv';
 import definitionSchema from '../../schemas/definition.schema.json' with { type: 'json' };
 import eventsSchema from '../../schemas/events.schema.json' with { type: 'json' };
-import { plural } from '../shared/records.js';
+import { isRecord, plural } from '../shared/records.js';
 import { suggest } from '../shared/suggest.js';
 
 export interface SchemaProblem {
@@ -146,7 +146,7 @@ function matchesType(type: string, data: unknown): boolean {
 }
 
 function isObject(v: unknown): v is SchemaObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return isRecord(v);
 }
 
 function isSchema(v: unknown): v is Schema {

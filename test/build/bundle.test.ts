@@ -98,7 +98,7 @@ describe('lazy loading', () => {
   it('bundles croner apart, as a file required when a schedule is first evaluated', () => {
     expect(packages(Object.keys(outputs))).not.toContain('croner');
     expect(existsSync(path.join(ROOT, 'dist/chunks/croner.cjs'))).toBe(true);
-    const schedule = Object.keys(outputs).filter((o) => 'src/match/schedule.ts' in outputs[o]!.inputs);
+    const schedule = Object.keys(outputs).filter((o) => 'src/lang/cron.ts' in outputs[o]!.inputs);
     expect(schedule).toHaveLength(1);
     expect(readFileSync(path.join(ROOT, schedule[0]!), 'utf8')).toContain('./croner.cjs');
   });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lineSplitter } from '../../src/execute/output.js';
-import { findProgram, runChild, type ChildOptions, type ChunkSink } from '../../src/execute/process.js';
+import { findProgram } from '../../src/shared/programs.js';
+import { runChild, type ChildOptions, type ChunkSink } from '../../src/execute/process.js';
 
 const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 

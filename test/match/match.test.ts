@@ -3,9 +3,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { triggerEntries } from '../../src/load/triggers.js';
 import { buildTriggerContexts } from '../../src/match/context.js';
 import { createMatcher } from '../../src/match/match.js';
-import * as patterns from '../../src/match/patterns.js';
+import * as patterns from '../../src/lang/glob.js';
 
-vi.mock('../../src/match/patterns.js', { spy: true });
+vi.mock('../../src/lang/glob.js', { spy: true });
 
 type Payload = Record<string, any>;
 const definitions = createRequire(import.meta.url)('@octokit/webhooks-examples') as { name: string; examples: Payload[] }[];

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  KNOWN_NAMESPACES,
-  namespaceKind,
-  resolveDeep,
-  resolveString,
-  scanExpressions,
-  suggestNamespace,
-  type ResolveScope,
-} from '../../src/resolve/expressions.js';
+import { KNOWN_NAMESPACES, namespaceKind, scanExpressions, suggestNamespace } from '../../src/lang/expressions.js';
+import { resolveDeep, resolveString, type ResolveScope } from '../../src/resolve/expressions.js';
 
 describe('scanExpressions', () => {
   it('finds mixed text and several expressions with offsets', () => {

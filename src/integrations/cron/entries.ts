@@ -14,7 +14,7 @@
 import path from 'node:path';
 import type { Definition } from '../../load/definition.js';
 import { scheduleItems } from '../../match/filters.js';
-import { cronProblem, timezoneProblem } from '../../match/schedule.js';
+import { cronProblem, timezoneProblem } from '../../lang/cron.js';
 import { cronCommand, shQuote } from '../../shared/shell.js';
 import { renderBlock } from './block.js';
 

@@ -5,6 +5,7 @@
 // `trig fire --event push --from-git`.
 
 import path from 'node:path';
+import { refFields } from '../../shared/git-refs.js';
 import { commitOf, git, gitMaybe, GitError, isZeroSha, nulList, type GitOptions } from './git.js';
 
 export interface PushPayloadOptions {
@@ -56,12 +57,6 @@ export function repoName(options: GitOptions): string {
   if (top) return path.basename(top);
   const gitDir = git(['rev-parse', '--absolute-git-dir'], options).trim();
   return repoBasename(gitDir);
-}
-
-function refFields(ref: string | undefined): { branch?: string; tag?: string } {
-  if (ref?.startsWith('refs/heads/')) return { branch: ref.slice('refs/heads/'.length) };
-  if (ref?.startsWith('refs/tags/')) return { tag: ref.slice('refs/tags/'.length) };
-  return {};
 }
 
 /** Files the commit itself changes: all of them for a root commit, else against its first parent. */

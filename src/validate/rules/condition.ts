@@ -1,5 +1,5 @@
 import type { DocPath } from '../../load/triggers.js';
-import { conditionProblem } from '../../resolve/condition.js';
+import { conditionProblem } from '../../lang/condition.js';
 import { isRecord, type Rule } from './rule.js';
 
 // Maps under these keys are data handed to steps (`env`, a plugin's `with`, input

@@ -1,4 +1,4 @@
-import { cronProblem, timezoneProblem } from '../../match/schedule.js';
+import { cronProblem, timezoneProblem } from '../../lang/cron.js';
 import { entryPath, isRecord, type Rule } from './rule.js';
 
 export const cron: Rule = {

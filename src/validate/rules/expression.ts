@@ -1,6 +1,6 @@
 import { eventFields, eventSpec } from '../../catalog/events.js';
 import type { DocPath } from '../../load/triggers.js';
-import { KNOWN_NAMESPACES, RESOLVABLE_NAMESPACES, scanExpressions } from '../../resolve/expressions.js';
+import { KNOWN_NAMESPACES, RESOLVABLE_NAMESPACES, scanExpressions } from '../../lang/expressions.js';
 import { suggest } from '../../shared/suggest.js';
 import type { Severity } from '../../shared/diagnostic.js';
 import { isRecord, type Rule } from './rule.js';

@@ -1,6 +1,6 @@
 import { eventSpec, PATTERN_FILTER_KINDS } from '../../catalog/events.js';
 import type { DocPath } from '../../load/triggers.js';
-import { patternProblem } from '../../match/patterns.js';
+import { patternProblem } from '../../lang/glob.js';
 import { entryPath, type Rule } from './rule.js';
 
 

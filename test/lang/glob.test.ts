@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePatternList, patternProblem, patternRegex } from '../../src/match/patterns.js';
+import { compilePatternList, patternProblem, patternRegex } from '../../src/lang/glob.js';
 
 // Rows of GitHub's "Filter pattern cheat sheet": the patterns, the example matches it
 // gives, and non-matches that follow from each row's description.

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { cronProblem, isDue, timezoneProblem } from '../../src/match/schedule.js';
+import { cronProblem, isDue, timezoneProblem } from '../../src/lang/cron.js';
 
 const cronerLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => /[\\/]croner[\\/]/.test(k));
 

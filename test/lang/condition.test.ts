@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { conditionProblem, evaluateCondition } from '../../src/resolve/condition.js';
+import { conditionProblem } from '../../src/lang/condition.js';
+import { evaluateCondition } from '../../src/resolve/condition.js';
 import type { ResolveScope } from '../../src/resolve/expressions.js';
 
 const pushScope: ResolveScope = {
