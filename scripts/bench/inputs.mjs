@@ -86,7 +86,8 @@ export function pushPayload({ bulkBytes = 0 } = {}) {
   const count = Math.max(1, Math.ceil(bulkBytes / perCommit));
   for (let c = 0; c < count; c++) {
     commits.push({
-      id: c.toString(16).padStart(40, '0'),
+      // From 1: an all-zero `after` would make the push a branch deletion, which matches nothing.
+      id: (c + 1).toString(16).padStart(40, '0'),
       message: bulkBytes > 0 ? `change ${c}\n\n${'lorem ipsum dolor sit amet '.repeat(perCommit / 27)}` : 'Fix the build',
       author: { name: 'Dev', username: 'dev' },
       added: [],

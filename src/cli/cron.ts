@@ -4,7 +4,8 @@ import { findBlocks, mergeBlock, removeBlock, CrontabBlockError } from '../integ
 import { CrontabError, readCrontab, writeCrontab, type CrontabOptions } from '../integrations/cron/crontab.js';
 import { CronEnvironmentError, cronBlock, scheduleTriggers, type CronEntryOptions } from '../integrations/cron/entries.js';
 import { EXIT, UsageError } from '../shared/errors.js';
-import { checkDefinitions } from './validate.js';
+import { noticesTo, type Output } from '../shared/io.js';
+import { loadDefinitions } from '../validate/definitions.js';
 
 export type CronAction = 'print' | 'install' | 'uninstall';
 
@@ -41,40 +42,40 @@ function entryOptions(options: CronOptions): CronEntryOptions {
 }
 
 /** Loads the definitions, says which schedules the entry will fire, and fails when there are none. */
-async function checkSchedules(options: CronOptions): Promise<void> {
-  const { checked } = await checkDefinitions(options.defs ?? [], { cache: true });
+async function checkSchedules(options: CronOptions, io: Output): Promise<void> {
+  const { checked } = await loadDefinitions(options.defs ?? [], { cache: true, env: process.env, notice: noticesTo(io.stderr) });
   const schedules = scheduleTriggers(checked.definitions);
   const usable = schedules.filter((s) => !s.problem);
   for (const s of schedules) {
     const where = `${path.relative(process.cwd(), s.file) || s.file}: ${s.definition}`;
-    if (s.problem) process.stderr.write(`trig: ${where}: never fires: ${s.problem}\n`);
-    else process.stderr.write(`trig: ${where}: "${s.cron}" (${s.timezone ?? 'UTC'}) as ${JSON.stringify(s.scheduleName)}\n`);
+    if (s.problem) io.stderr.write(`trig: ${where}: never fires: ${s.problem}\n`);
+    else io.stderr.write(`trig: ${where}: "${s.cron}" (${s.timezone ?? 'UTC'}) as ${JSON.stringify(s.scheduleName)}\n`);
   }
   if (usable.length === 0) {
     throw new UsageError('no valid schedule trigger in the definitions: nothing to schedule (to remove an installed entry: trig cron uninstall)');
   }
 }
 
-export async function runCron(action: CronAction, options: CronOptions): Promise<number> {
+export async function runCron(action: CronAction, options: CronOptions, io: Output): Promise<number> {
   const crontabOptions: CrontabOptions = options.user ? { user: options.user } : {};
   const entry = entryOptions(options);
   try {
     // Refused before the definitions are read or the crontab touched.
     if (action !== 'uninstall') cronBlock(entry);
     if (action === 'print') {
-      await checkSchedules(options);
-      process.stdout.write(cronBlock(entry));
+      await checkSchedules(options, io);
+      io.stdout.write(cronBlock(entry));
       return EXIT.ok;
     }
-    if (action === 'install') await checkSchedules(options);
+    if (action === 'install') await checkSchedules(options, io);
     const before = readCrontab(crontabOptions);
     const after = action === 'install' ? mergeBlock(before, entry.dir, cronBlock(entry)) : removeBlock(before, entry.dir);
     if (options.dryRun) {
-      process.stdout.write(after);
+      io.stdout.write(after);
       return EXIT.ok;
     }
     if (after === before) {
-      process.stderr.write(`trig: the crontab already ${action === 'install' ? 'has the entry' : 'has no entry'} for ${entry.dir}; nothing changed\n`);
+      io.stderr.write(`trig: the crontab already ${action === 'install' ? 'has the entry' : 'has no entry'} for ${entry.dir}; nothing changed\n`);
       return EXIT.ok;
     }
     writeCrontab(after, crontabOptions);
@@ -82,12 +83,12 @@ export async function runCron(action: CronAction, options: CronOptions): Promise
     if (action === 'install' && findBlocks(readCrontab(crontabOptions), entry.dir).length !== 1) {
       throw new CrontabError('the crontab does not hold the entry after installing it');
     }
-    process.stderr.write(`trig: ${action === 'install' ? 'installed the entry' : 'removed the entry'} for ${entry.dir}\n`);
+    io.stderr.write(`trig: ${action === 'install' ? 'installed the entry' : 'removed the entry'} for ${entry.dir}\n`);
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CronEnvironmentError) throw new UsageError(error.message);
     if (error instanceof CrontabError || error instanceof CrontabBlockError) {
-      process.stderr.write(`trig: ${error.message}\n`);
+      io.stderr.write(`trig: ${error.message}\n`);
       return EXIT.problems;
     }
     throw error;

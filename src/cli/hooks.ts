@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gitMaybe, type GitOptions } from '../integrations/git/git.js';
 import { HookInstallError, hookRepo, HookSelectionError, installHooks, selectHooks, uninstallHooks } from '../integrations/git/hooks.js';
-import { runHook, UnknownHookError, type FireForHook } from '../integrations/git/run-hook.js';
+import { runHook, UnknownHookError } from '../integrations/git/run-hook.js';
+import type { Output } from '../shared/io.js';
 import { trigBin } from './cron.js';
 import { EXIT, UsageError } from '../shared/errors.js';
 
@@ -13,7 +14,7 @@ function repoOptions(dir: string): GitOptions {
   return { cwd };
 }
 
-export async function runHooksInstall(options: { repo: string; blockOnFailure?: boolean; hooks?: string }): Promise<number> {
+export async function runHooksInstall(options: { repo: string; blockOnFailure?: boolean; hooks?: string }, io: Output): Promise<number> {
   const repo = hookRepo(repoOptions(options.repo));
   let hooks;
   try {
@@ -26,44 +27,34 @@ export async function runHooksInstall(options: { repo: string; blockOnFailure?: 
     const results = installHooks(repo, { node: process.execPath, trig: trigBin(), blockOnFailure: Boolean(options.blockOnFailure), ...(hooks ? { hooks } : {}) });
     for (const r of results) {
       const note = r.change === 'chained' ? ` (the existing hook was moved to ${path.basename(r.file)}.trig-chained and runs first)` : '';
-      process.stdout.write(`${r.hook}: ${r.change}${note}\n`);
+      io.stdout.write(`${r.hook}: ${r.change}${note}\n`);
     }
-    process.stdout.write(`hooks directory: ${repo.hooksDir}\n`);
+    io.stdout.write(`hooks directory: ${repo.hooksDir}\n`);
     return EXIT.ok;
   } catch (error) {
     if (error instanceof HookInstallError) {
-      process.stderr.write(`trig: ${error.message}\n`);
+      io.stderr.write(`trig: ${error.message}\n`);
       return EXIT.problems;
     }
     throw error;
   }
 }
 
-export async function runHooksUninstall(options: { repo: string }): Promise<number> {
+export async function runHooksUninstall(options: { repo: string }, io: Output): Promise<number> {
   const repo = hookRepo(repoOptions(options.repo));
   for (const r of uninstallHooks(repo)) {
     const note = r.change === 'foreign' ? ' (not written by trig; left alone)' : r.change === 'restored' ? ' (the hook trig had kept is back)' : '';
-    process.stdout.write(`${r.hook}: ${r.change}${note}\n`);
+    io.stdout.write(`${r.hook}: ${r.change}${note}\n`);
   }
   return EXIT.ok;
 }
 
-
 /** `trig hooks run <hook>`: what the installed hook scripts call. */
-export async function runHookCommand(hook: string, args: string[], options: { blockOnFailure?: boolean }): Promise<number> {
-  const { runFire } = await import('./fire.js');
-  const fire: FireForHook = async ({ payload, defs, workdir }) => {
-    try {
-      const code = await runFire({ event: 'push', payloadObject: payload, defs, workdir, quiet: true, containerRuntime: 'docker', concurrency: '4' });
-      return { code };
-    } catch (error) {
-      if (error instanceof UsageError) return { error: error.message };
-      throw error;
-    }
-  };
+export async function runHookCommand(hook: string, args: string[], options: { blockOnFailure?: boolean }, io: Output): Promise<number> {
+  const { processFireDeps } = await import('./fire.js');
   let failed: boolean;
   try {
-    failed = await runHook(hook, args, { fire, blockOnFailure: Boolean(options.blockOnFailure) });
+    failed = await runHook(hook, args, { deps: processFireDeps(io, { cache: true }), io, blockOnFailure: Boolean(options.blockOnFailure) });
   } catch (error) {
     if (error instanceof UnknownHookError) throw new UsageError(error.message);
     throw error;

@@ -1,11 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
+import { FIRE_DEFAULTS } from '../fire/defaults.js';
 import { UsageError, EXIT } from '../shared/errors.js';
+import { processOutput, type Output } from '../shared/io.js';
 
 declare const TRIG_VERSION: string | undefined;
 
 // Each command's implementation is imported when the command runs, so `trig --version`
 // and `trig validate` never load what `trig fire` needs.
-function buildProgram(): Command {
+function buildProgram(io: Output): Command {
   const program = new Command('trig')
     .description('Validate and fire event-triggered pipeline and agent definitions.')
     .version(typeof TRIG_VERSION === 'string' ? TRIG_VERSION : '0.0.0-dev', '-V, --version')
@@ -26,7 +28,7 @@ function buildProgram(): Command {
     .option('--no-cache', 'check every file afresh, without the check cache')
     .action(async (paths: string[], options: { format: 'text' | 'json' | 'github'; strict?: boolean; cache: boolean }) => {
       const { runValidate } = await import('./validate.js');
-      process.exitCode = await runValidate(paths, options);
+      process.exitCode = await runValidate(paths, options, io);
     });
 
   program
@@ -42,8 +44,8 @@ function buildProgram(): Command {
     .option('--json', 'print one JSON document (schemas/fire-output.schema.json)')
     .option('--quiet', 'print only failures')
     .option('--workdir <dir>', 'the working directory of the runs (default: the current directory)')
-    .option('--container-runtime <cli>', 'the container engine CLI for container steps', 'docker')
-    .option('--concurrency <n>', 'how many runs at most at once', '4')
+    .option('--container-runtime <cli>', 'the container engine CLI for container steps', FIRE_DEFAULTS.containerRuntime)
+    .option('--concurrency <n>', 'how many runs at most at once', String(FIRE_DEFAULTS.concurrency))
     .option('--timeout <duration>', 'bound each run (90s, 30m, 1h)')
     .option('--no-cache', 'check every definition afresh, without the check cache')
     .option('--strict', 'treat definitions with warnings as invalid: they do not fire')
@@ -53,7 +55,7 @@ function buildProgram(): Command {
     .option('--ref <ref>', 'with --from-git: the full ref name (default: the branch or tag --after names)')
     .action(async (options) => {
       const { runFire } = await import('./fire.js');
-      process.exitCode = await runFire(options);
+      process.exitCode = await runFire(options, io);
     });
 
   const cron = program
@@ -75,7 +77,7 @@ function buildProgram(): Command {
       .option('--user <name>', "another user's crontab (crontab -u; needs root)")
       .action(async (options: { defs?: string[]; dryRun?: boolean; user?: string }) => {
         const { runCron } = await import('./cron.js');
-        process.exitCode = await runCron(action, options);
+        process.exitCode = await runCron(action, options, io);
       });
   }
 
@@ -88,7 +90,7 @@ function buildProgram(): Command {
     .option('--block-on-failure', 'let pre-push refuse the push when a run fails')
     .action(async (options: { repo: string; blockOnFailure?: boolean; hooks?: string }) => {
       const { runHooksInstall } = await import('./hooks.js');
-      process.exitCode = await runHooksInstall(options);
+      process.exitCode = await runHooksInstall(options, io);
     });
   hooks
     .command('uninstall')
@@ -96,7 +98,7 @@ function buildProgram(): Command {
     .option('--repo <dir>', 'the repository', '.')
     .action(async (options: { repo: string }) => {
       const { runHooksUninstall } = await import('./hooks.js');
-      process.exitCode = await runHooksUninstall(options);
+      process.exitCode = await runHooksUninstall(options, io);
     });
   // What the installed hook scripts call; not for people.
   hooks
@@ -106,15 +108,15 @@ function buildProgram(): Command {
     .option('--block-on-failure')
     .action(async (hook: string, args: string[], options: { blockOnFailure?: boolean }) => {
       const { runHookCommand } = await import('./hooks.js');
-      process.exitCode = await runHookCommand(hook, args, options);
+      process.exitCode = await runHookCommand(hook, args, options, io);
     });
 
   return program;
 }
 
-async function main(argv: string[]): Promise<void> {
+async function main(argv: string[], io: Output): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram(io).parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are not errors; every other parse failure is a usage error.
@@ -122,13 +124,13 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`trig: ${error.message}\n`);
+      io.stderr.write(`trig: ${error.message}\n`);
       process.exitCode = EXIT.usage;
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`trig: internal error: ${message}\n`);
-    if (process.env.TRIG_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    io.stderr.write(`trig: internal error: ${message}\n`);
+    if (process.env.TRIG_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
     process.exitCode = 70;
   }
 }
@@ -138,4 +140,4 @@ async function main(argv: string[]): Promise<void> {
 // their exit code. Nothing could report a failing output stream anyway.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
-void main(process.argv);
+void main(process.argv, processOutput());

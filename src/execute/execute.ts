@@ -5,8 +5,6 @@ import { RunOutput } from './output.js';
 import { stopGroup, type StopReason } from './process.js';
 import { executeRun, type RunResult } from './run.js';
 
-export { backlogOf } from './output.js';
-
 export interface RunRequest {
   definition: string;
   event: string;
@@ -35,9 +33,6 @@ export interface ExecuteResult {
   signal?: NodeJS.Signals;
   durationMs: number;
 }
-
-/** Exit codes after a signal, as a shell reports them: 128 + the signal number. */
-export const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
 async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);

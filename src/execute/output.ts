@@ -1,4 +1,3 @@
-import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { isHighSurrogate, type Masker } from '../shared/mask.js';
 import type { Style } from '../shared/style.js';
@@ -27,28 +26,6 @@ export interface OutputOptions {
   style: Style;
   mask: Masker;
   quiet: boolean;
-}
-
-/**
- * backlog() for a stream: pending while the stream holds more than its high-water mark.
- * A stream that failed or closed (a reader that went away) is never behind: what is
- * written to it is dropped, and the steps must not wait for it.
- */
-export function backlogOf(stream: Writable): () => Promise<void> | undefined {
-  let pending: Promise<void> | undefined;
-  return () => {
-    if (!stream.writableNeedDrain || stream.destroyed || stream.errored) return undefined;
-    // One promise for all who wait, so that parallel steps add one listener, not one each.
-    pending ??= new Promise<void>((resolve) => {
-      const done = () => {
-        pending = undefined;
-        for (const event of ['drain', 'close', 'error']) stream.off(event, done);
-        resolve();
-      };
-      for (const event of ['drain', 'close', 'error']) stream.on(event, done);
-    });
-    return pending;
-  };
 }
 
 /**

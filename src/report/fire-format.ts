@@ -1,37 +1,28 @@
+// The report of a fire, as text and as JSON (schemas/fire-output.schema.json): a mapping
+// of what each stage returned (decision, plan, run), read and never changed.
+
 import type { RunResult } from '../execute/run.js';
-import { shQuote } from '../shared/shell.js';
-import type { PlanStep, RunPlan } from '../plan/plan.js';
-import type { CheckedDefinition } from '../validate/check.js';
-import type { Diagnostic } from '../shared/diagnostic.js';
+import type { Decision } from '../match/decide.js';
+import type { PlanResult, PlanStep, RunPlan } from '../plan/plan.js';
 import { maskDeep, type Masker } from '../shared/mask.js';
+import { shQuote } from '../shared/shell.js';
 import type { Style } from '../shared/style.js';
 
-export interface FireDefinition {
-  file: string;
-  name: string;
-  valid: boolean;
-  matched: boolean;
-  /** The event that matched: the fired one, or one derived from it (comment_mention). */
-  event?: string;
-  /** The `on:` entry that matched. */
-  entry?: string;
-  reason: string;
-  trigger?: Record<string, unknown>;
-  /** Why a matched definition does not run (a required input without a value). */
-  stopped?: string;
-  plan?: RunPlan;
+/** One definition in a fire: what each stage returned for it. */
+export interface FiredDefinition {
+  decision: Decision;
+  /** Matched definitions: the run plan, or why it cannot run (a required input without a value). */
+  planned?: PlanResult;
   /** What happened when the plan was run (absent with --dry-run). */
   run?: RunResult;
-  diagnostics?: Diagnostic[];
-  /** The matched definition, for planning; not reported. */
-  checked?: CheckedDefinition;
 }
 
 export interface FireReport {
   event: string;
-  at: string;
+  at: Date;
+  /** The fired event's trigger fields (its raw payload included). */
   trigger: Record<string, unknown>;
-  definitions: FireDefinition[];
+  definitions: readonly FiredDefinition[];
   /** Present when runs were launched (not with --dry-run). */
   summary?: RunSummary;
 }
@@ -51,8 +42,8 @@ export interface RunSummary {
   signal?: string;
 }
 
-export function summarizeRuns(definitions: readonly FireDefinition[], durationMs: number, signal?: string): RunSummary {
-  const matched = definitions.filter((d) => d.matched);
+export function summarizeRuns(definitions: readonly FiredDefinition[], durationMs: number, signal?: string): RunSummary {
+  const matched = definitions.filter((d) => d.decision.matched);
   const count = (status: string) => matched.filter((d) => d.run?.status === status).length;
   return {
     matched: matched.length,
@@ -79,28 +70,40 @@ function planJson(plan: RunPlan) {
   return rest;
 }
 
+/** One definition as the report shows it: flat, in the order of the JSON schema. */
+function definitionView(d: FiredDefinition, event: string) {
+  const { decision, planned, run } = d;
+  return {
+    file: decision.file,
+    name: decision.name,
+    valid: decision.valid,
+    matched: decision.matched,
+    ...(decision.matched ? { event: decision.event } : {}),
+    ...(decision.matched && decision.entry ? { entry: decision.entry } : {}),
+    reason: decision.reason,
+    ...(decision.matched && decision.event !== event ? { trigger: fieldsOnly(decision.trigger) } : {}),
+    ...(planned && 'stop' in planned ? { stopped: planned.stop } : {}),
+    ...(planned && 'plan' in planned ? { plan: planJson(planned.plan) } : {}),
+    ...(run ? { run } : {}),
+    ...(!decision.valid ? { diagnostics: decision.diagnostics } : {}),
+  };
+}
+
 /** The shape documented by schemas/fire-output.schema.json. */
 export function fireJson(report: FireReport) {
   return {
     event: report.event,
-    at: report.at,
+    at: report.at.toISOString(),
     trigger: fieldsOnly(report.trigger),
-    definitions: report.definitions.map((d) => ({
-      file: d.file,
-      name: d.name,
-      valid: d.valid,
-      matched: d.matched,
-      ...(d.event ? { event: d.event } : {}),
-      ...(d.entry ? { entry: d.entry } : {}),
-      reason: d.reason,
-      ...(d.matched && d.event !== report.event ? { trigger: fieldsOnly(d.trigger) } : {}),
-      ...(d.stopped ? { stopped: d.stopped } : {}),
-      ...(d.plan ? { plan: planJson(d.plan) } : {}),
-      ...(d.run ? { run: d.run } : {}),
-      ...(d.diagnostics
-        ? { diagnostics: d.diagnostics.map((x) => ({ file: x.file, line: x.line, column: x.col, severity: x.severity, rule: x.rule, message: x.message })) }
-        : {}),
-    })),
+    definitions: report.definitions.map((d) => {
+      const { diagnostics, ...view } = definitionView(d, report.event);
+      return {
+        ...view,
+        ...(diagnostics
+          ? { diagnostics: diagnostics.map((x) => ({ file: x.file, line: x.line, column: x.col, severity: x.severity, rule: x.rule, message: x.message })) }
+          : {}),
+      };
+    }),
     ...(report.summary ? { summary: report.summary } : {}),
   };
 }
@@ -148,12 +151,16 @@ export interface FireTextOptions {
  * One line per matched definition; with --explain also why the others did not match.
  * Secrets are masked in the report's values before they are quoted for display.
  */
-export function formatFireText(unmasked: FireReport, options: FireTextOptions, style: Style, mask?: Masker): string {
-  // The text needs neither the trigger (it holds the whole payload) nor the definitions' documents.
-  const shown = { ...unmasked, trigger: {}, definitions: unmasked.definitions.map(({ checked: _checked, trigger: _trigger, ...d }) => d) };
-  const report = mask ? maskDeep(shown, mask) : shown;
+export function formatFireText(report: FireReport, options: FireTextOptions, style: Style, mask?: Masker): string {
+  // The text needs no trigger fields (they hold the whole payload).
+  const shown = report.definitions.map((d) => {
+    const { trigger: _trigger, ...view } = definitionView(d, report.event);
+    return view;
+  });
+  const definitions = mask ? maskDeep(shown, mask) : shown;
+  const event = mask ? mask(report.event) : report.event;
   const out: string[] = [];
-  for (const d of report.definitions) {
+  for (const d of definitions) {
     const where = `${d.file}: ${style.bold(d.name)}`;
     if (!d.valid) {
       out.push(`${where}: ${style.red('invalid')}: ${d.reason}`);
@@ -169,7 +176,7 @@ export function formatFireText(unmasked: FireReport, options: FireTextOptions, s
       continue;
     }
     if (options.quiet) continue;
-    out.push(`${where}: ${style.green('matched')} ${d.entry ?? d.event}${d.event !== report.event ? ` (derived from ${report.event})` : ''}`);
+    out.push(`${where}: ${style.green('matched')} ${d.entry ?? d.event}${d.event !== event ? ` (derived from ${event})` : ''}`);
     if (!options.plans || !d.plan) continue;
     for (const problem of d.plan.problems) out.push(`  ${style.yellow('warning:')} ${problem}`);
     // trig runs in --workdir and does not clone; the resolved settings are shown for checking.

@@ -12,13 +12,13 @@ export interface Style {
 
 const plain: Style = { red: String, yellow: String, green: String, cyan: String, dim: String, bold: String };
 
-export function wantsColor(stream: NodeJS.WriteStream): boolean {
+export function wantsColor(stream: { readonly isTTY?: boolean }): boolean {
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
   if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
   return Boolean(stream.isTTY);
 }
 
-export async function styleFor(stream: NodeJS.WriteStream): Promise<Style> {
+export async function styleFor(stream: { readonly isTTY?: boolean }): Promise<Style> {
   if (!wantsColor(stream)) return plain;
   const { Chalk } = await import('chalk');
   const chalk = new Chalk({ level: 1 });

@@ -1,20 +1,21 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { FireDeps } from '../../fire/index.js';
+import { UsageError } from '../../shared/errors.js';
+import type { Output } from '../../shared/io.js';
+import { styleFor } from '../../shared/style.js';
 import { git, gitMaybe, GitError, type GitOptions } from './git.js';
 import { HOOK_NAMES, hookUpdates, STDIN_HOOKS, type HookName, type RefUpdate } from './hook-events.js';
 import { isTrigHook } from './hooks.js';
 import { buildPushPayload, repoName } from './payload.js';
 
-/** What a hook asks of `trig fire` for one ref; the CLI layer supplies it. */
-export interface HookFire {
-  payload: Record<string, unknown>;
-  defs: string[];
-  workdir: string;
+export interface RunHookOptions {
+  /** What the fire core needs of the process (the CLI supplies it); the runs' lines go to io.stdout. */
+  deps: Omit<FireDeps, 'runOutput' | 'runStyle' | 'onPlanned'>;
+  io: Output;
+  blockOnFailure?: boolean;
 }
-
-/** Runs `trig fire` for one ref: its exit status, or the one-line error that stopped it. */
-export type FireForHook = (request: HookFire) => Promise<{ code: number } | { error: string }>;
 
 export class UnknownHookError extends Error {}
 
@@ -107,7 +108,7 @@ function prepare(update: RefUpdate, bare: boolean, repo: string, options: GitOpt
  * are reported on stderr; the result says whether any happened, and the caller decides
  * (only pre-push with --block-on-failure lets them change what git does).
  */
-export async function runHook(hookArg: string, args: string[], options: { fire: FireForHook; blockOnFailure?: boolean }): Promise<boolean> {
+export async function runHook(hookArg: string, args: string[], options: RunHookOptions): Promise<boolean> {
   if (!(HOOK_NAMES as readonly string[]).includes(hookArg)) throw new UnknownHookError(`unknown hook "${hookArg}"`);
   const hook = hookArg as HookName;
   // A run that commits or checks out in this repository would start the hooks again.
@@ -120,7 +121,7 @@ export async function runHook(hookArg: string, args: string[], options: { fire: 
   let failed = false;
   const fail = (message: string) => {
     failed = true;
-    process.stderr.write(`trig: ${hook}: ${message}\n`);
+    options.io.stderr.write(`trig: ${hook}: ${message}\n`);
   };
 
   let prepared: Prepared[] = [];
@@ -147,13 +148,20 @@ export async function runHook(hookArg: string, args: string[], options: { fire: 
   dropGitLocalEnv(gitOptions);
   process.env.TRIG_HOOK_ACTIVE = hook;
   try {
+    const { fire, fireExitCode, presentFire } = await import('../../fire/index.js');
+    const style = await styleFor(options.io.stdout);
+    // As `trig fire --quiet`: only what failed, since git's own output is what the user reads.
+    const presenter = presentFire(options.io, { json: false, explain: false, quiet: true, style });
+    const deps: FireDeps = { ...options.deps, runOutput: options.io.stdout, runStyle: style, onPlanned: presenter.planned };
     for (const p of prepared) {
       try {
-        const result = await options.fire({ payload: p.payload, defs: p.defs, workdir: p.workdir });
-        if ('error' in result) fail(`${p.update.ref}: ${result.error}`);
-        else if (result.code !== 0) fail(`${p.update.ref}: a run failed or did not start (trig fire exit status ${result.code})`);
+        const outcome = await fire({ event: 'push', payload: p.payload, definitions: p.defs, options: { workdir: p.workdir, quiet: true } }, deps);
+        presenter.finished(outcome);
+        const code = fireExitCode(outcome);
+        if (code !== 0) fail(`${p.update.ref}: a run failed or did not start (trig fire exit status ${code})`);
       } catch (error) {
-        if (!(error instanceof GitError)) throw error;
+        // A definition file changed under the hook, say: that ref fails, the others still fire.
+        if (!(error instanceof UsageError || error instanceof GitError)) throw error;
         fail(`${p.update.ref}: ${error.message}`);
       }
     }
