@@ -4,6 +4,7 @@
 import type { RunResult } from '../execute/run.js';
 import type { Decision } from '../match/decide.js';
 import type { PlanResult, PlanStep, RunPlan } from '../plan/plan.js';
+import { formatDuration } from '../shared/duration.js';
 import { maskDeep, type Masker } from '../shared/mask.js';
 import { shQuote } from '../shared/shell.js';
 import type { Style } from '../shared/style.js';
@@ -121,8 +122,7 @@ export function formatRunSummary(summary: RunSummary, style: Style): string {
   if (skipped) parts.push(`${skipped} skipped`);
   if (blocked) parts.push(style.red(`${blocked} blocked`));
   if (notRun) parts.push(style.red(`${notRun} not run`));
-  const seconds = durationMs < 1000 ? `${Math.round(durationMs)}ms` : `${(durationMs / 1000).toFixed(1)}s`;
-  return `${parts.join(', ')} in ${seconds}${summary.signal ? ` (stopped by ${summary.signal})` : ''}\n`;
+  return `${parts.join(', ')} in ${formatDuration(durationMs)}${summary.signal ? ` (stopped by ${summary.signal})` : ''}\n`;
 }
 
 function stepLines(step: PlanStep, indent: string, style: Style): string[] {
