@@ -1,20 +1,31 @@
 // Imports a TypeScript module of the project from a build script, by bundling it with
-// esbuild into memory: the scripts then share the code the CLI uses.
+// esbuild: the scripts then share the code the CLI uses. The bundle is written under
+// node_modules/.cache (and removed once imported) rather than imported from memory, so
+// that its imports of packages (`yaml`, `croner`) resolve from node_modules.
 import { build } from 'esbuild';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 export async function loadTs(entry) {
-  const result = await build({
+  const dir = path.join(root, 'node_modules', '.cache', 'trig-load-ts');
+  mkdirSync(dir, { recursive: true });
+  const outfile = path.join(dir, `${path.basename(entry, '.ts')}-${process.pid}.mjs`);
+  await build({
     entryPoints: [entry],
     absWorkingDir: root,
     bundle: true,
-    write: false,
+    outfile,
     format: 'esm',
     platform: 'node',
     packages: 'external',
+    logLevel: 'error',
   });
-  const code = result.outputFiles[0].text;
-  return import('data:text/javascript;base64,' + Buffer.from(code).toString('base64'));
+  try {
+    return await import(pathToFileURL(outfile).href);
+  } finally {
+    rmSync(outfile, { force: true });
+  }
 }

@@ -1,30 +1,11 @@
-import { EVENTS, type FilterSpec } from './events.js';
+import { EVENTS } from './events.js';
+import { FILTER_KINDS, type Schema } from './filter-kinds.js';
 
 // Builds schemas/events.schema.json from the catalog, so the schema can never list an
 // event or a filter the matcher does not know. `npm run gen` writes it; a test fails
-// when the committed file differs from what the catalog produces.
-
-type Schema = Record<string, unknown>;
-
-const stringOrList = (items: Schema = { type: 'string', minLength: 1 }): Schema => ({
-  anyOf: [items, { type: 'array', items, minItems: 1 }],
-});
-
-function filterSchema(name: string, spec: FilterSpec): Schema {
-  const description = spec.description;
-  switch (spec.kind) {
-    case 'at-least':
-      return { description, type: 'number' };
-    case 'one-of':
-      return { description, ...stringOrList({ enum: [...(spec.values ?? [])] }) };
-    case 'dispatch-inputs':
-      return { description, type: 'object', additionalProperties: { type: ['object', 'null'] } };
-    case 'schedule':
-      throw new Error(`schedule filter ${name} is built with the schedule item`);
-    default:
-      return { description, ...stringOrList() };
-  }
-}
+// when the committed file differs from what the catalog produces. Each filter's value
+// schema is its kind's (FILTER_KINDS); only the shape of `schedule` (one item or a list
+// of items) is built here.
 
 export function buildEventsSchema(): Schema {
   const filterDefs: Record<string, Schema> = {};
@@ -35,7 +16,7 @@ export function buildEventsSchema(): Schema {
       scheduleItem = {
         type: 'object',
         properties: Object.fromEntries(
-          entries.map(([name, spec]) => [name, { description: spec.description, type: 'string', minLength: 1 }]),
+          entries.map(([name, spec]) => [name, FILTER_KINDS[spec.kind].schema(spec)]),
         ),
         required: ['cron'],
         additionalProperties: false,
@@ -52,7 +33,7 @@ export function buildEventsSchema(): Schema {
     filterDefs[event.name] = {
       description: event.description,
       type: ['object', 'null'],
-      properties: Object.fromEntries(entries.map(([name, spec]) => [name, filterSchema(name, spec)])),
+      properties: Object.fromEntries(entries.map(([name, spec]) => [name, FILTER_KINDS[spec.kind].schema(spec)])),
       additionalProperties: false,
     };
   }

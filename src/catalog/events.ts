@@ -3,33 +3,12 @@
 // (schemas/events.schema.json), the validate rules, the matcher and the README's
 // event table are all derived from this file.
 
+import type { FilterKind } from './filter-kinds.js';
+
 export type EventGroup = 'github' | 'ci' | 'cd' | 'ccm' | 'sto' | 'platform';
 
-/**
- * How a filter is evaluated:
- * - `globs`: patterns matched against one trigger field; `!` negates, the last match wins.
- * - `globs-ignore`: the event is skipped when the field matches any pattern.
- * - `paths` / `paths-ignore`: patterns matched against the changed files.
- * - `types`: activity types, compared with the `action` field.
- * - `one-of`: the field must equal one of the listed values (values limited to `values`).
- * - `at-least`: the numeric field must be at least the filter's number.
- * - `schedule` / `dispatch-inputs`: the structured filters of schedule and workflow_dispatch.
- */
-export type FilterKind =
-  | 'globs'
-  | 'globs-ignore'
-  | 'paths'
-  | 'paths-ignore'
-  | 'types'
-  | 'one-of'
-  | 'at-least'
-  | 'schedule'
-  | 'dispatch-inputs';
-
-/** Kinds whose values are filter patterns (`main`, `release/**`, `!docs/**`). */
-export const PATTERN_FILTER_KINDS: readonly FilterKind[] = ['globs', 'globs-ignore', 'paths', 'paths-ignore'];
-
 export interface FilterSpec {
+  /** How the filter is evaluated: see FILTER_KINDS in filter-kinds.ts. */
   kind: FilterKind;
   /** The trigger field the filter reads; absent for filters that read no single field. */
   field?: string;

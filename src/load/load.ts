@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { isCollection, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type YAMLError } from 'yaml';
-import { eventSpec, PATTERN_FILTER_KINDS } from '../catalog/events.js';
+import { eventSpec } from '../catalog/events.js';
+import { isPatternFilter } from '../catalog/filter-kinds.js';
 import type { Diagnostic, SkippedDocument } from '../shared/diagnostic.js';
 import { locate, SourceText } from './source.js';
 import { isRecord } from '../shared/records.js';
@@ -160,8 +161,7 @@ function patternsAsWritten(definition: Definition, doc: Document, source: Source
   for (const entry of definition.entries) {
     const spec = eventSpec(entry.event);
     for (const key of Object.keys(entry.filters)) {
-      const kind = spec?.filters[key]?.kind;
-      if (!kind || !PATTERN_FILTER_KINDS.includes(kind)) continue;
+      if (!isPatternFilter(spec?.filters[key])) continue;
       const node = doc.getIn([definition.root, ...entry.path, key], true) as Node | undefined;
       const value = entry.filters[key];
       if (isSeq(node) && Array.isArray(value)) {

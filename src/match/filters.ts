@@ -1,8 +1,10 @@
 // Evaluates the filters of one `on:` entry against one trigger context. What a filter
 // means comes from the catalog (its `kind` and the `field` it reads), so a new event or
-// filter in the catalog needs no change here.
+// filter of an existing kind needs no change here; a new kind needs its matcher in
+// MATCHERS, which the compiler asks for.
 
 import { eventSpec, type EventSpec, type FilterSpec } from '../catalog/events.js';
+import type { FilterKind } from '../catalog/filter-kinds.js';
 import { isRecord, toNumber } from '../shared/records.js';
 import type { TriggerEntry } from '../load/triggers.js';
 import type { TriggerContext } from './context.js';
@@ -50,7 +52,8 @@ function scalar(value: unknown): string | undefined {
 const pass = (filter: string): FilterCheck => ({ filter, pass: true });
 const fail = (filter: string, reason: string): FilterCheck => ({ filter, pass: false, reason: `${filter}: ${reason}` });
 
-function globsCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<string, unknown>, env: FilterEnv): FilterCheck {
+/** `globs` (the field must match) or, with `ignore`, `globs-ignore` (it must not). */
+function globsCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<string, unknown>, env: FilterEnv, ignore: boolean): FilterCheck {
   const field = spec.field!;
   const value = fields[field];
   if (missing(value)) return fail(key, `the event carries no "${field}"`);
@@ -58,7 +61,7 @@ function globsCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<
   if (text === undefined) return fail(key, `"${field}" is not a single value`);
   const patterns = filterValues(raw);
   const result = env.patterns(patterns).match(text);
-  if (spec.kind === 'globs-ignore') {
+  if (ignore) {
     return result.included ? fail(key, `"${text}" is ignored by ${result.by}`) : pass(key);
   }
   if (result.included) return pass(key);
@@ -75,14 +78,15 @@ function listFiles(files: readonly string[]): string {
   return files.length > 3 ? `${files.slice(0, 3).join(', ')}, …` : files.join(', ');
 }
 
-function pathsCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<string, unknown>, env: FilterEnv): FilterCheck {
+/** `paths` (some changed file must match) or, with `ignore`, `paths-ignore` (some must not). */
+function pathsCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<string, unknown>, env: FilterEnv, ignore: boolean): FilterCheck {
   const files = changedFilesOf(fields, spec.field!);
   // Without the list of changed files nothing says the paths were touched, so a path
   // filter (either kind) never lets such an event through.
   if (files.length === 0) return fail(key, `the event carries no changed files ("${spec.field}"), so a path filter cannot pass`);
   const patterns = filterValues(raw);
   const list = env.patterns(patterns);
-  if (spec.kind === 'paths') {
+  if (!ignore) {
     // One included file is enough: the push touched the paths of interest.
     if (files.some((file) => list.match(file).included)) return pass(key);
     return files.length === 1
@@ -217,6 +221,80 @@ export function pushDeletesRef(fields: Record<string, unknown>): boolean {
   return fields.deleted === true || raw.deleted === true || zero(fields.after) || zero(raw.after);
 }
 
+/** What the matchers of one entry share while its filters are evaluated in order. */
+interface EntryState {
+  readonly entry: TriggerEntry;
+  readonly context: TriggerContext;
+  readonly env: FilterEnv;
+  /** The event filters both branches and tags: GitHub's push rule of one versus the other applies. */
+  readonly refPair: boolean;
+  /** With `refPair`: which ref the event is about. */
+  readonly refKind: 'branch' | 'tag' | undefined;
+  /** The ref fields (`branch`, `tag`) this entry filters. */
+  readonly entryRefFields: ReadonlySet<string | undefined>;
+  typesGiven: boolean;
+  scheduleDone: boolean;
+  /** The context the entry matches with (a schedule adds its fields). */
+  matchedContext: TriggerContext;
+}
+
+/** Checks one filter of the entry; nothing when another filter of the entry already checked it. */
+type FilterMatcher = (key: string, filter: FilterSpec, raw: unknown, state: EntryState) => FilterCheck | undefined;
+
+/**
+ * GitHub push rule: an entry with only branch filters never runs for a tag and one with
+ * only tag filters never runs for a branch; with both, the filters of the ref's own kind
+ * decide and the others do not apply. Undefined when the rule leaves the filter to its kind.
+ */
+function refRuleCheck(key: string, filter: FilterSpec, state: EntryState): FilterCheck | undefined {
+  if (!state.refPair || (filter.field !== 'branch' && filter.field !== 'tag')) return undefined;
+  const kind = state.refKind;
+  if (!kind || kind === filter.field) return undefined;
+  if (state.entryRefFields.has(kind)) return pass(key);
+  const fields = state.context.fields;
+  return fail(key, `the event is for ${kind} ${JSON.stringify(fields[kind])}, and this entry filters only ${REF_GROUP_NAME[filter.field]}`);
+}
+
+const globsMatcher =
+  (ignore: boolean): FilterMatcher =>
+  (key, filter, raw, state) =>
+    refRuleCheck(key, filter, state) ?? globsCheck(key, filter, raw, state.context.fields, state.env, ignore);
+
+// GitHub does not evaluate path filters for pushes of tags.
+const pathsMatcher =
+  (ignore: boolean): FilterMatcher =>
+  (key, filter, raw, state) =>
+    state.refPair && state.refKind === 'tag' ? pass(key) : pathsCheck(key, filter, raw, state.context.fields, state.env, ignore);
+
+/** cron, timezone and name describe one schedule together: one check for all of them. */
+function scheduleOnce(state: EntryState): FilterCheck | undefined {
+  if (state.scheduleDone) return undefined;
+  state.scheduleDone = true;
+  const result = scheduleCheck(state.entry.raw, state.context, state.env.at);
+  state.matchedContext = result.context;
+  return result.check;
+}
+
+/**
+ * How each kind of filter is matched. A `Record` over every kind: a kind added to the
+ * catalog (FILTER_KINDS) does not compile until it has a matcher here.
+ */
+const MATCHERS: Readonly<Record<FilterKind, FilterMatcher>> = {
+  globs: globsMatcher(false),
+  'globs-ignore': globsMatcher(true),
+  paths: pathsMatcher(false),
+  'paths-ignore': pathsMatcher(true),
+  types(key, _filter, raw, state) {
+    state.typesGiven = true;
+    return typesCheck(key, filterValues(raw), state.context.fields, '');
+  },
+  'one-of': (key, filter, raw, state) => oneOfCheck(key, filter, raw, state.context.fields),
+  'at-least': (key, filter, raw, state) => atLeastCheck(key, filter, raw, state.context.fields),
+  schedule: (_key, _filter, _raw, state) => scheduleOnce(state),
+  // Inputs describe the manual run's form; they never stop a run.
+  'dispatch-inputs': (key) => pass(key),
+};
+
 /**
  * Evaluates every filter of `entry` against `context` (the caller has checked that the
  * entry names the context's event). Checks come in the entry's written order, implicit
@@ -240,86 +318,38 @@ export function evaluateEntry(entry: TriggerEntry, context: TriggerContext, env:
     const ref = scalar(fields.ref) ?? scalar(isRecord(fields.payload) ? fields.payload.ref : undefined);
     checks.push(fail('push', `the push deletes ${ref ? JSON.stringify(ref) : 'its ref'} (GitHub fires "delete" for that, not "push")`));
   }
-  let matchedContext = context;
   const refPair = hasRefPair(spec);
-  const kind = refPair ? refKind(fields) : undefined;
-  const entryRefFields = new Set(
-    keys.map((k) => spec.filters[k]).filter((f) => f && (f.field === 'branch' || f.field === 'tag')).map((f) => f!.field),
-  );
-  let scheduleDone = false;
-  let typesGiven = false;
+  const state: EntryState = {
+    entry,
+    context,
+    env,
+    refPair,
+    refKind: refPair ? refKind(fields) : undefined,
+    entryRefFields: new Set(
+      keys.map((k) => spec.filters[k]).filter((f) => f && (f.field === 'branch' || f.field === 'tag')).map((f) => f!.field),
+    ),
+    typesGiven: false,
+    scheduleDone: false,
+    matchedContext: context,
+  };
 
   for (const key of keys) {
     const filter = spec.filters[key];
-    const raw = entry.filters[key];
     if (!filter) {
       checks.push(fail(key, `not a filter of ${entry.event}`));
       continue;
     }
-    switch (filter.kind) {
-      case 'globs':
-      case 'globs-ignore': {
-        if (refPair && (filter.field === 'branch' || filter.field === 'tag')) {
-          // GitHub push rule: an entry with only branch filters never runs for a tag and
-          // one with only tag filters never runs for a branch; with both, the filters of
-          // the ref's own kind decide and the others do not apply.
-          if (kind && kind !== filter.field) {
-            if (entryRefFields.has(kind)) {
-              checks.push(pass(key));
-            } else {
-              checks.push(
-                fail(
-                  key,
-                  `the event is for ${kind} ${JSON.stringify(fields[kind])}, and this entry filters only ${REF_GROUP_NAME[filter.field]}`,
-                ),
-              );
-            }
-            continue;
-          }
-        }
-        checks.push(globsCheck(key, filter, raw, fields, env));
-        break;
-      }
-      case 'paths':
-      case 'paths-ignore':
-        // GitHub does not evaluate path filters for pushes of tags.
-        if (refPair && kind === 'tag') checks.push(pass(key));
-        else checks.push(pathsCheck(key, filter, raw, fields, env));
-        break;
-      case 'types':
-        typesGiven = true;
-        checks.push(typesCheck(key, filterValues(raw), fields, ''));
-        break;
-      case 'one-of':
-        checks.push(oneOfCheck(key, filter, raw, fields));
-        break;
-      case 'at-least':
-        checks.push(atLeastCheck(key, filter, raw, fields));
-        break;
-      case 'schedule':
-        // cron, timezone and name describe one schedule together: one check for all of them.
-        if (!scheduleDone) {
-          scheduleDone = true;
-          const result = scheduleCheck(entry.raw, context, env.at);
-          checks.push(result.check);
-          matchedContext = result.context;
-        }
-        break;
-      case 'dispatch-inputs':
-        // Inputs describe the manual run's form; they never stop a run.
-        checks.push(pass(key));
-        break;
-    }
+    const check = MATCHERS[filter.kind](key, filter, entry.filters[key], state);
+    if (check) checks.push(check);
   }
 
-  const schedules = Object.values(spec.filters).some((f) => f.kind === 'schedule');
-  if (schedules && !scheduleDone) {
-    const result = scheduleCheck(entry.raw, context, env.at);
-    checks.push(result.check);
-    matchedContext = result.context;
+  // A schedule is checked even when the entry names none of its keys (`schedule:` alone).
+  if (Object.values(spec.filters).some((f) => f.kind === 'schedule')) {
+    const check = scheduleOnce(state);
+    if (check) checks.push(check);
   }
-  if (!typesGiven && spec.defaultTypes) {
+  if (!state.typesGiven && spec.defaultTypes) {
     checks.push(typesCheck('types', spec.defaultTypes, fields, ` (the default for ${spec.name})`));
   }
-  return { checks, context: matchedContext };
+  return { checks, context: state.matchedContext };
 }

@@ -6,10 +6,9 @@ import { entryPath, type Rule } from './rule.js';
 export const activityTypes: Rule = {
   name: 'activity-types',
   description:
-    "Every `types:` value is an activity type the event has (the catalog lists GitHub's, per event, and those of the " +
-    'derived `comment_mention`): a type the event never has (`open` for `opened`) would silently never match. One ' +
-    'string holding several types (`"opened, synchronize"`) is one type that never matches, so it is reported with ' +
-    'the list to write; so is `types` on an event whose deliveries carry no activity type (`create`, `push`).',
+    'a `types:` value the event does not have (`types: [open]` → did you mean `opened`?; the event reference ' +
+    'lists each event\'s types), one string holding several (`types: "opened, synchronize"`: write a list), ' +
+    '`types` on an event with no activity types (`create`, `fork`, …)',
   check(document, report) {
     for (const entry of document.entries) {
       const spec = eventSpec(entry.event);

@@ -21,10 +21,10 @@ function* conditions(value: unknown, path: DocPath): Generator<[string, DocPath]
 export const condition: Rule = {
   name: 'condition',
   description:
-    'Every `if:` condition (of the definition, a stage or a step) parses as trig evaluates it: `<+…>` references, ' +
-    'quoted strings, numbers, `==`, `!=`, `<`, `<=`, `>`, `>=`, `&&`, `||`, `!` and parentheses. A condition trig ' +
-    "cannot parse would fail its step when the run reaches it. `${{ … }}` (GitHub's syntax, and the upstream spec's) " +
-    'is a warning that says trig evaluates `<+…>` conditions: the definition is valid, but trig cannot evaluate it.',
+    'an `if:` condition (of the definition, a stage or a step) that does not parse as trig evaluates it (`=` ' +
+    "for `==`, `and` for `&&`, an unquoted string, a missing `)`), at the part at fault; `${{ … }}` (GitHub's " +
+    "syntax, used by the upstream spec's samples) is a warning saying trig evaluates `<+…>` conditions: the " +
+    'step fails when a run reaches it',
   check(document, report) {
     if (!document.root || !document.body) return;
     for (const [text, path] of conditions(document.body, [document.root])) {

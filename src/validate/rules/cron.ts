@@ -4,8 +4,8 @@ import { entryPath, isRecord, type Rule } from './rule.js';
 export const cron: Rule = {
   name: 'cron',
   description:
-    '`schedule` has a `cron` expression of five fields that croner accepts, and its `timezone`, when given, is an ' +
-    'IANA time zone; a `schedule` without `cron` never fires.',
+    'cron expressions that are not five valid fields (checked with croner), unknown time zones, a `schedule` ' +
+    'without `cron`',
   check(document, report) {
     for (const entry of document.entries) {
       if (entry.event !== 'schedule') continue;

@@ -3,9 +3,7 @@ import { entryPath, type Rule } from './rule.js';
 
 export const exclusiveFilters: Rule = {
   name: 'exclusive-filters',
-  description:
-    'A filter and its `-ignore` counterpart (`branches` and `branches-ignore`, as the catalog pairs them) are not ' +
-    'used on one event, as in GitHub Actions; the pair is reported once, at the key written second.',
+  description: '`branches` with `branches-ignore` (likewise `tags`, `paths`) on one event',
   check(document, report) {
     for (const entry of document.entries) {
       const spec = eventSpec(entry.event);

@@ -17,12 +17,11 @@ const didYouMean = (guess: string | undefined) => (guess ? `; did you mean "${gu
 export const expression: Rule = {
   name: 'expression',
   description:
-    'Every `<+…>` in a string value is well formed and in a known namespace (an unknown namespace is a warning, ' +
-    'since Harness has namespaces trig does not know, unless it is a near miss of trigger, inputs, secrets or ' +
-    'eventPayload); `<+trigger.x>` reads a field that at ' +
-    "least one of the definition's events lists in the catalog (or that an input `x` backs, since a trigger field " +
-    'falls back to the input of that name), else a warning: payloads may carry more fields than the catalog lists; ' +
-    '`<+inputs.x>` names a declared input.',
+    'malformed `<+…>` (including `<+…>` nested more than 16 levels deep, one error for the whole nest), ' +
+    'unknown namespaces (warning; error for a near miss such as `triger`), `<+inputs.x>` of an undeclared ' +
+    "input; `<+trigger.x>` that none of the definition's events lists in the catalog is a warning (unless an " +
+    'input `x` exists: it is the fallback), since a payload may carry more fields than the catalog lists: the ' +
+    'run resolves it from the payload, else from an input `x`',
   check(document, report) {
     const body = document.body;
     const inputs = isRecord(body?.inputs) ? Object.keys(body.inputs) : [];

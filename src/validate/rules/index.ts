@@ -7,7 +7,7 @@ import { globPattern } from './glob-pattern.js';
 import { literalSecret } from './literal-secret.js';
 import { numericPattern } from './numeric-pattern.js';
 import { pullRequestPaths } from './pull-request-paths.js';
-import type { Rule } from './rule.js';
+import type { DiagnosticKind, Rule } from './rule.js';
 import { scriptComment } from './script-comment.js';
 import { topLevelKey } from './top-level-key.js';
 import { unknownEvent } from './unknown-event.js';
@@ -28,4 +28,32 @@ export const RULES: readonly Rule[] = [
   condition,
   scriptComment,
   literalSecret,
+];
+
+/**
+ * The diagnostics no rule reports: a file trig cannot read (check.ts), YAML it cannot
+ * parse (load.ts) and documents the schema refuses (validate.ts). With RULES, every
+ * value a diagnostic's `rule` can have; the README's rule table lists them all.
+ */
+export const NON_RULE_DIAGNOSTICS: readonly DiagnosticKind[] = [
+  {
+    name: 'file',
+    description: 'a file that cannot be read (see the paths above)',
+  },
+  {
+    name: 'syntax',
+    description:
+      'malformed YAML (bad indentation, duplicate keys, tabs), at the offending line; an alias without its ' +
+      'anchor (`*defaults` with no `&defaults` before it), an alias inside the node its own anchor names ' +
+      '(`a: &a [*a]`), and tags (`!!binary`, `!!set`, `!!timestamp`, `!custom`: one error each, at the tag; ' +
+      'definitions hold plain strings, numbers, booleans, lists and maps, read as YAML 1.2 whatever a ' +
+      '`%YAML` directive says)',
+  },
+  {
+    name: 'schema',
+    description:
+      'keys the format does not have (with did-you-mean), wrong types, values not allowed, missing keys, ' +
+      'both or neither of `pipeline`/`agent`; a list item that is wrong is reported at the item (`severity: ' +
+      '[critical, urgent]` at `urgent`)',
+  },
 ];

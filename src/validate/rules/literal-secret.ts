@@ -45,9 +45,7 @@ function secretKind(text: string): string | undefined {
 export const literalSecret: Rule = {
   name: 'literal-secret',
   description:
-    'The `default` of a `type: secret` input names a secret (`account.harness_api_key`) rather than holding a ' +
-    'secret value: known credential prefixes (sk-, ghp_, github_pat_, xoxb-, AKIA, -----BEGIN, JWTs) and long ' +
-    'random-looking strings are flagged. A warning, since the random-string check is a heuristic.',
+    'a `type: secret` input whose `default` looks like a literal secret rather than a reference (warning)',
   check(document, report) {
     const inputs = document.body?.inputs;
     if (!document.root || !isRecord(inputs)) return;

@@ -1,21 +1,20 @@
 import { isScalar, isSeq } from 'yaml';
-import { eventSpec, PATTERN_FILTER_KINDS } from '../../catalog/events.js';
+import { eventSpec } from '../../catalog/events.js';
+import { isPatternFilter } from '../../catalog/filter-kinds.js';
 import type { DocPath } from '../../load/triggers.js';
 import { entryPath, type Rule } from './rule.js';
 
 export const numericPattern: Rule = {
   name: 'numeric-pattern',
   description:
-    'A filter pattern written as a YAML number (`branches: [2]`, `tags: [1.10]`). trig takes it as written ' +
-    '(`1.10`, not the `1.1` YAML reads), in validation and matching alike; a warning to quote it, so that every ' +
-    'YAML reader sees the same text.',
+    'a filter pattern written as a YAML number (`branches: [2]`, `tags: [1.10]`): trig takes it as written ' +
+    '(`1.10`, not the `1.1` YAML reads), in validation and matching alike; a warning to quote it',
   check(document, report) {
     for (const entry of document.entries) {
       const spec = eventSpec(entry.event);
       if (!spec) continue;
       for (const key of Object.keys(entry.filters)) {
-        const kind = spec.filters[key]?.kind;
-        if (!kind || !PATTERN_FILTER_KINDS.includes(kind)) continue;
+        if (!isPatternFilter(spec.filters[key])) continue;
         const base = [...entryPath(document, entry), key];
         const node = document.doc.getIn(base, true);
         const items: [unknown, DocPath][] = isSeq(node) ? node.items.map((item, i) => [item, [...base, i]]) : [[node, base]];

@@ -1,4 +1,5 @@
 import { eventSpec } from '../../catalog/events.js';
+import { FILTER_KINDS } from '../../catalog/filter-kinds.js';
 import { entryPath, type Rule } from './rule.js';
 
 // Events whose GitHub deliveries carry no list of changed files, though the catalog gives
@@ -8,16 +9,17 @@ const WITHOUT_FILES = ['pull_request', 'pull_request_target'];
 export const pullRequestPaths: Rule = {
   name: 'pull-request-paths',
   description:
-    '`paths` / `paths-ignore` on `pull_request` or `pull_request_target`: GitHub\'s deliveries of these events list ' +
-    'no changed files, and an event without changed files never passes a path filter, so the definition only ' +
-    'fires when the sender adds them as a `changedFiles` array. A warning.',
+    "`paths` / `paths-ignore` on `pull_request` or `pull_request_target` (warning): GitHub's deliveries of " +
+    'these events list no changed files, so the filter never passes unless the sender adds a `changedFiles` ' +
+    'array to the payload',
   check(document, report) {
     for (const entry of document.entries) {
       if (!WITHOUT_FILES.includes(entry.event)) continue;
       const spec = eventSpec(entry.event);
       for (const key of Object.keys(entry.filters)) {
         const filter = spec?.filters[key];
-        if (filter?.kind !== 'paths' && filter?.kind !== 'paths-ignore') continue;
+        // Path filters, whichever their kind: those that read the list of changed files.
+        if (!filter || FILTER_KINDS[filter.kind].reads !== 'files') continue;
         report({
           path: [...entryPath(document, entry), key],
           at: 'key',

@@ -19,14 +19,22 @@ export interface RuleProblem {
   within?: { start: number; end: number };
 }
 
+/** A kind of diagnostic: the `rule` it carries and what it finds. */
+export interface DiagnosticKind {
+  name: string;
+  /**
+   * What it finds, as the README's rule table says it (`npm run gen` writes the table from
+   * these): a phrase that completes "finds …", in Markdown.
+   */
+  description: string;
+}
+
 /**
  * A semantic check beyond the schema. Rules run on every parsed document, valid against
  * the schema or not, so they must read the document defensively (any value may have any
  * shape).
  */
-export interface Rule {
-  name: string;
-  description: string;
+export interface Rule extends DiagnosticKind {
   check(document: LoadedDocument, report: (problem: RuleProblem) => void): void;
 }
 

@@ -34,9 +34,8 @@ function* scripts(value: unknown, path: DocPath): Generator<DocPath> {
 export const scriptComment: Rule = {
   name: 'script-comment',
   description:
-    'A script written as a plain (unquoted) YAML scalar and followed by ` #…` on its line: YAML reads that part as ' +
-    'a comment, so the script ends before it (`run: echo "a # b"` runs `echo "a`). A warning, since the cut can be ' +
-    'meant; quote the script or write it as a block scalar (`run: |`) to keep the `#`.',
+    'a script written unquoted and followed by ` #…` on its line, which YAML reads as a comment, so the ' +
+    'script ends before it (`run: echo "a # b"` runs `echo "a`) (warning; quote the script or use `run: |`)',
   check(document, report) {
     if (!document.root || !document.body) return;
     const text = document.source.text;

@@ -5,10 +5,7 @@ const ROOTS = ['pipeline', 'agent'];
 
 export const topLevelKey: Rule = {
   name: 'top-level-key',
-  description:
-    'A top-level key that is a misspelling of `pipeline` or `agent` (`agents:`, `Pipeline:`) is named as such, and a ' +
-    'document does not hold both `pipeline` and `agent`. Other unknown keys are left to the schema, which knows the ' +
-    'whole set of top-level keys.',
+  description: '`agents:` / `pipelines:` at the top level (did you mean `agent`?)',
   check(document, report) {
     const value = document.value;
     if (!isRecord(value)) return;

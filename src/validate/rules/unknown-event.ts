@@ -4,7 +4,8 @@ import type { Rule } from './rule.js';
 
 export const unknownEvent: Rule = {
   name: 'unknown-event',
-  description: 'Every event named in `on:` is one the catalog knows.',
+  description:
+    'an event name the catalog does not know, with did-you-mean (`pipline_failed` → `pipeline_failed`)',
   check(document, report) {
     if (!document.root) return;
     for (const entry of document.entries) {

@@ -5,8 +5,7 @@ import { entryPath, type Rule } from './rule.js';
 export const unknownFilter: Rule = {
   name: 'unknown-filter',
   description:
-    "Every filter under an event is one of that event's filters in the catalog; a filter of another event " +
-    '(`services:` on `pipeline_failed`) would be ignored and the definition would fire more often than meant.',
+    "a filter the event does not have (`pipeline_failed: {services: …}`), with the event's own filters",
   check(document, report) {
     for (const entry of document.entries) {
       const spec = eventSpec(entry.event);
