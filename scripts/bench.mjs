@@ -51,7 +51,8 @@ env.TRIG_CACHE_DIR = path.join(work, 'cache');
 const inputs = generateInputs(work, { large: !quick });
 // The package is measured from a copy of what `npm pack` ships, so that a rebuild in the
 // working tree during the run cannot change what is measured.
-for (const part of ['bin', 'dist', 'schemas', 'package.json']) cpSync(path.join(root, part), path.join(work, 'trig', part), { recursive: true });
+for (const part of ['bin', 'dist', 'schemas', 'package.json'])
+  cpSync(path.join(root, part), path.join(work, 'trig', part), { recursive: true });
 const TRIG = path.join(work, 'trig', 'bin', 'trig');
 
 // Peak memory is read inside the measured process as it exits (ru_maxrss of the process
@@ -60,7 +61,7 @@ const TRIG = path.join(work, 'trig', 'bin', 'trig');
 const PEAK_HOOK = path.join(work, 'peak.cjs');
 writeFileSync(
   PEAK_HOOK,
-  "const out = process.env.TRIG_BENCH_PEAK_OUT; delete process.env.TRIG_BENCH_PEAK_OUT;\n" +
+  'const out = process.env.TRIG_BENCH_PEAK_OUT; delete process.env.TRIG_BENCH_PEAK_OUT;\n' +
     "process.on('exit', () => require('node:fs').writeFileSync(out, String(process.resourceUsage().maxRSS)));\n",
 );
 
@@ -191,8 +192,11 @@ function installReference() {
     mkdirSync(prefix, { recursive: true });
     process.stderr.write('bench: installing @action-validator/cli into ' + prefix + '\n');
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const r = spawnSync(npm, ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--no-save', '@action-validator/cli'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    if (r.status !== 0 || !existsSync(cli)) return { error: `npm install failed: ${(r.stderr ?? '').toString().trim().split('\n').at(-1)}` };
+    const r = spawnSync(npm, ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--no-save', '@action-validator/cli'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    if (r.status !== 0 || !existsSync(cli))
+      return { error: `npm install failed: ${(r.stderr ?? '').toString().trim().split('\n').at(-1)}` };
   }
   const pkg = JSON.parse(readFileSync(path.join(prefix, 'node_modules', '@action-validator', 'cli', 'package.json'), 'utf8'));
   return { cli, version: pkg.version };
@@ -206,7 +210,11 @@ if (!flag('--no-reference')) {
     reference = { skipped: installed.error };
   } else {
     reference = { package: '@action-validator/cli', version: installed.version };
-    refCases.push({ id: 'reference-1', label: `action-validator ${installed.version}, 1 workflow`, argv: [installed.cli, inputs.typicalWorkflow] });
+    refCases.push({
+      id: 'reference-1',
+      label: `action-validator ${installed.version}, 1 workflow`,
+      argv: [installed.cli, inputs.typicalWorkflow],
+    });
   }
 }
 
@@ -220,7 +228,9 @@ const peakMiB = (c) => c.peakKiB / 1024;
 // Many workflows: one process per file, as the tool takes one file.
 const byId = Object.fromEntries(all.map((c) => [c.id, c]));
 if (refCases.length) {
-  const files = readdirSync(inputs.workflows).sort().map((f) => path.join(inputs.workflows, f));
+  const files = readdirSync(inputs.workflows)
+    .sort()
+    .map((f) => path.join(inputs.workflows, f));
   const cli = refCases[0].argv[0];
   const totals = [];
   for (let r = 0; r < REFERENCE_ROUNDS; r++) {
@@ -236,7 +246,6 @@ if (refCases.length) {
     runs: REFERENCE_ROUNDS,
   };
 }
-
 
 // ---------------------------------------------------------------------------
 // Report.
@@ -265,7 +274,11 @@ if (byId['fire-none-1000']) {
   const t1000 = byId['fire-none-1000'].medianMs;
   const perDefLow = (t200 - t1) / 199;
   const perDefHigh = (t1000 - t200) / 800;
-  linearity = { perDefinitionMs_1to200: round(perDefLow, 3), perDefinitionMs_200to1000: round(perDefHigh, 3), ratio: round(perDefHigh / perDefLow) };
+  linearity = {
+    perDefinitionMs_1to200: round(perDefLow, 3),
+    perDefinitionMs_200to1000: round(perDefHigh, 3),
+    ratio: round(perDefHigh / perDefLow),
+  };
   check('matching is linear: per-definition cost 200→1000 vs 1→200', perDefHigh / perDefLow, 1.5, perDefHigh / perDefLow <= 1.5, '×');
 }
 let payload;
@@ -274,7 +287,12 @@ if (byId['fire-some-200-5mb']) {
   // cold process, against the baseline.
   const parse = byId['parse-5mb'].medianMs - base.medianMs;
   const extra = byId['fire-some-200-5mb'].medianMs - byId['fire-some-200'].medianMs;
-  payload = { bytes: statSync(inputs.largePayload).size, extraMs: round(extra, 1), readAndParseMs: round(parse, 1), beyondParsingMs: round(extra - parse, 1) };
+  payload = {
+    bytes: statSync(inputs.largePayload).size,
+    extraMs: round(extra, 1),
+    readAndParseMs: round(parse, 1),
+    beyondParsingMs: round(extra - parse, 1),
+  };
   // Twice the parse cost, as the larger heap also makes every later collection slower,
   // plus 10 ms of noise.
   check('5 MB payload costs about what reading and parsing it costs', extra, round(2 * parse + 10, 1), extra <= 2 * parse + 10, ' ms');
@@ -293,16 +311,23 @@ const table = [
 ];
 const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
 const line = (r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-console.log(`\ntrig start-up benchmark: node ${process.version}, ${os.cpus().length} cores, ${RUNS} runs per case (median), ${os.platform()}\n`);
+console.log(
+  `\ntrig start-up benchmark: node ${process.version}, ${os.cpus().length} cores, ${RUNS} runs per case (median), ${os.platform()}\n`,
+);
 console.log(line(table[0]));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of table.slice(1)) console.log(line(r));
 if (byId['reference-200']) {
-  console.log(`\nper file: trig ${(v200.medianMs / 200).toFixed(2)} ms (200 in one call), action-validator ${(byId['reference-200'].medianMs / 200).toFixed(1)} ms (one process each)`);
+  console.log(
+    `\nper file: trig ${(v200.medianMs / 200).toFixed(2)} ms (200 in one call), action-validator ${(byId['reference-200'].medianMs / 200).toFixed(1)} ms (one process each)`,
+  );
 } else {
   console.log(`\nreference skipped: ${reference.skipped}`);
 }
-if (linearity) console.log(`matching: ${linearity.perDefinitionMs_1to200} ms per definition up to 200, ${linearity.perDefinitionMs_200to1000} ms from 200 to 1000`);
+if (linearity)
+  console.log(
+    `matching: ${linearity.perDefinitionMs_1to200} ms per definition up to 200, ${linearity.perDefinitionMs_200to1000} ms from 200 to 1000`,
+  );
 if (payload) console.log(`payload: 5 MB adds ${payload.extraMs} ms; reading and parsing it alone takes ${payload.readAndParseMs} ms`);
 console.log('\ntargets:');
 for (const c of checks) console.log(`  ${c.pass ? 'ok  ' : 'MISS'} ${c.name}: ${c.value}${c.unit}`);

@@ -32,9 +32,21 @@ export function schemaHash() {
 
 const ANNOTATIONS = ['title', 'description', '$comment', 'examples', 'deprecated'];
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'dependentSchemas']);
-const SCHEMA_VALUES = new Set(['additionalProperties', 'items', 'contains', 'not', 'if', 'then', 'else', 'propertyNames', 'unevaluatedProperties', 'unevaluatedItems']);
+const SCHEMA_VALUES = new Set([
+  'additionalProperties',
+  'items',
+  'contains',
+  'not',
+  'if',
+  'then',
+  'else',
+  'propertyNames',
+  'unevaluatedProperties',
+  'unevaluatedItems',
+]);
 const SCHEMA_LISTS = new Set(['anyOf', 'allOf', 'oneOf', 'prefixItems']);
-const KEYWORD = /^(\$.*|type|enum|const|required|pattern.*|min.*|max.*|multipleOf|format|uniqueItems|dependent.*|default|title|description|examples|deprecated|properties|additionalProperties|items|prefixItems|contains|not|if|then|else|propertyNames|unevaluated.*|anyOf|allOf|oneOf)$/;
+const KEYWORD =
+  /^(\$.*|type|enum|const|required|pattern.*|min.*|max.*|multipleOf|format|uniqueItems|dependent.*|default|title|description|examples|deprecated|properties|additionalProperties|items|prefixItems|contains|not|if|then|else|propertyNames|unevaluated.*|anyOf|allOf|oneOf)$/;
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 // A $defs entry may group definitions (events.schema.json has $defs/filters/<event>).
@@ -61,7 +73,16 @@ function stripAnnotations(schema) {
   return out;
 }
 
-const canonical = (v) => JSON.stringify(v, (_, x) => (isObject(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
+const canonical = (v) =>
+  JSON.stringify(v, (_, x) =>
+    isObject(x)
+      ? Object.fromEntries(
+          Object.keys(x)
+            .sort()
+            .map((k) => [k, x[k]]),
+        )
+      : x,
+  );
 
 /** Moves subschemas that occur more than once (and are not trivial) to $defs/trig-shared-N. */
 function shareRepeated(document) {
@@ -160,7 +181,8 @@ const vendoredCroner = {
     b.onResolve({ filter: /^\.\/croner\.cjs$/ }, () => ({ path: CRONER_FILE, external: true }));
     // A moved or renamed module would otherwise leave createRequire() in the bundle.
     b.onEnd(() => {
-      if (!vendored) throw new Error('vendoredCroner in scripts/build.mjs matched no module: update its filter to the module that loads croner');
+      if (!vendored)
+        throw new Error('vendoredCroner in scripts/build.mjs matched no module: update its filter to the module that loads croner');
     });
   },
 };
@@ -192,7 +214,14 @@ function buildId() {
 // only for ES modules, so the bundle is split as ES modules and each chunk is then
 // rewritten as CommonJS, its dynamic imports becoming require() calls made when reached.
 function toCommonJs(code) {
-  return transformSync(code, { format: 'cjs', platform: 'node', target: 'node20', minify: true, supported: { 'dynamic-import': false }, logLevel: 'warning' }).code;
+  return transformSync(code, {
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    supported: { 'dynamic-import': false },
+    logLevel: 'warning',
+  }).code;
 }
 
 async function bundle() {

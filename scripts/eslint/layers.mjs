@@ -4,7 +4,21 @@
 import path from 'node:path';
 
 /** Lowest first. */
-export const LAYERS = ['shared', 'catalog', 'lang', 'load', 'validate', 'match', 'resolve', 'plan', 'execute', 'report', 'fire', 'integrations', 'cli'];
+export const LAYERS = [
+  'shared',
+  'catalog',
+  'lang',
+  'load',
+  'validate',
+  'match',
+  'resolve',
+  'plan',
+  'execute',
+  'report',
+  'fire',
+  'integrations',
+  'cli',
+];
 
 /** The top folder under src/ that a file belongs to, or undefined outside src/. */
 function layerOf(file, srcDir) {
@@ -27,7 +41,7 @@ const rule = {
     const file = context.filename;
     const srcDir = path.join(context.cwd, 'src');
     const from = layerOf(file, srcDir);
-    if (from === undefined || !from.includes(path.sep) && from.endsWith('.ts')) return {};
+    if (from === undefined || (!from.includes(path.sep) && from.endsWith('.ts'))) return {};
     if (!LAYERS.includes(from)) {
       return { Program: (node) => context.report({ node, messageId: 'unknown', data: { folder: from } }) };
     }

@@ -15,18 +15,13 @@ export function buildEventsSchema(): Schema {
     if (event.name === 'schedule') {
       scheduleItem = {
         type: 'object',
-        properties: Object.fromEntries(
-          entries.map(([name, spec]) => [name, FILTER_KINDS[spec.kind].schema(spec)]),
-        ),
+        properties: Object.fromEntries(entries.map(([name, spec]) => [name, FILTER_KINDS[spec.kind].schema(spec)])),
         required: ['cron'],
         additionalProperties: false,
       };
       filterDefs[event.name] = {
         description: event.description,
-        anyOf: [
-          { $ref: '#/$defs/schedule-item' },
-          { type: 'array', items: { $ref: '#/$defs/schedule-item' }, minItems: 1 },
-        ],
+        anyOf: [{ $ref: '#/$defs/schedule-item' }, { type: 'array', items: { $ref: '#/$defs/schedule-item' }, minItems: 1 }],
       };
       continue;
     }
@@ -37,9 +32,7 @@ export function buildEventsSchema(): Schema {
       additionalProperties: false,
     };
   }
-  const eventMapProperties = Object.fromEntries(
-    EVENTS.map((e) => [e.name, { $ref: `#/$defs/filters/${e.name}` }]),
-  );
+  const eventMapProperties = Object.fromEntries(EVENTS.map((e) => [e.name, { $ref: `#/$defs/filters/${e.name}` }]));
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: 'events.schema.json',

@@ -11,15 +11,7 @@ import type { FilterSpec } from './events.js';
 export type Schema = Record<string, unknown>;
 
 export type FilterKind =
-  | 'globs'
-  | 'globs-ignore'
-  | 'paths'
-  | 'paths-ignore'
-  | 'types'
-  | 'one-of'
-  | 'at-least'
-  | 'schedule'
-  | 'dispatch-inputs';
+  'globs' | 'globs-ignore' | 'paths' | 'paths-ignore' | 'types' | 'one-of' | 'at-least' | 'schedule' | 'dispatch-inputs';
 
 export interface FilterKindFacets {
   /** When a filter of this kind passes, for the README's event reference ("Passes when …"). */
@@ -90,7 +82,7 @@ export const FILTER_KINDS: Readonly<Record<FilterKind, FilterKindFacets>> = {
     schema: (spec) => ({ description: spec.description, type: 'number' }),
   },
   schedule: {
-    doc: 'a cron expression of the schedule item (`cron`, `timezone` and `name` together) is due at the event\'s minute',
+    doc: "a cron expression of the schedule item (`cron`, `timezone` and `name` together) is due at the event's minute",
     patterns: false,
     reads: 'nothing',
     schema: (spec) => ({ description: spec.description, type: 'string', minLength: 1 }),

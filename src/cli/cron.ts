@@ -33,7 +33,12 @@ function entryOptions(options: CronOptions): CronEntryOptions {
   };
   // Refused before anything is read or written: a crontab line ends at a line break, so
   // no quoting can carry one, and the block's markers could not be found again.
-  for (const [what, value] of [['directory', entry.dir], ['node', entry.node], ['trig', entry.trig], ...(entry.defs ?? []).map((d) => ['--defs path', d])]) {
+  for (const [what, value] of [
+    ['directory', entry.dir],
+    ['node', entry.node],
+    ['trig', entry.trig],
+    ...(entry.defs ?? []).map((d) => ['--defs path', d]),
+  ]) {
     if (/[\n\r]/.test(value!)) {
       throw new UsageError(`the ${what} ${JSON.stringify(value)} has a line break in its name, which a crontab line cannot hold`);
     }
@@ -52,7 +57,9 @@ async function checkSchedules(options: CronOptions, io: Output): Promise<void> {
     else io.stderr.write(`trig: ${where}: "${s.cron}" (${s.timezone ?? 'UTC'}) as ${JSON.stringify(s.scheduleName)}\n`);
   }
   if (usable.length === 0) {
-    throw new UsageError('no valid schedule trigger in the definitions: nothing to schedule (to remove an installed entry: trig cron uninstall)');
+    throw new UsageError(
+      'no valid schedule trigger in the definitions: nothing to schedule (to remove an installed entry: trig cron uninstall)',
+    );
   }
 }
 
@@ -75,7 +82,9 @@ export async function runCron(action: CronAction, options: CronOptions, io: Outp
       return EXIT.ok;
     }
     if (after === before) {
-      io.stderr.write(`trig: the crontab already ${action === 'install' ? 'has the entry' : 'has no entry'} for ${entry.dir}; nothing changed\n`);
+      io.stderr.write(
+        `trig: the crontab already ${action === 'install' ? 'has the entry' : 'has no entry'} for ${entry.dir}; nothing changed\n`,
+      );
       return EXIT.ok;
     }
     writeCrontab(after, crontabOptions);

@@ -95,7 +95,14 @@ async function fireRequest(flags: FireFlags, io: Output): Promise<FireRequest> {
   const recordHint = deliveryRecordHint(payload);
   if (recordHint) io.stderr.write(`trig: warning: ${recordHint}\n`);
   const { dryRun = false, strict = false, quiet = false, containerRuntime } = flags;
-  return { event: flags.event, payload, definitions: flags.defs ?? [], inputs, at, options: { dryRun, strict, quiet, concurrency, timeoutMs, workdir, containerRuntime } };
+  return {
+    event: flags.event,
+    payload,
+    definitions: flags.defs ?? [],
+    inputs,
+    at,
+    options: { dryRun, strict, quiet, concurrency, timeoutMs, workdir, containerRuntime },
+  };
 }
 
 /** What the fire core needs of the process: its clock, environment and directory, and definitions loaded with notices on stderr. */
@@ -104,7 +111,8 @@ export function processFireDeps(io: Output, options: { cache?: boolean }): Pick<
     now: () => new Date(),
     env: process.env,
     cwd: () => process.cwd(),
-    loadDefinitions: async (paths) => (await loadDefinitions(paths, { cache: options.cache, env: process.env, notice: noticesTo(io.stderr) })).checked,
+    loadDefinitions: async (paths) =>
+      (await loadDefinitions(paths, { cache: options.cache, env: process.env, notice: noticesTo(io.stderr) })).checked,
   };
 }
 

@@ -24,7 +24,12 @@ export async function runHooksInstall(options: { repo: string; blockOnFailure?: 
     throw error;
   }
   try {
-    const results = installHooks(repo, { node: process.execPath, trig: trigBin(), blockOnFailure: Boolean(options.blockOnFailure), ...(hooks ? { hooks } : {}) });
+    const results = installHooks(repo, {
+      node: process.execPath,
+      trig: trigBin(),
+      blockOnFailure: Boolean(options.blockOnFailure),
+      ...(hooks ? { hooks } : {}),
+    });
     for (const r of results) {
       const note = r.change === 'chained' ? ` (the existing hook was moved to ${path.basename(r.file)}.trig-chained and runs first)` : '';
       io.stdout.write(`${r.hook}: ${r.change}${note}\n`);
@@ -43,7 +48,8 @@ export async function runHooksInstall(options: { repo: string; blockOnFailure?: 
 export async function runHooksUninstall(options: { repo: string }, io: Output): Promise<number> {
   const repo = hookRepo(repoOptions(options.repo));
   for (const r of uninstallHooks(repo)) {
-    const note = r.change === 'foreign' ? ' (not written by trig; left alone)' : r.change === 'restored' ? ' (the hook trig had kept is back)' : '';
+    const note =
+      r.change === 'foreign' ? ' (not written by trig; left alone)' : r.change === 'restored' ? ' (the hook trig had kept is back)' : '';
     io.stdout.write(`${r.hook}: ${r.change}${note}\n`);
   }
   return EXIT.ok;

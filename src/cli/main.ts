@@ -81,7 +81,9 @@ function buildProgram(io: Output): Command {
       });
   }
 
-  const hooks = program.command('hooks').description('Fire push events from git hooks (client hooks, or post-receive in a bare repository).');
+  const hooks = program
+    .command('hooks')
+    .description('Fire push events from git hooks (client hooks, or post-receive in a bare repository).');
   hooks
     .command('install')
     .description("Install trig's hooks; existing hooks are kept and run first.")

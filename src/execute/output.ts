@@ -159,7 +159,8 @@ export class RunOutput {
   finished(status: string, message: string): void {
     if (this.options.quiet && (status === 'succeeded' || status === 'skipped')) return;
     const { style } = this.options;
-    const word = status === 'succeeded' ? style.green(status) : status === 'skipped' ? style.yellow(status) : style.red(status.replace('_', ' '));
+    const word =
+      status === 'succeeded' ? style.green(status) : status === 'skipped' ? style.yellow(status) : style.red(status.replace('_', ' '));
     this.emit(`[${this.definition}]`, `${word}${message ? ` ${message}` : ''}`);
   }
 }

@@ -117,7 +117,7 @@ function readPipe(stream: Readable | null | undefined, sink: ChunkSink): PipeRea
 
 /** Resolves after `ms` during which `counts()` held, checked every POLL_MS. */
 async function countedDelay(ms: number, counts: () => boolean): Promise<void> {
-  for (let counted = 0; counted < ms; ) {
+  for (let counted = 0; counted < ms;) {
     await delay(POLL_MS, undefined, { ref: false });
     if (counts()) counted += POLL_MS;
   }
@@ -184,7 +184,9 @@ export async function runChild(options: ChildOptions): Promise<ChildResult> {
 
   if (pgid !== undefined) options.track?.add(pgid);
   const timer =
-    options.timeoutMs !== undefined ? setTimeout(() => stopTree({ kind: 'timeout', after: options.timeoutMs!, own: true }), options.timeoutMs) : undefined;
+    options.timeoutMs !== undefined
+      ? setTimeout(() => stopTree({ kind: 'timeout', after: options.timeoutMs!, own: true }), options.timeoutMs)
+      : undefined;
   const onStop = () => stopTree(options.stop!.reason as StopReason);
   options.stop?.addEventListener('abort', onStop, { once: true });
 

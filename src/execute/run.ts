@@ -156,7 +156,11 @@ class Runner {
     });
     if (child.error) return result('failed', null, child.error);
     if (child.stopped?.kind === 'timeout') {
-      return result('timed_out', child.exitCode, child.stopped.own ? `timed out after ${formatDuration(child.stopped.after)} (the step's timeout)` : stopText(child.stopped));
+      return result(
+        'timed_out',
+        child.exitCode,
+        child.stopped.own ? `timed out after ${formatDuration(child.stopped.after)} (the step's timeout)` : stopText(child.stopped),
+      );
     }
     if (child.stopped) return result('failed', child.exitCode, `stopped: ${stopText(child.stopped)}`);
     if (child.exitCode === 0 && !child.signal) return result('succeeded', 0);
@@ -174,7 +178,14 @@ class Runner {
     const started = now();
     const condition = this.condition(step.if);
     if (!condition.run) {
-      const entry: StepResult = { stage, name, status: condition.status, exitCode: null, durationMs: Math.round(now() - started), reason: condition.reason };
+      const entry: StepResult = {
+        stage,
+        name,
+        status: condition.status,
+        exitCode: null,
+        durationMs: Math.round(now() - started),
+        reason: condition.reason,
+      };
       if (condition.status === 'failed') out.failed(condition.reason);
       else out.note(`skipped: ${condition.reason}`);
       return { results: [entry], ...(condition.status === 'failed' ? { failure: entry } : {}) };
@@ -203,7 +214,11 @@ class Runner {
       // A group's steps have spoken for themselves already.
       if (failure.name === name) {
         if (action) out.note(`${failure.status.replace('_', ' ')}: ${failure.reason}`);
-        else out.failed(failure.reason ?? failure.status, failure.status === 'timed_out' ? '' : failure.status === 'blocked' ? 'blocked:' : undefined);
+        else
+          out.failed(
+            failure.reason ?? failure.status,
+            failure.status === 'timed_out' ? '' : failure.status === 'blocked' ? 'blocked:' : undefined,
+          );
       }
     }
     return outcome;
@@ -226,7 +241,14 @@ class Runner {
   }
 
   private async stage(stage: PlanStage): Promise<Outcome> {
-    const entry = (status: StepStatus, reason: string): StepResult => ({ stage: stage.name, name: null, status, exitCode: null, durationMs: 0, reason });
+    const entry = (status: StepStatus, reason: string): StepResult => ({
+      stage: stage.name,
+      name: null,
+      status,
+      exitCode: null,
+      durationMs: 0,
+      reason,
+    });
     if (stage.approval) {
       const reason = stage.reason ?? 'approval';
       this.ctx.output.failed(`stage ${stage.name}: ${reason}`, 'blocked:');

@@ -139,7 +139,9 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
   const options = resolveOptions(request.options, deps);
   if (!options.dryRun) checkWorkdir(options.workdir);
   const at = request.at ?? deps.now();
-  const checked = Array.isArray(request.definitions) ? await deps.loadDefinitions(request.definitions) : (request.definitions as CheckResult);
+  const checked = Array.isArray(request.definitions)
+    ? await deps.loadDefinitions(request.definitions)
+    : (request.definitions as CheckResult);
   const contexts = buildTriggerContexts(request.event, request.payload);
   const decisions = decideDefinitions(checked, contexts, { at, strict: options.strict });
 
@@ -151,7 +153,12 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
     const { planMatched, planWarnings } = await import('../plan/matched.js');
     const documents = [];
     for (const decision of matched) documents.push({ decision, document: await readDocument(checked, decision.definition) });
-    const plans = planMatched(documents, { inputs: request.inputs ?? {}, env: deps.env, workdir: options.workdir, containerRuntime: options.containerRuntime });
+    const plans = planMatched(documents, {
+      inputs: request.inputs ?? {},
+      env: deps.env,
+      workdir: options.workdir,
+      containerRuntime: options.containerRuntime,
+    });
     plans.secrets.forEach((s) => secrets.add(s));
     warnings.push(...plans.warnings);
     const planned = new Map<Decision, PlanResult>(matched.map((decision, i) => [decision, plans.planned[i]!]));
@@ -224,5 +231,9 @@ async function execute(outcome: FireOutcome, request: FireRequest, options: Fire
       quiet: options.quiet,
     },
   );
-  return { runs: new Map(runnable.map((d, i) => [d, executed.runs[i]!])), durationMs: executed.durationMs, ...(executed.signal ? { signal: executed.signal } : {}) };
+  return {
+    runs: new Map(runnable.map((d, i) => [d, executed.runs[i]!])),
+    durationMs: executed.durationMs,
+    ...(executed.signal ? { signal: executed.signal } : {}),
+  };
 }

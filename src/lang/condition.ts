@@ -28,13 +28,9 @@ export type ConditionValue = string | number | boolean | null | object;
 
 /** A value as written: a literal, a `<+…>` reference, or a quoted string that may hold references. */
 export type ConditionLeaf =
-  | { kind: 'literal'; value: ConditionValue }
-  | { kind: 'ref'; expr: ScannedExpression }
-  | { kind: 'template'; text: string };
+  { kind: 'literal'; value: ConditionValue } | { kind: 'ref'; expr: ScannedExpression } | { kind: 'template'; text: string };
 
-type Token =
-  | { kind: 'value'; leaf: ConditionLeaf; pos: number; text: string }
-  | { kind: 'op'; op: string; pos: number };
+type Token = { kind: 'value'; leaf: ConditionLeaf; pos: number; text: string } | { kind: 'op'; op: string; pos: number };
 
 /** The syntax tree of a condition (parseCondition); resolve/condition.ts evaluates it. */
 export type ConditionNode =
@@ -59,14 +55,21 @@ export function fail(message: string, pos?: number, length?: number): never {
   throw new ConditionError(message, pos, length);
 }
 
+export interface ConditionProblem {
+  message: string;
+  /** Offsets of the part at fault in the condition. */
+  start: number;
+  end: number;
+  /** `${{ … }}`: the spec's own syntax, which trig does not evaluate. */
+  foreign: boolean;
+}
+
 /**
  * Why a condition cannot be parsed, with the offsets of the part at fault, or undefined
  * when it parses: what `trig validate` checks of every `if:`, with no event to resolve
  * references against. A malformed `<+…>` is left to the expression rule.
  */
-export function conditionProblem(
-  text: string,
-): { message: string; start: number; end: number; /** `${{ … }}`: the spec's own syntax, which trig does not evaluate. */ foreign: boolean } | undefined {
+export function conditionProblem(text: string): ConditionProblem | undefined {
   if (scanExpressions(text).some((e) => e.error)) return undefined;
   try {
     parseCondition(text);

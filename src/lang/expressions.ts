@@ -90,7 +90,6 @@ export function suggestNamespace(namespace: string): string | undefined {
   return bestDistance <= Math.min(2, Math.max(1, Math.floor(namespace.length / 3))) ? best : undefined;
 }
 
-
 // ---------------------------------------------------------------------------
 // Scanning
 
@@ -276,7 +275,7 @@ function parseBody(raw: string): BodyResult {
 
   if (path.length === 0 && (namespace === 'trigger' || namespace === 'inputs' || namespace === 'secrets' || namespace === 'eventPayload')) {
     const example =
-            namespace === 'secrets'
+      namespace === 'secrets'
         ? '<+secrets.getValue("my_secret")>'
         : namespace === 'inputs'
           ? '<+inputs.name>'

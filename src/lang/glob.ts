@@ -89,13 +89,17 @@ function readClass(pattern: string, start: number, problems: PatternProblem[]): 
     return { regex: '(?!)', end: i + 1 };
   }
   if (chars[0] === '^' || chars[0] === '!') {
-    problems.push(error(`\`${body}\` looks like a negated class; filter patterns have none (a class lists letters, digits and their ranges)`));
+    problems.push(
+      error(`\`${body}\` looks like a negated class; filter patterns have none (a class lists letters, digits and their ranges)`),
+    );
   }
   // GitHub documents classes of letters and digits (`[0-9a-z]`) only; what `[_.]` means
   // there is undefined, so no guess is made.
   const other = chars.find((ch, k) => !rangeGroup(ch) && !(ch === '-' && k > 0 && k < chars.length - 1));
   if (other !== undefined && other !== '^' && other !== '!') {
-    problems.push(error(`\`${other}\` in \`${body}\` is not a letter or digit; a class lists only letters, digits and their ranges (a-z, A-Z, 0-9)`));
+    problems.push(
+      error(`\`${other}\` in \`${body}\` is not a letter or digit; a class lists only letters, digits and their ranges (a-z, A-Z, 0-9)`),
+    );
   }
   let out = '';
   for (let k = 0; k < chars.length; k++) {
@@ -257,7 +261,8 @@ function regexLookalike(body: string): string | undefined {
  */
 export function patternProblem(pattern: string): PatternProblem | undefined {
   const { negated, body } = split(pattern);
-  if (body === '') return error(negated ? '`!` alone negates an empty pattern, which matches nothing' : 'the pattern is empty and matches nothing');
+  if (body === '')
+    return error(negated ? '`!` alone negates an empty pattern, which matches nothing' : 'the pattern is empty and matches nothing');
   const { problems } = translate(body);
   const first = problems.find((p) => p.severity === 'error');
   if (first) return first;

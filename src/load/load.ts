@@ -70,7 +70,10 @@ function aliasProblems(doc: Document, source: SourceText): { span: ReturnType<So
       if (!target) {
         problems.push({ span: source.span(start, end), message: `the alias *${alias.source} has no anchor &${alias.source} before it` });
       } else if (isCollection(target) && path.includes(target as Node)) {
-        problems.push({ span: source.span(start, end), message: `the alias *${alias.source} is inside the node its anchor &${alias.source} names: the value would contain itself` });
+        problems.push({
+          span: source.span(start, end),
+          message: `the alias *${alias.source} is inside the node its anchor &${alias.source} names: the value would contain itself`,
+        });
       }
     },
   });
@@ -84,7 +87,13 @@ export function loadText(file: string, text: string): LoadResult {
   // YAML 1.2's core schema whatever the document's %YAML directive: definitions are plain
   // data, and tags such as !!binary, !!set or !!timestamp are reported (below), not
   // turned into values no stage after this one expects.
-  const docs = parseAllDocuments(text, { lineCounter: source.lineCounter, prettyErrors: false, uniqueKeys: true, schema: 'core', resolveKnownTags: false });
+  const docs = parseAllDocuments(text, {
+    lineCounter: source.lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    schema: 'core',
+    resolveKnownTags: false,
+  });
   if (!Array.isArray(docs)) return into; // an empty stream holds no document
   const base = path.basename(file).replace(/\.ya?ml$/, '');
   const nonEmpty = docs.filter((d) => d.contents !== null || d.errors.length);
@@ -98,7 +107,15 @@ export function loadText(file: string, text: string): LoadResult {
         seen.add(start);
         const span = source.span(start, Math.max(end, start + 1));
         const endCol = span.line === span.endLine ? span.endCol : span.col + 1;
-        into.diagnostics.push({ file, ...span, endLine: span.line, endCol, severity: 'error', message: syntaxMessage(error, source.text), rule: 'syntax' });
+        into.diagnostics.push({
+          file,
+          ...span,
+          endLine: span.line,
+          endCol,
+          severity: 'error',
+          message: syntaxMessage(error, source.text),
+          rule: 'syntax',
+        });
       }
       continue;
     }
@@ -135,7 +152,13 @@ export function loadText(file: string, text: string): LoadResult {
     const kind = isRecord(value) ? otherKind(value) : Array.isArray(value) ? 'step list' : undefined;
     if (kind) {
       const span = locate(doc, source, []);
-      into.skipped.push({ file, line: span.line, col: span.col, kind, message: `skipped ${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} document: trig checks pipeline and agent definitions` });
+      into.skipped.push({
+        file,
+        line: span.line,
+        col: span.col,
+        kind,
+        message: `skipped ${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} document: trig checks pipeline and agent definitions`,
+      });
       continue;
     }
     const described = describeDefinition(file, index, base, value);
@@ -146,7 +169,6 @@ export function loadText(file: string, text: string): LoadResult {
   }
   return into;
 }
-
 
 /**
  * A filter pattern written as a YAML number (`branches: [2]`, `tags: [1.10]`) means the

@@ -54,7 +54,9 @@ export function parsePayload(text: string, source: string): Record<string, unkno
   if (text.trim() === '') return {};
   const deep = tooDeepAt(text);
   if (deep !== undefined) {
-    throw new PayloadError(`${source}:${position(text, deep)}: the payload nests more than ${MAX_PAYLOAD_DEPTH} levels of arrays and objects`);
+    throw new PayloadError(
+      `${source}:${position(text, deep)}: the payload nests more than ${MAX_PAYLOAD_DEPTH} levels of arrays and objects`,
+    );
   }
   let value: unknown;
   try {
@@ -97,7 +99,9 @@ export async function readPayload(argument: string | undefined): Promise<Record<
   } catch (error) {
     if (error instanceof TooLargeError) throw tooLarge(argument);
     const code = (error as NodeJS.ErrnoException).code;
-    throw new PayloadError(`${argument}: cannot read the payload (${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message})`);
+    throw new PayloadError(
+      `${argument}: cannot read the payload (${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)})`,
+    );
   }
   return parsePayload(text, argument);
 }

@@ -122,6 +122,12 @@ export function readDefinitionFile(file: string): string {
   } catch {
     const at = invalidUtf8At(buffer);
     const hex = at.byte.toString(16).padStart(2, '0');
-    throw new UnreadableFileError(file, `the file is not UTF-8 text (byte 0x${hex} here); definitions are UTF-8`, at.line, at.col, buffer.toString('utf8'));
+    throw new UnreadableFileError(
+      file,
+      `the file is not UTF-8 text (byte 0x${hex} here); definitions are UTF-8`,
+      at.line,
+      at.col,
+      buffer.toString('utf8'),
+    );
   }
 }

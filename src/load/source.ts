@@ -74,4 +74,3 @@ export function locate(doc: Document, source: SourceText, path: DocPath, at: 'ke
   if (end === start) end = start + 1;
   return source.span(start, end);
 }
-

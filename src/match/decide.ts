@@ -60,10 +60,24 @@ export function decideDefinitions(
   // The definitions of a file that cannot be read are unknown: they may be the ones this
   // event should start, so the fire fails once the others have run.
   for (const diagnostic of checked.readErrors) {
-    decisions.push({ file: diagnostic.file, name: diagnostic.file, valid: false, matched: false, reason: diagnostic.message, diagnostics: [diagnostic] });
+    decisions.push({
+      file: diagnostic.file,
+      name: diagnostic.file,
+      valid: false,
+      matched: false,
+      reason: diagnostic.message,
+      diagnostics: [diagnostic],
+    });
   }
   for (const diagnostic of checked.syntaxErrors) {
-    decisions.push({ file: diagnostic.file, name: diagnostic.file, valid: false, matched: false, reason: 'the file is not valid YAML', diagnostics: [diagnostic] });
+    decisions.push({
+      file: diagnostic.file,
+      name: diagnostic.file,
+      valid: false,
+      matched: false,
+      reason: 'the file is not valid YAML',
+      diagnostics: [diagnostic],
+    });
   }
   const matcher = createMatcher({ at: options.at });
   const contextList = [...contexts];

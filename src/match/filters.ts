@@ -53,7 +53,14 @@ const pass = (filter: string): FilterCheck => ({ filter, pass: true });
 const fail = (filter: string, reason: string): FilterCheck => ({ filter, pass: false, reason: `${filter}: ${reason}` });
 
 /** `globs` (the field must match) or, with `ignore`, `globs-ignore` (it must not). */
-function globsCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<string, unknown>, env: FilterEnv, ignore: boolean): FilterCheck {
+function globsCheck(
+  key: string,
+  spec: FilterSpec,
+  raw: unknown,
+  fields: Record<string, unknown>,
+  env: FilterEnv,
+  ignore: boolean,
+): FilterCheck {
   const field = spec.field!;
   const value = fields[field];
   if (missing(value)) return fail(key, `the event carries no "${field}"`);
@@ -79,7 +86,14 @@ function listFiles(files: readonly string[]): string {
 }
 
 /** `paths` (some changed file must match) or, with `ignore`, `paths-ignore` (some must not). */
-function pathsCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<string, unknown>, env: FilterEnv, ignore: boolean): FilterCheck {
+function pathsCheck(
+  key: string,
+  spec: FilterSpec,
+  raw: unknown,
+  fields: Record<string, unknown>,
+  env: FilterEnv,
+  ignore: boolean,
+): FilterCheck {
   const files = changedFilesOf(fields, spec.field!);
   // Without the list of changed files nothing says the paths were touched, so a path
   // filter (either kind) never lets such an event through.
@@ -162,11 +176,7 @@ function minuteStamp(at: Date): string {
   return `${at.toISOString().slice(0, 16)}Z`;
 }
 
-function scheduleCheck(
-  filters: unknown,
-  context: TriggerContext,
-  at: Date,
-): { check: FilterCheck; context: TriggerContext } {
+function scheduleCheck(filters: unknown, context: TriggerContext, at: Date): { check: FilterCheck; context: TriggerContext } {
   const items = scheduleItems(filters);
   if (items.length === 0) return { check: fail('schedule', 'no cron expression is given'), context };
   const missed: { item: ScheduleItem; error?: string }[] = [];
@@ -198,7 +208,11 @@ function scheduleCheck(
 
 /** Both ref fields filtered on one event: the push rule of branches versus tags applies. */
 function hasRefPair(spec: EventSpec): boolean {
-  const fields = new Set(Object.values(spec.filters).filter((f) => f.kind === 'globs').map((f) => f.field));
+  const fields = new Set(
+    Object.values(spec.filters)
+      .filter((f) => f.kind === 'globs')
+      .map((f) => f.field),
+  );
   return fields.has('branch') && fields.has('tag');
 }
 
@@ -326,7 +340,10 @@ export function evaluateEntry(entry: TriggerEntry, context: TriggerContext, env:
     refPair,
     refKind: refPair ? refKind(fields) : undefined,
     entryRefFields: new Set(
-      keys.map((k) => spec.filters[k]).filter((f) => f && (f.field === 'branch' || f.field === 'tag')).map((f) => f!.field),
+      keys
+        .map((k) => spec.filters[k])
+        .filter((f) => f && (f.field === 'branch' || f.field === 'tag'))
+        .map((f) => f!.field),
     ),
     typesGiven: false,
     scheduleDone: false,

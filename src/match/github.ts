@@ -139,5 +139,5 @@ export function deliveryRecordHint(payload: Json): string | undefined {
   const request = obj(payload.request);
   if (!request || !obj(request.payload) || isGithubDelivery(payload)) return undefined;
   if (!obj(request.headers) && typeof payload.guid !== 'string') return undefined;
-  return 'the payload looks like a delivery record from GitHub\'s deliveries API, which holds the event\'s body in .request.payload; pass that instead (gh api … --jq .request.payload | trig fire … --payload -)';
+  return "the payload looks like a delivery record from GitHub's deliveries API, which holds the event's body in .request.payload; pass that instead (gh api … --jq .request.payload | trig fire … --payload -)";
 }

@@ -41,7 +41,13 @@ export function resolveInputs(
   // Input names are the user's words: `constructor` or `toString` must not find what
   // every object inherits, so values live in an object without a prototype, and names
   // are looked up among own keys only.
-  const result: ResolvedInputs = { values: Object.create(null) as Record<string, unknown>, secretInputs: new Set(), secrets: [], secretVariables: [], problems: [] };
+  const result: ResolvedInputs = {
+    values: Object.create(null) as Record<string, unknown>,
+    secretInputs: new Set(),
+    secrets: [],
+    secretVariables: [],
+    problems: [],
+  };
   const inputs = isRecord(declared) ? declared : {};
   // Inputs not declared may still be read by <+inputs.x>: keep them as strings.
   for (const [name, raw] of Object.entries(given)) if (!Object.hasOwn(inputs, name)) result.values[name] = raw;
@@ -52,7 +58,8 @@ export function resolveInputs(
     const required = input.required === true;
     if (input.type === 'secret') {
       result.secretInputs.add(name);
-      const reference = (Object.hasOwn(given, name) ? given[name] : undefined) ?? (typeof input.default === 'string' ? input.default : name);
+      const reference =
+        (Object.hasOwn(given, name) ? given[name] : undefined) ?? (typeof input.default === 'string' ? input.default : name);
       const variable = secretVariable(reference);
       result.secretVariables.push(variable);
       const value = env[variable];

@@ -112,7 +112,7 @@ export const APPROVAL_STAGE_REASON = 'approval stages wait for a person, and tri
 const PLATFORM_ONLY: Record<string, string> = {
   barrier: 'barriers synchronise stages on the platform; trig does not run them',
   queue: 'queues are a platform resource; trig does not run them',
-  'run-test': 'run-test steps need the platform\'s test intelligence; trig does not run them',
+  'run-test': "run-test steps need the platform's test intelligence; trig does not run them",
   background: 'background services are not started by trig',
 };
 
@@ -136,7 +136,13 @@ function settingValue(value: unknown): string {
  * placed before the image that begins with `-` is read by the engine as an option (an image
  * `--privileged` from a payload), and `-v` cannot mount a path with `:` in it.
  */
-function engineArgvProblem(runtime: string, mount: string, names: readonly string[], entrypoint: string | undefined, image: string): string | undefined {
+function engineArgvProblem(
+  runtime: string,
+  mount: string,
+  names: readonly string[],
+  entrypoint: string | undefined,
+  image: string,
+): string | undefined {
   if (mount.includes(':')) return `--workdir ${JSON.stringify(mount)} contains ":", which ${runtime}'s -v cannot mount`;
   const values: [string, string][] = [...names.map((name): [string, string] => ['variable name', name]), ['container image', image]];
   if (entrypoint !== undefined) values.push(['shell', entrypoint]);

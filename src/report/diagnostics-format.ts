@@ -45,7 +45,9 @@ export function formatText(report: ValidationReport, style: Style): string {
     const { text, col, width } = excerpt(line, d.col, Math.max(1, (d.endLine === d.line ? d.endCol : line.length + 1) - d.col));
     out.push(`${style.dim(`${d.line} |`)} ${text}`);
     const marker = '^' + '~'.repeat(width - 1);
-    out.push(`${' '.repeat(gutter)} ${style.dim('|')} ${' '.repeat(col - 1)}${d.severity === 'error' ? style.red(marker) : style.yellow(marker)}`);
+    out.push(
+      `${' '.repeat(gutter)} ${style.dim('|')} ${' '.repeat(col - 1)}${d.severity === 'error' ? style.red(marker) : style.yellow(marker)}`,
+    );
   }
   for (const s of report.skipped) {
     out.push(`${s.file}:${s.line}:${s.col}: ${style.cyan('note:')} ${s.message}`);

@@ -101,7 +101,16 @@ export function fireJson(report: FireReport) {
       return {
         ...view,
         ...(diagnostics
-          ? { diagnostics: diagnostics.map((x) => ({ file: x.file, line: x.line, column: x.col, severity: x.severity, rule: x.rule, message: x.message })) }
+          ? {
+              diagnostics: diagnostics.map((x) => ({
+                file: x.file,
+                line: x.line,
+                column: x.col,
+                severity: x.severity,
+                rule: x.rule,
+                message: x.message,
+              })),
+            }
           : {}),
       };
     }),
@@ -164,7 +173,8 @@ export function formatFireText(report: FireReport, options: FireTextOptions, sty
     const where = `${d.file}: ${style.bold(d.name)}`;
     if (!d.valid) {
       out.push(`${where}: ${style.red('invalid')}: ${d.reason}`);
-      for (const x of d.diagnostics ?? []) out.push(`  ${x.file}:${x.line}:${x.col}: ${x.severity === 'warning' ? 'warning: ' : ''}${x.message} [${x.rule}]`);
+      for (const x of d.diagnostics ?? [])
+        out.push(`  ${x.file}:${x.line}:${x.col}: ${x.severity === 'warning' ? 'warning: ' : ''}${x.message} [${x.rule}]`);
       continue;
     }
     if (!d.matched) {

@@ -1,14 +1,7 @@
 // Evaluating `if:` conditions (parsed by lang/condition.ts, whose header gives the
 // grammar and the value rules) against a trigger event and resolved inputs.
 
-import {
-  ConditionError,
-  fail,
-  parseCondition,
-  type ConditionLeaf,
-  type ConditionNode,
-  type ConditionValue,
-} from '../lang/condition.js';
+import { ConditionError, fail, parseCondition, type ConditionLeaf, type ConditionNode, type ConditionValue } from '../lang/condition.js';
 import { scanExpressions, type ScannedExpression } from '../lang/expressions.js';
 import { toNumber } from '../shared/records.js';
 import { lookupExpression, stringifyValue, type ResolveScope } from './expressions.js';

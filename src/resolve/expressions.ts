@@ -1,12 +1,7 @@
 // Substituting `<+…>` expressions (parsed by lang/expressions.ts) with values from a
 // trigger event and resolved inputs.
 
-import {
-  namespaceKind,
-  scanExpressions,
-  suggestNamespace,
-  type ScannedExpression,
-} from '../lang/expressions.js';
+import { namespaceKind, scanExpressions, suggestNamespace, type ScannedExpression } from '../lang/expressions.js';
 
 export interface ResolveScope {
   /** Trigger context: flat fields (repo, branch, …), `event`, and `payload` (the raw payload). */
@@ -67,10 +62,7 @@ function walk(root: unknown, path: readonly string[]): Walk {
   return { ok: true, value: current };
 }
 
-function lookupInput(
-  path: readonly string[],
-  scope: ResolveScope,
-): { value: unknown; found: boolean; secret: boolean; why?: string } {
+function lookupInput(path: readonly string[], scope: ResolveScope): { value: unknown; found: boolean; secret: boolean; why?: string } {
   const name = path[0]!;
   const secret = scope.secretInputs?.has(name) ?? false;
   if (!Object.prototype.hasOwnProperty.call(scope.inputs, name)) {
@@ -110,11 +102,7 @@ export function lookupExpression(expr: ScannedExpression, scope: ResolveScope): 
     const id = (expr.ref as { secretId?: string }).secretId ?? '';
     const value = scope.secretValues?.[id];
     if (value === undefined) {
-      return unresolvable(
-        raw,
-        `secret "${id}" is not available locally (trig has no secret store; declare a secret input instead)`,
-        true,
-      );
+      return unresolvable(raw, `secret "${id}" is not available locally (trig has no secret store; declare a secret input instead)`, true);
     }
     return { found: true, value, secret: true, verbatim: false };
   }

@@ -5,7 +5,10 @@ import path from 'node:path';
 export function findProgram(program: string, env: Record<string, string | undefined>, cwd: string): string | undefined {
   const candidates = program.includes('/')
     ? [path.resolve(cwd, program)]
-    : (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(path.resolve(cwd, dir), program));
+    : (env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((dir) => path.join(path.resolve(cwd, dir), program));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -16,4 +19,3 @@ export function findProgram(program: string, env: Record<string, string | undefi
   }
   return undefined;
 }
-

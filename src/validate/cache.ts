@@ -1,4 +1,15 @@
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, type BigIntStats, type Stats } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  type BigIntStats,
+  type Stats,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readPrivateFile, whyNotPrivate, writePrivateFile } from '../shared/private-files.js';
@@ -96,7 +107,13 @@ function isPlainJson(value: unknown): boolean {
 /** A file check and an outline share their shape; JSON read back is checked for it. */
 function hasCheckShape(value: unknown): boolean {
   const check = value as FileOutline | null;
-  return typeof check === 'object' && check !== null && Array.isArray(check.documents) && Array.isArray(check.skipped) && Array.isArray(check.syntaxErrors);
+  return (
+    typeof check === 'object' &&
+    check !== null &&
+    Array.isArray(check.documents) &&
+    Array.isArray(check.skipped) &&
+    Array.isArray(check.syntaxErrors)
+  );
 }
 
 function parseJson(text: string | undefined): unknown {
@@ -218,7 +235,8 @@ export function openCheckCache(env: NodeJS.ProcessEnv, options: CheckCacheOption
       return hasCheckShape(check) ? (check as FileCheck) : undefined;
     },
     async set(file, text, check) {
-      if (check.documents.every((d) => isPlainJson(d.value)) && prepare()) writePrivateFile(await fileEntry(file, text), JSON.stringify(check));
+      if (check.documents.every((d) => isPlainJson(d.value)) && prepare())
+        writePrivateFile(await fileEntry(file, text), JSON.stringify(check));
     },
     getSet(files, stats) {
       const text = read(setEntry(files));

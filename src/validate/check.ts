@@ -146,7 +146,8 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
         try {
           check = kept?.check(position.get(file)!) ?? (await checkFile(file, textOf(file), cache));
         } catch (error) {
-          if (error instanceof UnreadableFileError) throw new ChangedFileError(`${file}: ${error.reason}, since trig checked it; fire again`);
+          if (error instanceof UnreadableFileError)
+            throw new ChangedFileError(`${file}: ${error.reason}, since trig checked it; fire again`);
           throw error;
         }
         checks.set(file, check);

@@ -22,7 +22,10 @@ const cacheWarnings = new Set<string>();
  * Expands, loads and validates definition paths. A path that names nothing is a usage
  * error; a file that cannot be read is reported with the others' results (see checkFiles).
  */
-export async function loadDefinitions(paths: readonly string[], options: LoadDefinitionsOptions): Promise<{ files: string[]; checked: CheckResult }> {
+export async function loadDefinitions(
+  paths: readonly string[],
+  options: LoadDefinitionsOptions,
+): Promise<{ files: string[]; checked: CheckResult }> {
   let files: string[];
   try {
     const expanded = await expandPaths(paths);

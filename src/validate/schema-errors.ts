@@ -39,7 +39,10 @@ class SchemaWalker {
 
   readonly rootTitle: string | undefined;
 
-  constructor(private readonly main: SchemaObject, others: readonly object[]) {
+  constructor(
+    private readonly main: SchemaObject,
+    others: readonly object[],
+  ) {
     this.rootTitle = typeof main['title'] === 'string' ? main['title'] : undefined;
     for (const s of [main, ...others]) {
       const id = (s as SchemaObject)['$id'];
@@ -296,11 +299,7 @@ const DEFAULT_SCHEMAS: readonly object[] = [definitionSchema, eventsSchema];
  * `schemas` are the schemas the errors were produced with, the root schema first; they
  * supply the titles, allowed keys and types the messages are worded from.
  */
-export function shapeSchemaErrors(
-  errors: ErrorObject[],
-  data: unknown,
-  schemas: readonly object[] = DEFAULT_SCHEMAS,
-): SchemaProblem[] {
+export function shapeSchemaErrors(errors: ErrorObject[], data: unknown, schemas: readonly object[] = DEFAULT_SCHEMAS): SchemaProblem[] {
   const [main, ...others] = schemas.length > 0 ? schemas : DEFAULT_SCHEMAS;
   const walker = new SchemaWalker(main as SchemaObject, others);
   const located: Located[] = errors.map((error) => ({ error, path: toPath(error.instancePath, data) }));
@@ -388,9 +387,7 @@ function shapeAlternatives(group: Alternatives, data: unknown, walker: SchemaWal
     const key = sp.startsWith(base) ? sp.slice(base.length).split('/')[0]! : '?';
     branches.set(key, [...(branches.get(key) ?? []), child]);
   }
-  const fitting = [...branches.values()].filter(
-    (b) => !leaves(b).some((l) => l.error.keyword === 'type' && samePath(l.path, here)),
-  );
+  const fitting = [...branches.values()].filter((b) => !leaves(b).some((l) => l.error.keyword === 'type' && samePath(l.path, here)));
   if (fitting.length > 0) {
     // A branch that took the value's shape and failed only inside it (a list whose item
     // `urgent` is not allowed) is the one the value was meant for, over one that rejects
@@ -401,11 +398,7 @@ function shapeAlternatives(group: Alternatives, data: unknown, walker: SchemaWal
     return shapeList(flattenForReshape(best), data, walker);
   }
   const types = [
-    ...new Set(
-      all
-        .filter((l) => l.error.keyword === 'type' && samePath(l.path, here))
-        .flatMap((l) => toArray(l.error.params['type'])),
-    ),
+    ...new Set(all.filter((l) => l.error.keyword === 'type' && samePath(l.path, here)).flatMap((l) => toArray(l.error.params['type']))),
   ];
   return [
     {
@@ -518,15 +511,16 @@ function shapeOne(item: Located, data: unknown, walker: SchemaWalker): Problem |
     case 'pattern': {
       if (params['pattern'] === EXPRESSION_PATTERN) {
         const types = expectedTypes(nodeTypes(walker.nodesAt(path, data)), walker.nodesAt(path, data));
-        const expected = types.length > 0 && !(types.length === 1 && types[0] === 'string')
-          ? typeWords(types)
-          : 'an expression like <+inputs.name>';
+        const expected =
+          types.length > 0 && !(types.length === 1 && types[0] === 'string') ? typeWords(types) : 'an expression like <+inputs.name>';
         return { path, at: 'value', message: `${name} must be ${expected}, got ${describe(value)}`, wrongType: true };
       }
       return { path, at: 'value', message: `${name} must match the pattern ${String(params['pattern'])}, got ${describe(value)}` };
     }
     case 'enum': {
-      const allowed = toArray((params['allowedValues'] as unknown[] | undefined)?.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))));
+      const allowed = toArray(
+        (params['allowedValues'] as unknown[] | undefined)?.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))),
+      );
       const guess = typeof value === 'string' ? suggest(value, allowed) : undefined;
       const hint = guess ? `; did you mean ${quote(guess)}?` : '';
       if (allowed.length > MAX_LISTED_VALUES) {
@@ -552,7 +546,10 @@ function shapeOne(item: Located, data: unknown, walker: SchemaWalker): Problem |
       return {
         path,
         at: 'value',
-        message: params['limit'] === 1 ? `${name} must not be empty` : `${name} must be at least ${plural(Number(params['limit']), 'character')} long`,
+        message:
+          params['limit'] === 1
+            ? `${name} must not be empty`
+            : `${name} must be at least ${plural(Number(params['limit']), 'character')} long`,
       };
     case 'maxLength':
       return { path, at: 'value', message: `${name} must be at most ${plural(Number(params['limit']), 'character')} long` };
@@ -560,7 +557,11 @@ function shapeOne(item: Located, data: unknown, walker: SchemaWalker): Problem |
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return { path, at: 'value', message: `${name} must be ${String(params['comparison'])} ${String(params['limit'])}, got ${describe(value)}` };
+      return {
+        path,
+        at: 'value',
+        message: `${name} must be ${String(params['comparison'])} ${String(params['limit'])}, got ${describe(value)}`,
+      };
     case 'multipleOf':
       return { path, at: 'value', message: `${name} must be a multiple of ${String(params['multipleOf'])}` };
     case 'uniqueItems': {

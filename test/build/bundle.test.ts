@@ -61,7 +61,9 @@ describe('lazy loading', () => {
   it('validate loads no package up front: picomatch only for a glob argument, the YAML parser and the schema validator only when a file is not in the check cache', () => {
     const validate = outputFor('src/cli/validate.ts');
     expect(packages(staticClosure(validate))).toEqual([]);
-    const lazy = staticClosure(validate).flatMap((o) => outputs[o]!.imports.filter((i) => i.kind === 'dynamic-import' && !i.external).map((i) => i.path));
+    const lazy = staticClosure(validate).flatMap((o) =>
+      outputs[o]!.imports.filter((i) => i.kind === 'dynamic-import' && !i.external).map((i) => i.path),
+    );
     // chalk, for colour on a terminal, is the other lazy import.
     expect(packages(lazy.flatMap(staticClosure))).toEqual(['ajv', 'chalk', 'picomatch', 'yaml']);
     const check = outputFor('src/validate/check-text.ts');
@@ -82,7 +84,13 @@ describe('lazy loading', () => {
     const loaded = new Set(staticClosure(outputFor('src/cli/fire.ts')).flatMap((o) => Object.keys(outputs[o]!.inputs)));
     expect(loaded).toContain('src/fire/fire.ts');
     expect(loaded).toContain('src/match/decide.ts');
-    for (const stage of ['src/plan/plan.ts', 'src/plan/matched.ts', 'src/resolve/expressions.ts', 'src/execute/execute.ts', 'src/execute/run.ts']) {
+    for (const stage of [
+      'src/plan/plan.ts',
+      'src/plan/matched.ts',
+      'src/resolve/expressions.ts',
+      'src/execute/execute.ts',
+      'src/execute/run.ts',
+    ]) {
       expect(loaded, stage).not.toContain(stage);
     }
   });
@@ -120,7 +128,7 @@ describe('built-in modules at run time', () => {
   const hook = path.join(dir, 'modules.cjs');
   writeFileSync(
     hook,
-    "const out = process.env.TRIG_TEST_MODULES_OUT; delete process.env.TRIG_TEST_MODULES_OUT;\n" +
+    'const out = process.env.TRIG_TEST_MODULES_OUT; delete process.env.TRIG_TEST_MODULES_OUT;\n' +
       "process.on('exit', () => require('node:fs').writeFileSync(out, process.moduleLoadList.join('\\n')));\n",
   );
 

@@ -19,15 +19,33 @@ async function messagesFor(file: string, code: string) {
 
 describe('lint: the layers of src/', () => {
   it('names every folder of src/, lowest first', () => {
-    expect(LAYERS).toEqual(['shared', 'catalog', 'lang', 'load', 'validate', 'match', 'resolve', 'plan', 'execute', 'report', 'fire', 'integrations', 'cli']);
+    expect(LAYERS).toEqual([
+      'shared',
+      'catalog',
+      'lang',
+      'load',
+      'validate',
+      'match',
+      'resolve',
+      'plan',
+      'execute',
+      'report',
+      'fire',
+      'integrations',
+      'cli',
+    ]);
   });
 
   it('refuses an import that runs back up the stage order', async () => {
-    const messages = await messagesFor('src/load/back-import.ts', "import { formatFireText } from '../report/fire-format.js';\nexport const f = formatFireText;\n");
+    const messages = await messagesFor(
+      'src/load/back-import.ts',
+      "import { formatFireText } from '../report/fire-format.js';\nexport const f = formatFireText;\n",
+    );
     expect(messages).toEqual([
       {
         rule: 'trig/layers',
-        message: 'load/ may not import from report/ (report comes after load in the layers: shared < catalog < lang < load < validate < match < resolve < plan < execute < report < fire < integrations < cli)',
+        message:
+          'load/ may not import from report/ (report comes after load in the layers: shared < catalog < lang < load < validate < match < resolve < plan < execute < report < fire < integrations < cli)',
         line: 1,
         column: 32,
       },
@@ -35,7 +53,10 @@ describe('lint: the layers of src/', () => {
   });
 
   it('refuses a dynamic import and a re-export that run back up too', async () => {
-    const messages = await messagesFor('src/validate/back.ts', "export { isDue } from '../lang/cron.js';\nexport * from '../match/match.js';\nexport const p = () => import('../plan/plan.js');\n");
+    const messages = await messagesFor(
+      'src/validate/back.ts',
+      "export { isDue } from '../lang/cron.js';\nexport * from '../match/match.js';\nexport const p = () => import('../plan/plan.js');\n",
+    );
     expect(messages.map((m) => [m.rule, m.line])).toEqual([
       ['trig/layers', 2],
       ['trig/layers', 3],
@@ -43,7 +64,10 @@ describe('lint: the layers of src/', () => {
   });
 
   it('allows imports from the same folder and from the folders below', async () => {
-    const messages = await messagesFor('src/match/down.ts', "import { isRecord } from '../shared/records.js';\nimport { isDue } from '../lang/cron.js';\nimport { createMatcher } from './match.js';\nexport const all = [isRecord, isDue, createMatcher];\n");
+    const messages = await messagesFor(
+      'src/match/down.ts',
+      "import { isRecord } from '../shared/records.js';\nimport { isDue } from '../lang/cron.js';\nimport { createMatcher } from './match.js';\nexport const all = [isRecord, isDue, createMatcher];\n",
+    );
     expect(messages).toEqual([]);
   });
 

@@ -21,7 +21,17 @@ describe('npm pack', () => {
     const r = run(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
     expect(r.code, r.stderr).toBe(0);
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['bin/trig', 'bin/package.json', 'dist/cli.cjs', 'schemas/definition.schema.json', 'schemas/events.schema.json', 'README.md', 'package.json']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'bin/trig',
+        'bin/package.json',
+        'dist/cli.cjs',
+        'schemas/definition.schema.json',
+        'schemas/events.schema.json',
+        'README.md',
+        'package.json',
+      ]),
+    );
     for (const file of files) {
       expect(file, file).toMatch(/^(bin\/trig|bin\/package\.json|dist\/.+\.cjs|schemas\/[\w.-]+\.json|README\.md|package\.json|LICENSE)$/);
     }
@@ -30,7 +40,10 @@ describe('npm pack', () => {
 
 describe('npx from the repository', () => {
   it("runs the repository's own trig, installing nothing", () => {
-    const r = run(process.platform === 'win32' ? 'npx.cmd' : 'npx', ['--no', 'trig', 'validate', 'fixtures/seed/ffcleanup.yaml'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+    const r = run(process.platform === 'win32' ? 'npx.cmd' : 'npx', ['--no', 'trig', 'validate', 'fixtures/seed/ffcleanup.yaml'], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('1 definition in 1 file: no problems\n');
   });
@@ -47,7 +60,10 @@ describe('installed from the tarball', () => {
   beforeAll(() => {
     const packed = run(npm, ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT });
     expect(packed.code, packed.stderr).toBe(0);
-    tarball = path.join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!);
+    tarball = path.join(
+      dir,
+      readdirSync(dir).find((f) => f.endsWith('.tgz'))!,
+    );
     mkdirSync(elsewhere);
     copyFileSync(path.join(ROOT, 'fixtures/seed/ffcleanup.yaml'), path.join(elsewhere, 'ffcleanup.yaml'));
   }, 120_000);
@@ -76,7 +92,11 @@ describe('installed from the tarball', () => {
     const validated = run(process.execPath, [trig, 'validate', 'ffcleanup.yaml'], { cwd: elsewhere, env });
     expect(validated.code, validated.stderr).toBe(0);
     // A due schedule: croner, vendored next to the chunks, is loaded.
-    const fired = run(process.execPath, [trig, 'fire', '--dry-run', '--event', 'schedule', '--at', '2026-11-23T09:00:00Z', '--defs', 'ffcleanup.yaml'], { cwd: elsewhere, env });
+    const fired = run(
+      process.execPath,
+      [trig, 'fire', '--dry-run', '--event', 'schedule', '--at', '2026-11-23T09:00:00Z', '--defs', 'ffcleanup.yaml'],
+      { cwd: elsewhere, env },
+    );
     expect(fired.code, fired.stderr).toBe(0);
     expect(fired.stdout).toContain('ffcleanup: matched schedule');
   });

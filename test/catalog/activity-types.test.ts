@@ -13,13 +13,16 @@ describe('activity types in the catalog', () => {
       const delivered = examples.find((e) => e.name === event.name);
       if (!delivered || !event.activityTypes) continue;
       const actions = [...new Set(delivered.examples.map((x) => x.action).filter((a) => a !== undefined))];
-      expect({ event: event.name, missing: actions.filter((a) => !event.activityTypes!.includes(a as string)) }).toEqual({ event: event.name, missing: [] });
+      expect({ event: event.name, missing: actions.filter((a) => !event.activityTypes!.includes(a as string)) }).toEqual({
+        event: event.name,
+        missing: [],
+      });
       checked += actions.length;
     }
     expect(checked).toBeGreaterThan(80); // 85 distinct actions over the events today
   });
 
-  it('are given for every GitHub event with a types filter but repository_dispatch, whose types are its senders\' own', () => {
+  it("are given for every GitHub event with a types filter but repository_dispatch, whose types are its senders' own", () => {
     const without = EVENTS.filter((e) => e.filters.types?.kind === 'types' && e.activityTypes === undefined).map((e) => e.name);
     expect(without).toEqual(['repository_dispatch']);
   });

@@ -165,7 +165,11 @@ describe('the filter kind table', () => {
         // Inputs never stop a run, whatever the event carries.
         expect(evaluate(sample, { payload: { inputs: { environment: 'x' } } })).toEqual([{ filter: 'inputs', pass: true }]);
       } else {
-        expect(evaluate(sample, sample.fails).find((c) => c.filter === sample.filter)).toEqual({ filter: sample.filter, pass: false, reason: sample.reason });
+        expect(evaluate(sample, sample.fails).find((c) => c.filter === sample.filter)).toEqual({
+          filter: sample.filter,
+          pass: false,
+          reason: sample.reason,
+        });
       }
     });
 
@@ -183,7 +187,11 @@ describe('the filter kind table', () => {
       const yaml = ['pipeline:', '  on:', `    ${sample.event}:`, `      ${sample.filter}: "[]"`].join('\n');
       const found = check(globPattern, yaml);
       expect(found).toEqual(
-        facets.patterns ? [`4:${sample.filter.length + 9} error: ${sample.filter} pattern "[]": \`[]\` lists no character, so the pattern cannot match @ "[]"`] : [],
+        facets.patterns
+          ? [
+              `4:${sample.filter.length + 9} error: ${sample.filter} pattern "[]": \`[]\` lists no character, so the pattern cannot match @ "[]"`,
+            ]
+          : [],
       );
     });
   });

@@ -28,7 +28,7 @@ describe('files generated from the event catalog', () => {
 
 // The rules are the source of truth for the README's rule table.
 describe('the README rule table', () => {
-  it('is up to date with the rules\' descriptions (run npm run gen)', () => {
+  it("is up to date with the rules' descriptions (run npm run gen)", () => {
     expect(generatedSection('rules')).toBe(rulesMarkdown());
   });
 

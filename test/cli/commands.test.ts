@@ -32,7 +32,16 @@ describe('commands in-process, with captured output', () => {
   it('trig fire --dry-run --json: the document on the given stdout, exit 0', async () => {
     const { out, io } = capture();
     const code = await runFire(
-      { event: 'schedule', at: '2026-11-23T09:00:00Z', defs: [schedules], dryRun: true, json: true, containerRuntime: 'docker', concurrency: '4', cache: false },
+      {
+        event: 'schedule',
+        at: '2026-11-23T09:00:00Z',
+        defs: [schedules],
+        dryRun: true,
+        json: true,
+        containerRuntime: 'docker',
+        concurrency: '4',
+        cache: false,
+      },
       io,
     );
     expect(code).toBe(0);
@@ -45,18 +54,29 @@ describe('commands in-process, with captured output', () => {
   it('trig fire --explain: why nothing matched, as text on the given stdout', async () => {
     const { out, io } = capture();
     const code = await runFire(
-      { event: 'schedule', at: '2026-11-23T09:01:00Z', defs: [schedules], dryRun: true, explain: true, containerRuntime: 'docker', concurrency: '4', cache: false },
+      {
+        event: 'schedule',
+        at: '2026-11-23T09:01:00Z',
+        defs: [schedules],
+        dryRun: true,
+        explain: true,
+        containerRuntime: 'docker',
+        concurrency: '4',
+        cache: false,
+      },
       io,
     );
     expect(code).toBe(0);
-    expect(out.stdout).toBe(`${schedules}: weekly-report: not matched: schedule: none of "0 9 * * MON" (UTC), "0 17 * * FRI" (America/New_York) is due at 2026-11-23T09:01Z\n`);
+    expect(out.stdout).toBe(
+      `${schedules}: weekly-report: not matched: schedule: none of "0 9 * * MON" (UTC), "0 17 * * FRI" (America/New_York) is due at 2026-11-23T09:01Z\n`,
+    );
   });
 
   it('trig fire: a usage error is thrown before anything is written', async () => {
     const { out, io } = capture();
-    await expect(runFire({ event: 'schedule', at: 'monday', defs: [schedules], containerRuntime: 'docker', concurrency: '4' }, io)).rejects.toThrow(
-      new UsageError('--at "monday": expected an ISO-8601 time such as 2026-11-23T09:00:00Z'),
-    );
+    await expect(
+      runFire({ event: 'schedule', at: 'monday', defs: [schedules], containerRuntime: 'docker', concurrency: '4' }, io),
+    ).rejects.toThrow(new UsageError('--at "monday": expected an ISO-8601 time such as 2026-11-23T09:00:00Z'));
     expect(out).toEqual({ stdout: '', stderr: '' });
   });
 

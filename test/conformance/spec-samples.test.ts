@@ -68,7 +68,8 @@ describe('the upstream spec samples', () => {
     expect(json.skipped).toHaveLength(13);
     // Harness namespaces trig does not know are only warnings (one sample misspells one as "sterraform"),
     // and so are the samples' `if: ${{ … }}` conditions, which trig cannot evaluate.
-    for (const d of json.diagnostics) expect(d).toMatchObject({ severity: 'warning', rule: expect.stringMatching(/^(expression|condition)$/) });
+    for (const d of json.diagnostics)
+      expect(d).toMatchObject({ severity: 'warning', rule: expect.stringMatching(/^(expression|condition)$/) });
     expect(json.diagnostics.filter((d: { rule: string }) => d.rule === 'condition')).toHaveLength(7);
   });
 

@@ -43,7 +43,14 @@ describe('trig fire: an approval stops the run', () => {
     expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
     const runs = Object.fromEntries(json.definitions.map((d: { name: string; run: unknown }) => [d.name, d.run]));
     expect(runs.gated).toMatchObject({ status: 'blocked', exitCode: null, reason: `step wait: ${STEP_REASON}` });
-    expect(runs.gated.steps.map((s: { stage: string; name: string | null; status: string; reason?: string }) => [s.stage, s.name, s.status, s.reason])).toEqual([
+    expect(
+      runs.gated.steps.map((s: { stage: string; name: string | null; status: string; reason?: string }) => [
+        s.stage,
+        s.name,
+        s.status,
+        s.reason,
+      ]),
+    ).toEqual([
       ['release', 'build', 'succeeded', undefined],
       ['release', 'wait', 'blocked', STEP_REASON],
       ['release', 'go', 'skipped', 'not run: the run is blocked at an approval'],

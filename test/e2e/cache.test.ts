@@ -1,5 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +25,23 @@ describe('the check cache', () => {
   it.each([
     [['validate', 'fixtures/invalid']],
     [['validate', '--format', 'json', 'fixtures/invalid', 'fixtures/seed']],
-    [['fire', '--dry-run', '--json', '--explain', '--defs', 'fixtures/fire', 'fixtures/invalid', '--event', 'cost_spike', '--payload', 'fixtures/payloads/cost_spike.json', '--at', '2026-11-23T09:00:00Z']],
+    [
+      [
+        'fire',
+        '--dry-run',
+        '--json',
+        '--explain',
+        '--defs',
+        'fixtures/fire',
+        'fixtures/invalid',
+        '--event',
+        'cost_spike',
+        '--payload',
+        'fixtures/payloads/cost_spike.json',
+        '--at',
+        '2026-11-23T09:00:00Z',
+      ],
+    ],
   ])('gives the same output cold, warm and with --no-cache: %j', (args) => {
     const env = { TRIG_CACHE_DIR: freshCache() };
     const cold = trig(args, { env });
@@ -53,7 +80,10 @@ describe('the check cache', () => {
     expect(trig(['validate', dir], { env })).toEqual(first);
     write('b.yaml', 'pipeline:\n  on: pull_requests\n');
     const changed = trig(['validate', dir], { env });
-    expect([changed.code, changed.stdout.split('\n')[0]]).toEqual([1, `${dir}/b.yaml:2:7: unknown event "pull_requests"; did you mean "pull_request"? [unknown-event]`]);
+    expect([changed.code, changed.stdout.split('\n')[0]]).toEqual([
+      1,
+      `${dir}/b.yaml:2:7: unknown event "pull_requests"; did you mean "pull_request"? [unknown-event]`,
+    ]);
     // One entry per list of files, rewritten with the new state of its files.
     expect(sets()).toHaveLength(1);
     expect(trig(['validate', dir], { env })).toEqual(changed);
@@ -69,7 +99,8 @@ describe('the check cache', () => {
     const expected = trig(['validate', 'fixtures/invalid/several-problems.yaml'], { env });
     for (const entry of readdirSync(env.TRIG_CACHE_DIR, { recursive: true, withFileTypes: true })) {
       // Entries only: the marker that says a folder is trig's is not an entry.
-      if (entry.isFile() && entry.name !== '.trig-check-cache') writeFileSync(path.join(entry.parentPath, entry.name), '{"documents": "not what trig wrote"');
+      if (entry.isFile() && entry.name !== '.trig-check-cache')
+        writeFileSync(path.join(entry.parentPath, entry.name), '{"documents": "not what trig wrote"');
     }
     expect(trig(['validate', 'fixtures/invalid/several-problems.yaml'], { env })).toEqual(expected);
 
@@ -85,7 +116,9 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 const AS_NOBODY = SETPRIV ? [SETPRIV, '--reuid=nobody', '--regid=nogroup', '--clear-groups'] : undefined;
 const isRoot = process.getuid?.() === 0;
 const cannotSwitchUser = !isRoot || !AS_NOBODY;
-const SKIPPED = cannotSwitchUser ? ` (skipped: ${!isRoot ? 'not running as root' : 'setpriv is missing'}, so no second user can attack)` : '';
+const SKIPPED = cannotSwitchUser
+  ? ` (skipped: ${!isRoot ? 'not running as root' : 'setpriv is missing'}, so no second user can attack)`
+  : '';
 if (SKIPPED) console.warn(`the check cache's second-user attacks are skipped${SKIPPED}`);
 
 /** Runs a shell command as `nobody`, with positional arguments $1… */
@@ -134,45 +167,49 @@ function snapshot(dir: string): Record<string, string> {
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     const full = path.join(entry.parentPath, entry.name);
     const stats = lstatSync(full);
-    out[path.relative(dir, full)] = `${(stats.mode & 0o7777).toString(8)} ${stats.uid} ${entry.isFile() ? readFileSync(full, 'base64') : entry.isDirectory() ? 'dir' : 'other'}`;
+    out[path.relative(dir, full)] =
+      `${(stats.mode & 0o7777).toString(8)} ${stats.uid} ${entry.isFile() ? readFileSync(full, 'base64') : entry.isDirectory() ? 'dir' : 'other'}`;
   }
   return out;
 }
 
 describe('the check cache is never a way in', () => {
-  it.skipIf(cannotSwitchUser)(`ignores entries another user planted in a cache folder others can write: the planted script never runs${SKIPPED}`, () => {
-    const { base, shared } = sharedCache();
-    const defs = definitions(base);
-    const marker = path.join(base, 'planted-script-ran');
-    // The attacker runs the same trig over the same definitions, then swaps the script in
-    // what it kept (both the file's entry and the whole list's) for their own.
-    const learned = mkdtempSync(path.join(tmpdir(), 'trig-cache-learned-'));
-    expect(trig(['validate', defs], { env: { TRIG_CACHE_DIR: learned } }).code).toBe(0);
-    let planted = 0;
-    for (const entry of readdirSync(learned, { recursive: true, withFileTypes: true })) {
-      const file = path.join(entry.parentPath, entry.name);
-      if (!entry.isFile() || !readFileSync(file, 'utf8').includes('echo original-step')) continue;
-      writeFileSync(file, readFileSync(file, 'utf8').replaceAll('echo original-step', `touch ${marker}`));
-      planted++;
-    }
-    expect(planted).toBe(2);
-    const staging = path.join(base, 'staging');
-    cpSync(learned, staging, { recursive: true });
-    spawnSync('chmod', ['-R', 'a+rX', staging]);
-    asNobody('cp -R "$1/." "$2/"', staging, shared);
+  it.skipIf(cannotSwitchUser)(
+    `ignores entries another user planted in a cache folder others can write: the planted script never runs${SKIPPED}`,
+    () => {
+      const { base, shared } = sharedCache();
+      const defs = definitions(base);
+      const marker = path.join(base, 'planted-script-ran');
+      // The attacker runs the same trig over the same definitions, then swaps the script in
+      // what it kept (both the file's entry and the whole list's) for their own.
+      const learned = mkdtempSync(path.join(tmpdir(), 'trig-cache-learned-'));
+      expect(trig(['validate', defs], { env: { TRIG_CACHE_DIR: learned } }).code).toBe(0);
+      let planted = 0;
+      for (const entry of readdirSync(learned, { recursive: true, withFileTypes: true })) {
+        const file = path.join(entry.parentPath, entry.name);
+        if (!entry.isFile() || !readFileSync(file, 'utf8').includes('echo original-step')) continue;
+        writeFileSync(file, readFileSync(file, 'utf8').replaceAll('echo original-step', `touch ${marker}`));
+        planted++;
+      }
+      expect(planted).toBe(2);
+      const staging = path.join(base, 'staging');
+      cpSync(learned, staging, { recursive: true });
+      spawnSync('chmod', ['-R', 'a+rX', staging]);
+      asNobody('cp -R "$1/." "$2/"', staging, shared);
 
-    const args = ['fire', '--defs', defs, '--event', 'pipeline_failed', '--payload', 'fixtures/payloads/pipeline_failed.json'];
-    const fired = trig(args, { env: { TRIG_CACHE_DIR: shared } });
-    expect(existsSync(marker)).toBe(false);
-    expect(fired.code).toBe(0);
-    expect(fired.stdout).toContain('[attacked/show] original-step\n');
-    expect(fired.stderr).toBe(notUsing(shared, 'it is writable by others (mode 1777)'));
-    expect(trig(['validate', defs], { env: { TRIG_CACHE_DIR: shared } })).toEqual({
-      code: 0,
-      stdout: '1 definition in 1 file: no problems\n',
-      stderr: notUsing(shared, 'it is writable by others (mode 1777)'),
-    });
-  });
+      const args = ['fire', '--defs', defs, '--event', 'pipeline_failed', '--payload', 'fixtures/payloads/pipeline_failed.json'];
+      const fired = trig(args, { env: { TRIG_CACHE_DIR: shared } });
+      expect(existsSync(marker)).toBe(false);
+      expect(fired.code).toBe(0);
+      expect(fired.stdout).toContain('[attacked/show] original-step\n');
+      expect(fired.stderr).toBe(notUsing(shared, 'it is writable by others (mode 1777)'));
+      expect(trig(['validate', defs], { env: { TRIG_CACHE_DIR: shared } })).toEqual({
+        code: 0,
+        stdout: '1 definition in 1 file: no problems\n',
+        stderr: notUsing(shared, 'it is writable by others (mode 1777)'),
+      });
+    },
+  );
 
   it.skipIf(cannotSwitchUser)(`never writes through a link another user planted at the name of its temporary file${SKIPPED}`, () => {
     const { base, shared } = sharedCache();
@@ -187,11 +224,15 @@ describe('the check cache is never a way in', () => {
     const entry = readdirSync(path.join(learned, build)).find((name) => /^[0-9a-f]{40}\.json$/.test(name))!;
     // `nobody` plants `<entry>.<pid>.tmp` for the very process that then runs trig (exec keeps $$).
     const script = `${AS_NOBODY!.join(' ')} sh -c 'mkdir -p "$1" && ln -s "$2" "$1/$3.$4.tmp"' - "$1" "$2" "$3" $$ && exec "$4" "$5" validate "$6"`;
-    const result = spawnSync('sh', ['-c', script, 'sh', path.join(shared, build), target, entry, process.execPath, TRIG, path.join(defs, 'def.yaml')], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1', TRIG_CACHE_DIR: shared },
-    });
+    const result = spawnSync(
+      'sh',
+      ['-c', script, 'sh', path.join(shared, build), target, entry, process.execPath, TRIG, path.join(defs, 'def.yaml')],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1', TRIG_CACHE_DIR: shared },
+      },
+    );
     expect(readFileSync(target, 'utf8')).toBe("root's own data\n");
     expect({ code: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
       code: 0,
@@ -208,7 +249,19 @@ describe('the check cache is never a way in', () => {
     const warning = notUsing(loose, 'it is writable by its group (mode 0775)');
     for (const args of [
       ['validate', 'fixtures/invalid', 'fixtures/seed'],
-      ['fire', '--dry-run', '--json', '--defs', 'fixtures/fire', '--event', 'cost_spike', '--payload', 'fixtures/payloads/cost_spike.json', '--at', '2026-11-23T09:00:00Z'],
+      [
+        'fire',
+        '--dry-run',
+        '--json',
+        '--defs',
+        'fixtures/fire',
+        '--event',
+        'cost_spike',
+        '--payload',
+        'fixtures/payloads/cost_spike.json',
+        '--at',
+        '2026-11-23T09:00:00Z',
+      ],
     ]) {
       const uncached = trig([...args, '--no-cache'], { env: { TRIG_CACHE_DIR: loose } });
       const result = trig(args, { env: { TRIG_CACHE_DIR: loose } });
@@ -221,7 +274,8 @@ describe('the check cache is never a way in', () => {
     chmodSync(loose, 0o775);
     const repo = mkdtempSync(path.join(tmpdir(), 'trig-cache-repo-'));
     const log = path.join(repo, '..', `${path.basename(repo)}.log`);
-    const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo, encoding: 'utf8' }).stdout.trim();
+    const git = (...args: string[]) =>
+      spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo, encoding: 'utf8' }).stdout.trim();
     git('init', '-q', '-b', 'main');
     mkdirSync(path.join(repo, '.harness'));
     writeFileSync(
@@ -233,7 +287,11 @@ describe('the check cache is never a way in', () => {
     const sha = git('rev-parse', 'HEAD');
     const zero = '0'.repeat(40);
     const input = `refs/heads/main ${sha} refs/heads/main ${zero}\nrefs/heads/other ${sha} refs/heads/other ${zero}\n`;
-    const result = trig(['hooks', 'run', 'pre-push', 'origin', 'https://example.com/repo.git'], { cwd: repo, input, env: { TRIG_CACHE_DIR: loose } });
+    const result = trig(['hooks', 'run', 'pre-push', 'origin', 'https://example.com/repo.git'], {
+      cwd: repo,
+      input,
+      env: { TRIG_CACHE_DIR: loose },
+    });
     expect(readFileSync(log, 'utf8')).toBe('ran\nran\n');
     expect(result.stderr).toBe(notUsing(loose, 'it is writable by its group (mode 0775)'));
     expect(readdirSync(loose)).toEqual([]);
@@ -253,7 +311,11 @@ describe('the check cache never deletes what trig did not create', () => {
   }
 
   function runBuild(bin: string, args: string[], cacheDir: string) {
-    const result = spawnSync(process.execPath, [bin, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', TRIG_CACHE_DIR: cacheDir } });
+    const result = spawnSync(process.execPath, [bin, ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', TRIG_CACHE_DIR: cacheDir },
+    });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr };
   }
 
@@ -291,11 +353,11 @@ describe('the check cache never deletes what trig did not create', () => {
     for (const [name, state] of Object.entries(before)) expect([name, after[name]]).toEqual([name, state]);
     // trig's own build folders are still pruned: the three that wrote last are kept (this
     // build's went when the others wrote again, having been pruned by it).
-    expect(readdirSync(mydata).filter((name) => /^[0-9a-f]{16}$/.test(name) && name !== '0123456789abcdef').sort()).toEqual([
-      '1111111111111111',
-      '2222222222222222',
-      '3333333333333333',
-    ]);
+    expect(
+      readdirSync(mydata)
+        .filter((name) => /^[0-9a-f]{16}$/.test(name) && name !== '0123456789abcdef')
+        .sort(),
+    ).toEqual(['1111111111111111', '2222222222222222', '3333333333333333']);
   });
 
   it('leaves alone a folder named like its own that it did not create, and says why it does not use the cache', () => {

@@ -20,7 +20,10 @@ describe('trig, the program', () => {
   it.each([
     [['frie'], "trig: unknown command 'frie'; did you mean fire?\n"],
     [['validate', '--bogus'], "trig: unknown option '--bogus'\n"],
-    [['validate', '--format', 'xml'], "trig: option '--format <format>' argument 'xml' is invalid. Allowed choices are text, json, github.\n"],
+    [
+      ['validate', '--format', 'xml'],
+      "trig: option '--format <format>' argument 'xml' is invalid. Allowed choices are text, json, github.\n",
+    ],
     [['fire'], "trig: required option '--event <name>' not specified\n"],
   ])('usage error %j: one line on stderr, exit 2', (args, message) => {
     expect(trig(args)).toEqual({ code: 2, stdout: '', stderr: message });
@@ -29,9 +32,22 @@ describe('trig, the program', () => {
 
 describe('path arguments (validate, fire --defs)', () => {
   it('takes globs, matched below their static base', () => {
-    expect(trig(['validate', 'fixtures/seed/cost-*.yaml'])).toEqual({ code: 0, stdout: '2 definitions in 2 files: no problems\n', stderr: '' });
+    expect(trig(['validate', 'fixtures/seed/cost-*.yaml'])).toEqual({
+      code: 0,
+      stdout: '2 definitions in 2 files: no problems\n',
+      stderr: '',
+    });
     expect(trig(['validate', 'fixtures/**/progressive-*.yaml']).stdout).toBe('3 definitions in 3 files: no problems\n');
-    const fired = trig(['fire', '--dry-run', '--defs', 'fixtures/seed/cost-*.yaml', '--event', 'cost_spike', '--payload', 'fixtures/payloads/cost_spike.json']);
+    const fired = trig([
+      'fire',
+      '--dry-run',
+      '--defs',
+      'fixtures/seed/cost-*.yaml',
+      '--event',
+      'cost_spike',
+      '--payload',
+      'fixtures/payloads/cost_spike.json',
+    ]);
     expect(fired.stdout.split('\n').filter((l) => l.includes('matched'))).toEqual([
       'fixtures/seed/cost-spike-agent.yaml: cost-spike-agent: matched cost_spike',
       'fixtures/seed/cost-spike-pipeline.yaml: cost-spike-pipeline: matched cost_spike',
@@ -39,7 +55,7 @@ describe('path arguments (validate, fire --defs)', () => {
   });
 
   it.each([
-    [['validate', 'fixtures/seed/*.yml'], "trig: fixtures/seed/*.yml: no files match\n"],
+    [['validate', 'fixtures/seed/*.yml'], 'trig: fixtures/seed/*.yml: no files match\n'],
     [['validate', 'fixtures/nothing-here'], 'trig: fixtures/nothing-here: no such file or directory\n'],
   ])('%j is a usage error', (args, message) => {
     expect(trig(args)).toEqual({ code: 2, stdout: '', stderr: message });
@@ -70,7 +86,9 @@ describe('hostile input: one clear line, the right exit code, never a stack trac
     const file = write('bomb.yaml', ['l0: &l0 "lol"', ...levels, 'pipeline: {on: push}', ''].join('\n'));
     const result = trig(['validate', file]);
     expect(result.code).toBe(1);
-    expect(result.stdout.split('\n')[0]).toBe(`${file}:1:1: the document expands aliases too many times to read (a guard against alias bombs) [syntax]`);
+    expect(result.stdout.split('\n')[0]).toBe(
+      `${file}:1:1: the document expands aliases too many times to read (a guard against alias bombs) [syntax]`,
+    );
     expect(result.stderr).toBe('');
   });
 
@@ -86,7 +104,11 @@ describe('hostile input: one clear line, the right exit code, never a stack trac
     const file = write('deep.json', `{"a": ${'['.repeat(100000)}${']'.repeat(100000)}}`);
     const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed', '--event', 'push', '--payload', file]);
     // The opening bracket of level 513: the object is level 1, and its array starts at column 7.
-    expect(result).toEqual({ code: 2, stdout: '', stderr: `trig: ${file}:1:518: the payload nests more than 512 levels of arrays and objects\n` });
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `trig: ${file}:1:518: the payload nests more than 512 levels of arrays and objects\n`,
+    });
   });
 
   it('a payload larger than 16 MiB is refused before it is parsed', () => {

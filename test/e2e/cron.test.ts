@@ -23,7 +23,9 @@ function crontabList(): { text: string; none: boolean } {
 
 function crontabSet(text: string | undefined): void {
   const result =
-    text === undefined ? spawnSync('crontab', ['-r'], { encoding: 'utf8' }) : spawnSync('crontab', ['-'], { input: text, encoding: 'utf8' });
+    text === undefined
+      ? spawnSync('crontab', ['-r'], { encoding: 'utf8' })
+      : spawnSync('crontab', ['-'], { input: text, encoding: 'utf8' });
   if (result.status !== 0 && !(text === undefined && /no crontab/.test(result.stderr))) throw new Error(`crontab: ${result.stderr}`);
 }
 
@@ -53,7 +55,7 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
   const repo = path.join(temp, "my 'repo'");
   const marker = path.join(temp, 'marker.txt');
   const leapMarker = path.join(temp, 'leap-marker.txt');
-  const others = "# someone else's entries\nMAILTO=\"\"\n15 3 * * 1  /usr/local/bin/backup --full   \n\n";
+  const others = '# someone else\'s entries\nMAILTO=""\n15 3 * * 1  /usr/local/bin/backup --full   \n\n';
   const node = process.execPath;
   const trigBin = realpathSync(TRIG);
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -84,7 +86,14 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
       path.join(repo, '.harness', 'tick.yaml'),
       markingDefinition(
         'ticker',
-        ['    - schedule:', '        cron: "* * * * *"', '        name: every-minute', '    - schedule:', '        cron: "0 0 1 1 *"', '        timezone: Pacific/Kiritimati'],
+        [
+          '    - schedule:',
+          '        cron: "* * * * *"',
+          '        name: every-minute',
+          '    - schedule:',
+          '        cron: "0 0 1 1 *"',
+          '        timezone: Pacific/Kiritimati',
+        ],
         `<+trigger.event> <+trigger.scheduleName> <+trigger.cron> $(pwd)`,
         marker,
       ),
@@ -92,7 +101,12 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
     // Due one minute in four years: fired only when the entry's shell says it is that minute.
     writeFileSync(
       path.join(repo, '.harness', 'leap.yaml'),
-      markingDefinition('leap', ['    - schedule:', '        cron: "0 0 29 2 *"', '        timezone: Pacific/Kiritimati'], '<+trigger.event> <+trigger.scheduleName>', leapMarker),
+      markingDefinition(
+        'leap',
+        ['    - schedule:', '        cron: "0 0 29 2 *"', '        timezone: Pacific/Kiritimati'],
+        '<+trigger.event> <+trigger.scheduleName>',
+        leapMarker,
+      ),
     );
     crontabSet(others);
   });
@@ -134,7 +148,9 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
    * PATH and SHELL itself.
    */
   function runEntry(extra: string[] = []) {
-    const line = crontabList().text.split('\n').find((l) => l.startsWith('* * * * * '))!;
+    const line = crontabList()
+      .text.split('\n')
+      .find((l) => l.startsWith('* * * * * '))!;
     const command = line.replace(/^(\S+\s+){5}/, '').replace(/\\%/g, '%');
     const home = mkdtempSync(path.join(os.tmpdir(), 'trig-cron-home-'));
     const env = ['-i', `HOME=${home}`, 'SHELL=/bin/sh', 'PATH=/usr/bin:/bin', ...extra];
@@ -226,6 +242,8 @@ describe("the cron entry under cron's bare environment", () => {
     const result = trig(['cron', 'print'], { cwd: repo, env: { PATH: '/usr/bin:/bin\n* * * * * rm -rf ~', SHELL: '/bin/sh' } });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe('trig: PATH contains a line break, which a crontab line cannot hold; set PATH without it and install again\n');
+    expect(result.stderr).toBe(
+      'trig: PATH contains a line break, which a crontab line cannot hold; set PATH without it and install again\n',
+    );
   });
 });

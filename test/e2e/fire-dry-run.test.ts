@@ -65,7 +65,10 @@ describe('trig fire --dry-run on flat payloads of the 18 platform events', () =>
   });
 
   it('a filter whose field the payload lacks does not pass, and says so', () => {
-    const out = fireJson(['--defs', 'fixtures/fire/pipeline_failed.yaml', '--event', 'pipeline_failed', '--payload', '-'], '{"repo":"my-service"}');
+    const out = fireJson(
+      ['--defs', 'fixtures/fire/pipeline_failed.yaml', '--event', 'pipeline_failed', '--payload', '-'],
+      '{"repo":"my-service"}',
+    );
     expect(out.definitions.map((d) => [d.matched, d.reason])).toEqual([
       [false, 'branches: the event carries no "branch"'],
       [false, 'branches: the event carries no "branch"'],
@@ -88,7 +91,13 @@ describe('trig fire --dry-run on real GitHub deliveries (@octokit/webhooks-examp
     const push = delivery('push', (p) => p.ref === 'refs/heads/master');
     const out = fireJson(['--defs', 'fixtures/github', '--event', 'push', '--payload', write('push.json', push)]);
     expect(out.definitions.filter((d) => d.matched).map((d) => d.name)).toEqual(['push-branch']);
-    expect(out.trigger).toMatchObject({ event: 'push', repo: 'Codertocat/Hello-World', branch: 'master', commitSha: push.after, before: push.before });
+    expect(out.trigger).toMatchObject({
+      event: 'push',
+      repo: 'Codertocat/Hello-World',
+      branch: 'master',
+      commitSha: push.after,
+      before: push.before,
+    });
     const step = out.definitions.find((d) => d.name === 'push-branch')!.plan!.stages[0]!.steps[0]!;
     expect(step.env).toEqual({
       REPO: 'Codertocat/Hello-World',
@@ -98,7 +107,9 @@ describe('trig fire --dry-run on real GitHub deliveries (@octokit/webhooks-examp
       TRIG_TRIGGER_COMMIT_SHA: push.after,
     });
     expect(step.command!.slice(-1)[0]).toBe('echo "${TRIG_TRIGGER_BRANCH} ${TRIG_TRIGGER_COMMIT_SHA}"');
-    expect(out.definitions.find((d) => d.name === 'push-tag')!.reason).toBe('tags: the event is for branch "master", and this entry filters only tags');
+    expect(out.definitions.find((d) => d.name === 'push-tag')!.reason).toBe(
+      'tags: the event is for branch "master", and this entry filters only tags',
+    );
   });
 
   it('a tag push matches only the tag filter', () => {
@@ -148,7 +159,10 @@ describe('trig fire --dry-run on real GitHub deliveries (@octokit/webhooks-examp
 
 describe('trig fire usage errors: one line, exit 2, nothing fires', () => {
   it.each([
-    [['--event', 'pipline_failed'], 'trig: unknown event "pipline_failed"; did you mean "pipeline_failed"? (see the event list in the README)\n'],
+    [
+      ['--event', 'pipline_failed'],
+      'trig: unknown event "pipline_failed"; did you mean "pipeline_failed"? (see the event list in the README)\n',
+    ],
     [['--event', 'push', '--payload', 'missing.json'], 'trig: missing.json: cannot read the payload (no such file)\n'],
     [['--event', 'push', '--input', 'no-equals'], 'trig: --input "no-equals": expected key=value, with a key of letters, digits, _ . -\n'],
     [['--event', 'schedule', '--at', 'tomorrow'], 'trig: --at "tomorrow": expected an ISO-8601 time such as 2026-11-23T09:00:00Z\n'],
@@ -181,7 +195,10 @@ describe('trig fire --event schedule --at', () => {
     ]);
     // 17:00 in New York on 27 November 2026 is 22:00 UTC; an unnamed item takes the definition's name.
     const friday = fire('2026-11-27T22:00:00Z');
-    expect(friday.plan!.stages[0]!.steps[0]!.env).toEqual({ TRIG_TRIGGER_SCHEDULE_NAME: 'weekly-report', TRIG_TRIGGER_CRON: '0 17 * * FRI' });
+    expect(friday.plan!.stages[0]!.steps[0]!.env).toEqual({
+      TRIG_TRIGGER_SCHEDULE_NAME: 'weekly-report',
+      TRIG_TRIGGER_CRON: '0 17 * * FRI',
+    });
   });
 
   it('is not due a minute later, or at 17:00 UTC', () => {
@@ -197,8 +214,29 @@ describe('trig fire --json output', () => {
     const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
     const validate = ajv.compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas/fire-output.schema.json'), 'utf8')));
     const runs = [
-      trig(['fire', '--dry-run', '--json', '--defs', 'fixtures/fire', '--event', 'cost_spike', '--payload', 'fixtures/payloads/cost_spike.json']),
-      trig(['fire', '--dry-run', '--json', '--defs', 'fixtures/github', 'fixtures/invalid/unknown-event.yaml', '--event', 'comment_mention', '--payload', 'fixtures/payloads/comment_mention.json']),
+      trig([
+        'fire',
+        '--dry-run',
+        '--json',
+        '--defs',
+        'fixtures/fire',
+        '--event',
+        'cost_spike',
+        '--payload',
+        'fixtures/payloads/cost_spike.json',
+      ]),
+      trig([
+        'fire',
+        '--dry-run',
+        '--json',
+        '--defs',
+        'fixtures/github',
+        'fixtures/invalid/unknown-event.yaml',
+        '--event',
+        'comment_mention',
+        '--payload',
+        'fixtures/payloads/comment_mention.json',
+      ]),
     ];
     for (const run of runs) {
       expect(run.code).toBe(0);
@@ -212,7 +250,20 @@ describe('trig fire --json output', () => {
 
 describe('trig fire --dry-run text output', () => {
   it('shows each matched plan, and with --explain why the others did not match', () => {
-    const result = trig(['fire', '--dry-run', '--explain', '--defs', 'fixtures/fire/pipeline_failed.yaml', '--event', 'pipeline_failed', '--payload', 'fixtures/payloads/pipeline_failed.json'], { env: { PATH: '/nonexistent' } });
+    const result = trig(
+      [
+        'fire',
+        '--dry-run',
+        '--explain',
+        '--defs',
+        'fixtures/fire/pipeline_failed.yaml',
+        '--event',
+        'pipeline_failed',
+        '--payload',
+        'fixtures/payloads/pipeline_failed.json',
+      ],
+      { env: { PATH: '/nonexistent' } },
+    );
     expect(result).toEqual({
       code: 0,
       stderr: '',
@@ -233,7 +284,22 @@ describe('trig fire --dry-run text output', () => {
   });
 
   it('resolves --input values, and <+trigger.x> falls back to the input x on a manual run', () => {
-    const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed/ffcleanup.yaml', '--event', 'workflow_dispatch', '--input', 'branch=release/2.0', '--input', 'repo=acme/shop', '--input', 'featureFlag=new-checkout', '--workdir', '/srv']);
+    const result = trig([
+      'fire',
+      '--dry-run',
+      '--defs',
+      'fixtures/seed/ffcleanup.yaml',
+      '--event',
+      'workflow_dispatch',
+      '--input',
+      'branch=release/2.0',
+      '--input',
+      'repo=acme/shop',
+      '--input',
+      'featureFlag=new-checkout',
+      '--workdir',
+      '/srv',
+    ]);
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines.slice(0, 4)).toEqual([
@@ -243,11 +309,26 @@ describe('trig fire --dry-run text output', () => {
       '  clone {"depth":1,"ref":{"name":"release/2.0","type":"branch"},"repo":"acme/shop"}',
     ]);
     expect(lines).toContain('      FEATURE_FLAG="new-checkout"');
-    expect(lines).toContain('      $ docker run --rm -v /srv:/harness -w /harness -e ANTHROPIC_API_KEY -e FEATURE_FLAG -e TREATMENT -e TRIG_EVENT -e TRIG_DEFINITION -e TRIG_RUN_ID anewdocker25/mydockerhub:coding-agent');
+    expect(lines).toContain(
+      '      $ docker run --rm -v /srv:/harness -w /harness -e ANTHROPIC_API_KEY -e FEATURE_FLAG -e TREATMENT -e TRIG_EVENT -e TRIG_DEFINITION -e TRIG_RUN_ID anewdocker25/mydockerhub:coding-agent',
+    );
   });
 
   it('warns of an --input no matched definition declares, with did-you-mean; one read as a trigger field is no typo', () => {
-    const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed/ffcleanup.yaml', '--event', 'workflow_dispatch', '--input', 'brnach=release/2.0', '--input', 'repo=acme/shop', '--input', 'colour=blue']);
+    const result = trig([
+      'fire',
+      '--dry-run',
+      '--defs',
+      'fixtures/seed/ffcleanup.yaml',
+      '--event',
+      'workflow_dispatch',
+      '--input',
+      'brnach=release/2.0',
+      '--input',
+      'repo=acme/shop',
+      '--input',
+      'colour=blue',
+    ]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(
       [
@@ -260,7 +341,16 @@ describe('trig fire --dry-run text output', () => {
   });
 
   it('says so when the matched definitions declare no inputs at all, and says nothing when nothing matched', () => {
-    const args = ['fire', '--dry-run', '--defs', 'fixtures/fire/pipeline_failed.yaml', '--payload', 'fixtures/payloads/pipeline_failed.json', '--input', 'colour=blue'];
+    const args = [
+      'fire',
+      '--dry-run',
+      '--defs',
+      'fixtures/fire/pipeline_failed.yaml',
+      '--payload',
+      'fixtures/payloads/pipeline_failed.json',
+      '--input',
+      'colour=blue',
+    ];
     expect(trig([...args, '--event', 'pipeline_failed']).stderr).toBe(
       'trig: warning: --input "colour": no matched definition declares it (the matched definitions declare no inputs)\n',
     );
@@ -268,7 +358,9 @@ describe('trig fire --dry-run text output', () => {
   });
 
   it('shows secrets as *** in the plan', () => {
-    const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed/ffcleanup.yaml', '--event', 'workflow_dispatch'], { env: { TRIG_SECRET_FFCLEANUP_ANTHROPIC_APIKEY: 'sk-ant-0123456789' } });
+    const result = trig(['fire', '--dry-run', '--defs', 'fixtures/seed/ffcleanup.yaml', '--event', 'workflow_dispatch'], {
+      env: { TRIG_SECRET_FFCLEANUP_ANTHROPIC_APIKEY: 'sk-ant-0123456789' },
+    });
     expect(result.stdout).toContain('      ANTHROPIC_API_KEY="***"');
     expect(result.stdout).not.toContain('sk-ant-0123456789');
   });
@@ -278,9 +370,22 @@ describe('trig fire --dry-run masks secrets whatever their characters', () => {
   // fixtures/runs/masking.yaml places the secret in env, a script variable, `with:` (flat,
   // in a list, nested into PLUGIN_NESTED as JSON) and clone.
   const dryRun = (secret: string, json: boolean) =>
-    trig(['fire', '--dry-run', ...(json ? ['--json'] : []), '--defs', 'fixtures/runs/masking.yaml', '--event', 'workflow_dispatch', '--workdir', '/srv'], {
-      env: { TRIG_SECRET_TRIG_TEST_MASK: secret },
-    });
+    trig(
+      [
+        'fire',
+        '--dry-run',
+        ...(json ? ['--json'] : []),
+        '--defs',
+        'fixtures/runs/masking.yaml',
+        '--event',
+        'workflow_dispatch',
+        '--workdir',
+        '/srv',
+      ],
+      {
+        env: { TRIG_SECRET_TRIG_TEST_MASK: secret },
+      },
+    );
   const secrets = ['pa"ss\\word', 'true', '1', 'e', '"', '\\', 'first line\nsecond "line" \\ end'];
   // Secrets that are more than JSON's own syntax, so that they must appear nowhere at all.
   const distinctive = ['pa"ss\\word', 'first line\nsecond "line" \\ end'];
@@ -297,7 +402,11 @@ describe('trig fire --dry-run masks secrets whatever their characters', () => {
     const result = dryRun(secret, true);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
-    const json = JSON.parse(result.stdout) as FireJson & { definitions: { plan: { inputs: Record<string, unknown>; stages: { steps: { env: Record<string, string>; with?: Record<string, unknown> }[] }[] } }[] };
+    const json = JSON.parse(result.stdout) as FireJson & {
+      definitions: {
+        plan: { inputs: Record<string, unknown>; stages: { steps: { env: Record<string, string>; with?: Record<string, unknown> }[] }[] };
+      }[];
+    };
     const plan = json.definitions[0]!.plan;
     expect(plan.inputs).toEqual({ token: '***' });
     expect(plan.clone).toEqual({ repo: '***' });

@@ -103,7 +103,9 @@ describe('trig fire runs script steps', () => {
     expect(result.stderr).toContain(`[env-echo/print] event=build_failed name=env-echo run=${run.id}\n`);
     expect(result.stderr).toContain('[env-echo/print] repo=my-service\n');
     expect(read(dir, 'run-id-second.txt').trim()).toBe(run.id);
-    expect(JSON.parse(read(dir, 'payload-copy.json'))).toEqual(JSON.parse(readFileSync(path.join(ROOT, 'fixtures/payloads/build_failed.json'), 'utf8')));
+    expect(JSON.parse(read(dir, 'payload-copy.json'))).toEqual(
+      JSON.parse(readFileSync(path.join(ROOT, 'fixtures/payloads/build_failed.json'), 'utf8')),
+    );
     // The payload file lives as long as the run.
     expect(existsSync(read(dir, 'payload-path.txt').trim())).toBe(false);
     expect(read(dir, 'cwd.txt').trim()).toBe(dir);
@@ -150,7 +152,12 @@ describe('trig fire runs script steps', () => {
     const { json } = fireJson('failing.yaml', 'test_failed', ['--workdir', dir]);
     const run = runOf(json, 'ignoring');
     expect(run.status).toBe('succeeded');
-    expect(run.steps[0]).toMatchObject({ name: 'flaky', status: 'failed', exitCode: 4, reason: 'exited with code 4; ignored (on-failure action: ignore)' });
+    expect(run.steps[0]).toMatchObject({
+      name: 'flaky',
+      status: 'failed',
+      exitCode: 4,
+      reason: 'exited with code 4; ignored (on-failure action: ignore)',
+    });
     expect(run.steps[1]).toMatchObject({ name: 'then', status: 'succeeded' });
     expect(existsSync(path.join(dir, 'ignored-then.txt'))).toBe(true);
   });
@@ -176,7 +183,14 @@ describe('trig fire runs script steps', () => {
 
   it('runs the stage whose condition holds', () => {
     const dir = workdir();
-    const { json } = fireJson('conditions.yaml', 'deploy', ['--payload', 'fixtures/payloads/deploy.json', '--workdir', dir, '--input', 'mode=slow']);
+    const { json } = fireJson('conditions.yaml', 'deploy', [
+      '--payload',
+      'fixtures/payloads/deploy.json',
+      '--workdir',
+      dir,
+      '--input',
+      'mode=slow',
+    ]);
     const run = runOf(json, 'conditions');
     expect(run.steps.slice(0, 3).map((s) => [s.name, s.status])).toEqual([
       ['step-1', 'succeeded'],
@@ -235,7 +249,10 @@ describe('trig fire --concurrency', () => {
   function maxOverlap(dir: string): number {
     const events: [bigint, number][] = [];
     for (const file of readdirSync(dir).filter((f) => f.startsWith('times-'))) {
-      const [start, end] = read(dir, file).trim().split('\n').map((line) => BigInt(line.split(' ')[1]!));
+      const [start, end] = read(dir, file)
+        .trim()
+        .split('\n')
+        .map((line) => BigInt(line.split(' ')[1]!));
       events.push([start!, 1], [end!, -1]);
     }
     expect(events).toHaveLength(8);
@@ -264,7 +281,7 @@ describe('trig fire --concurrency', () => {
 });
 
 describe('trig fire time limits', () => {
-  it("stops a step at its own timeout, with whatever it left running, and reports the run timed out", () => {
+  it('stops a step at its own timeout, with whatever it left running, and reports the run timed out', () => {
     const dir = workdir();
     const { result, json } = fireJson('timeout.yaml', 'slo_breach', ['--workdir', dir]);
     expect(result.code).toBe(1);
@@ -423,10 +440,15 @@ describe('trig fire container steps', () => {
   it('runs the engine CLI with settings as PLUGIN_* variables and env by name; secret values never on its command line', () => {
     const engine = standIn('docker');
     const dir = workdir();
-    const { result, json } = fireJson('container.yaml', 'vulnerability_found', ['--payload', 'fixtures/payloads/vulnerability_found.json', '--workdir', dir], {
-      PATH: `${engine.bin}${path.delimiter}${process.env.PATH}`,
-      TRIG_SECRET_TRIG_TEST_TOKEN: TOKEN,
-    });
+    const { result, json } = fireJson(
+      'container.yaml',
+      'vulnerability_found',
+      ['--payload', 'fixtures/payloads/vulnerability_found.json', '--workdir', dir],
+      {
+        PATH: `${engine.bin}${path.delimiter}${process.env.PATH}`,
+        TRIG_SECRET_TRIG_TEST_TOKEN: TOKEN,
+      },
+    );
     expect(result.code).toBe(0);
     expect(runOf(json, 'container-run').steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
     const [plugin, scripted] = engine.calls();
@@ -436,7 +458,13 @@ describe('trig fire container steps', () => {
       expect(plugin!.argv.join('\n')).toContain(`-e\n${name}\n`);
     }
     expect(plugin!.env.TRIG_EVENT).toBe('vulnerability_found');
-    expect(plugin!.env).toMatchObject({ PLUGIN_SEVERITY: 'critical', PLUGIN_TARGET_DIR: '/harness/src', TOKEN, TRIG_EVENT: 'vulnerability_found', TRIG_DEFINITION: 'container-run' });
+    expect(plugin!.env).toMatchObject({
+      PLUGIN_SEVERITY: 'critical',
+      PLUGIN_TARGET_DIR: '/harness/src',
+      TOKEN,
+      TRIG_EVENT: 'vulnerability_found',
+      TRIG_DEFINITION: 'container-run',
+    });
     expect(plugin!.argv.join(' ')).not.toContain(TOKEN);
     expect(scripted!.argv.slice(-5)).toEqual(['--entrypoint', 'sh', 'alpine:3', '-c', 'echo "component ${TRIG_TRIGGER_COMPONENT}"']);
     expect(scripted!.env.TRIG_TRIGGER_COMPONENT).toBe('lodash@4.17.20');
@@ -516,7 +544,9 @@ describe('trig fire container steps', () => {
       exitCode: null,
       reason: 'docker: not found on PATH (container steps need a container engine; see --container-runtime)',
     });
-    expect(result.stderr).toContain('[container-run/plugin] failed: docker: not found on PATH (container steps need a container engine; see --container-runtime)\n');
+    expect(result.stderr).toContain(
+      '[container-run/plugin] failed: docker: not found on PATH (container steps need a container engine; see --container-runtime)\n',
+    );
   });
 });
 
@@ -535,7 +565,14 @@ describe('trig fire safety', () => {
 
   const cases = [
     ...bodies.map((body) => ['issue_comment', body, githubComment(body)] as const),
-    ...bodies.map((body) => ['comment_mention', `@codereview ${body}`, JSON.stringify({ repo: 'acme/app', commentBody: `@codereview ${body}`, mentionedAgent: 'codereview' })] as const),
+    ...bodies.map(
+      (body) =>
+        [
+          'comment_mention',
+          `@codereview ${body}`,
+          JSON.stringify({ repo: 'acme/app', commentBody: `@codereview ${body}`, mentionedAgent: 'codereview' }),
+        ] as const,
+    ),
   ];
 
   it.each(cases)('%s with the body %j: the body is data, echoed exactly; no pwned file', (event, body, payload) => {
@@ -544,7 +581,8 @@ describe('trig fire safety', () => {
     const result = fire('injection.yaml', event, ['--payload', path.join(dir, 'payload.json'), '--workdir', dir]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`comment-echo: matched ${event}`);
-    for (const file of ['quoted-sh.txt', 'unquoted-sh.txt', 'quoted-bash.txt', 'through-env.txt']) expect(read(dir, file)).toBe(`${body}\n`);
+    for (const file of ['quoted-sh.txt', 'unquoted-sh.txt', 'quoted-bash.txt', 'through-env.txt'])
+      expect(read(dir, file)).toBe(`${body}\n`);
     expect(result.stdout).toContain(`[comment-echo/printed] ${body}\n`);
     expect(existsSync(path.join(dir, 'pwned'))).toBe(false);
     expect(existsSync(path.join(ROOT, 'pwned'))).toBe(false);
@@ -590,20 +628,25 @@ describe('trig fire safety', () => {
     expect(runOf(json, 'secret-echo')).toMatchObject({ status: 'failed', exitCode: 2 });
   });
 
-  it.each(['true', '1', 'e', '"', '\\', 'pa"ss\\word'])('keeps the JSON report of a real run valid with the secret %j, masked in its values', (secret) => {
-    // The container step fails (no engine on this PATH): the report then holds exit codes and reasons too.
-    const { result, json } = fireJson('masking.yaml', 'workflow_dispatch', ['--workdir', workdir()], {
-      TRIG_SECRET_TRIG_TEST_MASK: secret,
-      PATH: path.dirname(process.execPath) + path.delimiter + '/usr/bin' + path.delimiter + '/bin',
-    });
-    expect(result.code).toBe(1);
-    const definition = (json as unknown as { definitions: { plan: { inputs: unknown; stages: { steps: { env: Record<string, string> }[] }[] } }[] }).definitions[0]!;
-    expect(definition.plan.inputs).toEqual({ token: '***' });
-    expect(definition.plan.stages[0]!.steps[0]!.env).toEqual({ TOK: '***', TRIG_INPUTS_TOKEN: '***' });
-    // Every string value is masked, trig's own words too (a secret "e" masks "succeeded"); numbers are not.
-    expect(runOf(json, 'masking').steps.map((s) => s.exitCode)).toEqual([0, null]);
-    expect(json.summary).toMatchObject({ matched: 1, succeeded: 0, failed: 1 });
-  });
+  it.each(['true', '1', 'e', '"', '\\', 'pa"ss\\word'])(
+    'keeps the JSON report of a real run valid with the secret %j, masked in its values',
+    (secret) => {
+      // The container step fails (no engine on this PATH): the report then holds exit codes and reasons too.
+      const { result, json } = fireJson('masking.yaml', 'workflow_dispatch', ['--workdir', workdir()], {
+        TRIG_SECRET_TRIG_TEST_MASK: secret,
+        PATH: path.dirname(process.execPath) + path.delimiter + '/usr/bin' + path.delimiter + '/bin',
+      });
+      expect(result.code).toBe(1);
+      const definition = (
+        json as unknown as { definitions: { plan: { inputs: unknown; stages: { steps: { env: Record<string, string> }[] }[] } }[] }
+      ).definitions[0]!;
+      expect(definition.plan.inputs).toEqual({ token: '***' });
+      expect(definition.plan.stages[0]!.steps[0]!.env).toEqual({ TOK: '***', TRIG_INPUTS_TOKEN: '***' });
+      // Every string value is masked, trig's own words too (a secret "e" masks "succeeded"); numbers are not.
+      expect(runOf(json, 'masking').steps.map((s) => s.exitCode)).toEqual([0, null]);
+      expect(json.summary).toMatchObject({ matched: 1, succeeded: 0, failed: 1 });
+    },
+  );
 
   it('warns on stderr, before the run, of each secret input without a value', () => {
     const dir = workdir();
@@ -637,13 +680,25 @@ describe('trig fire safety', () => {
 
   it('gives a step only the TRIG_SECRET_* variables its definition declares', () => {
     const dir = workdir();
-    const result = trig(['fire', '--defs', 'fixtures/runs/secret-env.yaml', 'fixtures/runs/secret-env-other.yaml', '--event', 'workflow_dispatch', '--workdir', dir], {
-      env: {
-        TRIG_SECRET_TRIG_TEST_DECLARED: 'declared-5d41402a',
-        TRIG_SECRET_TRIG_TEST_OTHER: 'other-7d793037',
-        TRIG_SECRET_TRIG_TEST_UNDECLARED: 'undeclared-9e107d9d',
+    const result = trig(
+      [
+        'fire',
+        '--defs',
+        'fixtures/runs/secret-env.yaml',
+        'fixtures/runs/secret-env-other.yaml',
+        '--event',
+        'workflow_dispatch',
+        '--workdir',
+        dir,
+      ],
+      {
+        env: {
+          TRIG_SECRET_TRIG_TEST_DECLARED: 'declared-5d41402a',
+          TRIG_SECRET_TRIG_TEST_OTHER: 'other-7d793037',
+          TRIG_SECRET_TRIG_TEST_UNDECLARED: 'undeclared-9e107d9d',
+        },
       },
-    });
+    );
     expect(result.code).toBe(0);
     const env = read(dir, 'env.txt').split('\n');
     expect(env).toContain('TRIG_SECRET_TRIG_TEST_DECLARED=declared-5d41402a');

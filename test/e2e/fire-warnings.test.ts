@@ -49,10 +49,17 @@ describe('a <+trigger.x> the catalog does not list', () => {
   it('with fire --strict --json, the refused definition lists the warning with its severity, as the output schema says', () => {
     const result = trig(['fire', '--strict', '--json', '--dry-run', '--defs', DEFS, '--event', 'pipeline_failed']);
     const output = JSON.parse(result.stdout) as { definitions: unknown[] };
-    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas/fire-output.schema.json'), 'utf8')));
+    const validate = new Ajv2020({ strict: false }).compile(
+      JSON.parse(readFileSync(path.join(ROOT, 'schemas/fire-output.schema.json'), 'utf8')),
+    );
     expect(validate(output), JSON.stringify(validate.errors)).toBe(true);
     expect(output.definitions).toMatchObject([
-      { name: 'extra-field', valid: false, matched: false, diagnostics: [{ line: 13, column: 33, severity: 'warning', rule: 'expression' }] },
+      {
+        name: 'extra-field',
+        valid: false,
+        matched: false,
+        diagnostics: [{ line: 13, column: 33, severity: 'warning', rule: 'expression' }],
+      },
     ]);
   });
 });

@@ -95,14 +95,30 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }));
 describe('trig hooks', () => {
   it('installs the client hooks next to the existing one, and install twice changes nothing', () => {
     const again = trig(['hooks', 'install', '--repo', client, '--hooks', 'pre-push, post-merge,post-commit']);
-    expect(again.stdout).toBe(['post-commit: unchanged', 'post-merge: unchanged', 'pre-push: unchanged', `hooks directory: ${path.join(client, '.git/hooks')}`, ''].join('\n'));
+    expect(again.stdout).toBe(
+      [
+        'post-commit: unchanged',
+        'post-merge: unchanged',
+        'pre-push: unchanged',
+        `hooks directory: ${path.join(client, '.git/hooks')}`,
+        '',
+      ].join('\n'),
+    );
     expect(readFileSync(path.join(client, '.git/hooks/post-commit.trig-chained'), 'utf8')).toBe(CHAINED_POST_COMMIT);
   });
 
   it('fires on the root commit with its own files, after running the chained hook', () => {
     ok(client, 'add', '-A');
     ok(client, 'commit', '-q', '-m', 'root');
-    const files = JSON.stringify(['.harness/broken.yaml', '.harness/docs.yaml', '.harness/feature.yaml', '.harness/main.yaml', '.harness/tags.yaml', 'README.md', 'docs/intro.md']);
+    const files = JSON.stringify([
+      '.harness/broken.yaml',
+      '.harness/docs.yaml',
+      '.harness/feature.yaml',
+      '.harness/main.yaml',
+      '.harness/tags.yaml',
+      'README.md',
+      'docs/intro.md',
+    ]);
     const lines = readFileSync(LOG, 'utf8').split('\n');
     expect(lines[0]).toBe('chained post-commit 0');
     expect(takeLog()).toEqual([
@@ -125,7 +141,11 @@ describe('trig hooks', () => {
     write(path.join(client, 'docs/guide.md'), 'guide\n');
     ok(client, 'add', '-A');
     ok(client, 'commit', '-q', '-m', 'guide');
-    expect(takeLog()).toEqual(['chained post-commit 0', 'docs post-commit server b=feature/x t= ["docs/guide.md"]', 'feature post-commit server b=feature/x t= ["docs/guide.md"]']);
+    expect(takeLog()).toEqual([
+      'chained post-commit 0',
+      'docs post-commit server b=feature/x t= ["docs/guide.md"]',
+      'feature post-commit server b=feature/x t= ["docs/guide.md"]',
+    ]);
     write(path.join(client, 'README.md'), 'changed\n');
     ok(client, 'checkout', '--', 'README.md');
     expect(takeLog()).toEqual([]);
@@ -135,12 +155,18 @@ describe('trig hooks', () => {
 
   it('fires post-merge with the files the merge brought in', () => {
     ok(client, 'merge', '-q', '--no-ff', '-m', 'merge feature', 'feature/x');
-    expect(takeLog()).toEqual(['docs post-merge server b=main t= ["docs/guide.md"]', 'main-push post-merge server b=main t= ["docs/guide.md"]']);
+    expect(takeLog()).toEqual([
+      'docs post-merge server b=main t= ["docs/guide.md"]',
+      'main-push post-merge server b=main t= ["docs/guide.md"]',
+    ]);
   });
 
   it('fires post-receive on the server, which reads the pushed definitions; pre-push leaves the push to it', () => {
     // The server learns of a new definition only from the pushed commit.
-    write(path.join(client, '.harness/server-only.yaml'), definition('pushed-def', 'branches: [main]\npaths: [".harness/server-only.yaml"]'));
+    write(
+      path.join(client, '.harness/server-only.yaml'),
+      definition('pushed-def', 'branches: [main]\npaths: [".harness/server-only.yaml"]'),
+    );
     ok(client, 'add', '-A');
     ok(client, 'commit', '-q', '-m', 'add a definition');
     takeLog();
@@ -157,7 +183,10 @@ describe('trig hooks', () => {
     ok(client, 'commit', '-q', '-m', 'more docs');
     takeLog();
     expect(git(client, 'push', '-q', 'origin', 'main').code).toBe(0);
-    expect(takeLog()).toEqual(['docs post-receive server b=main t= ["docs/more.md"]', 'main-push post-receive server b=main t= ["docs/more.md"]']);
+    expect(takeLog()).toEqual([
+      'docs post-receive server b=main t= ["docs/more.md"]',
+      'main-push post-receive server b=main t= ["docs/more.md"]',
+    ]);
   });
 
   it('fires for a pushed tag', () => {
@@ -181,7 +210,9 @@ describe('trig hooks', () => {
     expect(takeLog()).toEqual(['broken post-receive server b=broken t= ["src/app.ts"]']);
 
     // A pre-push that may refuse the push runs the definitions itself, before the push.
-    expect(trig(['hooks', 'install', '--repo', client, '--hooks', 'post-commit,post-merge,pre-push', '--block-on-failure']).stdout).toContain('pre-push: updated');
+    expect(
+      trig(['hooks', 'install', '--repo', client, '--hooks', 'post-commit,post-merge,pre-push', '--block-on-failure']).stdout,
+    ).toContain('pre-push: updated');
     write(path.join(client, 'b.txt'), 'b\n');
     ok(client, 'add', '-A');
     ok(client, 'commit', '-q', '-m', 'b');
@@ -189,7 +220,11 @@ describe('trig hooks', () => {
     const blocked = git(client, 'push', '-q', 'origin', 'broken');
     expect(blocked.code).not.toBe(0);
     expect(sha('refs/heads/broken', server)).toBe(before);
-    expect(takeLog()).toEqual(['broken post-commit server b=broken t= ["b.txt"]', 'broken pre-push server b=broken t= ["b.txt"]', 'chained post-commit 0']);
+    expect(takeLog()).toEqual([
+      'broken post-commit server b=broken t= ["b.txt"]',
+      'broken pre-push server b=broken t= ["b.txt"]',
+      'chained post-commit 0',
+    ]);
     ok(client, 'switch', '-q', 'main');
     takeLog();
   });
@@ -197,7 +232,10 @@ describe('trig hooks', () => {
   it('builds the same payload for trig fire --from-git', () => {
     const result = trig(['fire', '--event', 'push', '--from-git', '--before', 'HEAD~2', '--quiet'], { cwd: client, env: ENV });
     expect(result.code, result.stderr).toBe(0);
-    expect(takeLog()).toEqual(['docs  server b=main t= ["docs/more.md","src/app.ts"]', 'main-push  server b=main t= ["docs/more.md","src/app.ts"]']);
+    expect(takeLog()).toEqual([
+      'docs  server b=main t= ["docs/more.md","src/app.ts"]',
+      'main-push  server b=main t= ["docs/more.md","src/app.ts"]',
+    ]);
     const usage = trig(['fire', '--event', 'push', '--from-git', '--payload', 'x.json'], { cwd: client, env: ENV });
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--from-git builds the payload/);
@@ -235,7 +273,17 @@ describe('trig hooks defaults', () => {
     ok(clone, 'remote', 'add', 'plain', plain);
     write(
       path.join(clone, '.harness/any.yaml'),
-      ['version: 1', 'pipeline:', '  name: any', '  on: push', '  stages:', '    - steps:', '        - run:', '            shell: sh', `            script: echo "ran by $TRIG_HOOK_ACTIVE" >> '${runs}'`].join('\n'),
+      [
+        'version: 1',
+        'pipeline:',
+        '  name: any',
+        '  on: push',
+        '  stages:',
+        '    - steps:',
+        '        - run:',
+        '            shell: sh',
+        `            script: echo "ran by $TRIG_HOOK_ACTIVE" >> '${runs}'`,
+      ].join('\n'),
     );
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -243,9 +291,13 @@ describe('trig hooks defaults', () => {
   it('installs pre-push in a clone and post-receive in a bare repository, removing hooks an earlier trig installed', () => {
     // A post-checkout hook as earlier versions of trig wrote it.
     write(path.join(clone, '.git/hooks/post-checkout'), '#!/bin/sh\n# trig-hook: written by `trig hooks install`\nexit 0\n');
-    expect(trig(['hooks', 'install', '--repo', clone]).stdout).toBe(['pre-push: installed', 'post-checkout: removed', `hooks directory: ${path.join(clone, '.git/hooks')}`, ''].join('\n'));
+    expect(trig(['hooks', 'install', '--repo', clone]).stdout).toBe(
+      ['pre-push: installed', 'post-checkout: removed', `hooks directory: ${path.join(clone, '.git/hooks')}`, ''].join('\n'),
+    );
     expect(existsSync(path.join(clone, '.git/hooks/post-checkout'))).toBe(false);
-    expect(trig(['hooks', 'install', '--repo', origin]).stdout).toBe(['post-receive: installed', `hooks directory: ${path.join(origin, 'hooks')}`, ''].join('\n'));
+    expect(trig(['hooks', 'install', '--repo', origin]).stdout).toBe(
+      ['post-receive: installed', `hooks directory: ${path.join(origin, 'hooks')}`, ''].join('\n'),
+    );
   });
 
   it('a commit and a branch switch start nothing; pushing to a remote with trig runs the definition exactly once', () => {
@@ -275,11 +327,25 @@ describe('trig hooks defaults', () => {
 
   it('--hooks chooses the hooks; a name trig does not install is a one-line usage error', () => {
     const chosen = trig(['hooks', 'install', '--repo', clone, '--hooks', 'post-commit,pre-push']);
-    expect(chosen.stdout).toBe(['post-commit: installed', 'pre-push: unchanged', `hooks directory: ${path.join(clone, '.git/hooks')}`, ''].join('\n'));
+    expect(chosen.stdout).toBe(
+      ['post-commit: installed', 'pre-push: unchanged', `hooks directory: ${path.join(clone, '.git/hooks')}`, ''].join('\n'),
+    );
     const cases: [string, string, string][] = [
-      [clone, 'pre-psuh', 'trig: --hooks: unknown hook "pre-psuh"; did you mean "pre-push"? (a clone takes post-commit, post-merge, pre-push)\n'],
-      [clone, 'post-checkout', 'trig: --hooks: trig does not install post-checkout: a branch switch is not a push (a clone takes post-commit, post-merge, pre-push)\n'],
-      [clone, 'pre-push,post-receive', 'trig: --hooks: post-receive does not go in a clone (a clone takes post-commit, post-merge, pre-push)\n'],
+      [
+        clone,
+        'pre-psuh',
+        'trig: --hooks: unknown hook "pre-psuh"; did you mean "pre-push"? (a clone takes post-commit, post-merge, pre-push)\n',
+      ],
+      [
+        clone,
+        'post-checkout',
+        'trig: --hooks: trig does not install post-checkout: a branch switch is not a push (a clone takes post-commit, post-merge, pre-push)\n',
+      ],
+      [
+        clone,
+        'pre-push,post-receive',
+        'trig: --hooks: post-receive does not go in a clone (a clone takes post-commit, post-merge, pre-push)\n',
+      ],
       [origin, 'pre-push', 'trig: --hooks: pre-push does not go in a bare repository (a bare repository takes post-receive)\n'],
       [clone, ',', 'trig: --hooks: name at least one hook (a clone takes post-commit, post-merge, pre-push)\n'],
     ];

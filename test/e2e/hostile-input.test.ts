@@ -128,7 +128,11 @@ describe('hostile input ends in a one-line error, exit 1 or 2, and leaves nothin
     writeFileSync(file, '{"a":'.repeat(5000) + '1' + '}'.repeat(5000));
     const result = run(['fire', '--defs', ECHO_REPO, '--event', 'push', '--payload', file]);
     // Level 513 opens at column 5 * 512 + 1.
-    expect([result.code, result.stdout, result.stderr]).toEqual([2, '', `trig: ${file}:1:2561: the payload nests more than 512 levels of arrays and objects\n`]);
+    expect([result.code, result.stdout, result.stderr]).toEqual([
+      2,
+      '',
+      `trig: ${file}:1:2561: the payload nests more than 512 levels of arrays and objects\n`,
+    ]);
     expect(result.leftovers).toEqual([]);
   });
 

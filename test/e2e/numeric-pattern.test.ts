@@ -15,6 +15,8 @@ describe('a filter pattern written as a YAML number', () => {
     expect(tenth.stdout.split('\n')[0]).toBe('fixtures/invalid/numeric-pattern.yaml: numeric-pattern: matched push {tags, branches}');
     const first = fire({ tag: '1.1' });
     expect(first.stdout).toBe('fixtures/invalid/numeric-pattern.yaml: numeric-pattern: not matched: tags: "1.1" matched none of [1.10]\n');
-    expect(fire({ branch: '2' }).stdout.split('\n')[0]).toBe('fixtures/invalid/numeric-pattern.yaml: numeric-pattern: matched push {tags, branches}');
+    expect(fire({ branch: '2' }).stdout.split('\n')[0]).toBe(
+      'fixtures/invalid/numeric-pattern.yaml: numeric-pattern: matched push {tags, branches}',
+    );
   });
 });

@@ -100,7 +100,11 @@ describe('files that cannot be read are reported with the others, exit 1', () =>
     const dir = brokenFolder();
     const result = trig(['validate', '--format', 'json', dir]);
     expect(result.code).toBe(1);
-    const json = JSON.parse(result.stdout) as { files: number; definitions: number; diagnostics: { file: string; rule: string; line: number }[] };
+    const json = JSON.parse(result.stdout) as {
+      files: number;
+      definitions: number;
+      diagnostics: { file: string; rule: string; line: number }[];
+    };
     expect([json.files, json.definitions]).toEqual([5, 1]);
     expect(json.diagnostics.map((d) => [path.basename(d.file), d.rule, d.line])).toEqual([
       ['dangling.yaml', 'file', 1],
@@ -115,8 +119,12 @@ describe('files that cannot be read are reported with the others, exit 1', () =>
     const result = trig(['fire', '--defs', dir, '--event', 'push']);
     expect([result.code, result.stderr]).toEqual([1, '']);
     expect(result.stdout).toContain('[good/step-1] fired\n');
-    expect(result.stdout).toContain(`${dir}/loop-a.yaml: ${dir}/loop-a.yaml: invalid: cannot read the file: its symbolic links form a loop\n`);
-    expect(result.stdout).toContain(`${dir}/dangling.yaml: ${dir}/dangling.yaml: invalid: cannot read the file: it is a symbolic link to nothing (or it was removed)\n`);
+    expect(result.stdout).toContain(
+      `${dir}/loop-a.yaml: ${dir}/loop-a.yaml: invalid: cannot read the file: its symbolic links form a loop\n`,
+    );
+    expect(result.stdout).toContain(
+      `${dir}/dangling.yaml: ${dir}/dangling.yaml: invalid: cannot read the file: it is a symbolic link to nothing (or it was removed)\n`,
+    );
     const dry = trig(['fire', '--defs', dir, '--event', 'push', '--dry-run']);
     expect(dry.code).toBe(1);
   });
@@ -133,7 +141,11 @@ describe('files that cannot be read are reported with the others, exit 1', () =>
 
   it('a path that names nothing is still a usage error, exit 2', () => {
     const dir = folder();
-    expect(trig(['validate', `${dir}/missing.yaml`])).toEqual({ code: 2, stdout: '', stderr: `trig: ${dir}/missing.yaml: no such file or directory\n` });
+    expect(trig(['validate', `${dir}/missing.yaml`])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `trig: ${dir}/missing.yaml: no such file or directory\n`,
+    });
   });
 
   it('a file without read permission, as a user other than root (nobody via setpriv when the tests run as root)', (context) => {

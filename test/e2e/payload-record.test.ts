@@ -31,7 +31,9 @@ const record = {
 };
 
 const fire = (payload: unknown) =>
-  trig(['fire', '--dry-run', '--defs', 'fixtures/github/issue-comment.yaml', '--event', 'issue_comment', '--payload', '-'], { input: JSON.stringify(payload) });
+  trig(['fire', '--dry-run', '--defs', 'fixtures/github/issue-comment.yaml', '--event', 'issue_comment', '--payload', '-'], {
+    input: JSON.stringify(payload),
+  });
 
 describe('a payload that is a delivery record', () => {
   it('is fired as given, with a warning on stderr that names the fix', () => {

@@ -19,7 +19,9 @@ const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as
 const pushes = examples.find((e) => e.name === 'push')!.examples;
 
 function fireDeliveries(delivery: unknown): FireJson {
-  const result = trig(['fire', '--dry-run', '--json', '--defs', 'fixtures/github', '--event', 'push', '--payload', '-'], { input: JSON.stringify(delivery) });
+  const result = trig(['fire', '--dry-run', '--json', '--defs', 'fixtures/github', '--event', 'push', '--payload', '-'], {
+    input: JSON.stringify(delivery),
+  });
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as FireJson;
 }
@@ -35,21 +37,34 @@ describe('a push that deletes a ref', () => {
     );
     // The same tag created does match: only the deletion is refused.
     const created = pushes.find((p) => p.created === true && p.ref === 'refs/tags/simple-tag')!;
-    expect(fireDeliveries(created).definitions.filter((d) => d.matched).map((d) => d.name)).toEqual(['push-tag']);
+    expect(
+      fireDeliveries(created)
+        .definitions.filter((d) => d.matched)
+        .map((d) => d.name),
+    ).toEqual(['push-tag']);
   });
 
   it('a branch deletion, by deleted: true or by an all-zero after alone, starts nothing', () => {
     const branch = pushes.find((p) => p.ref === 'refs/heads/master')!;
-    const deleted = { ...structuredClone(branch), deleted: true, after: '0000000000000000000000000000000000000000', head_commit: null, commits: [] };
+    const deleted = {
+      ...structuredClone(branch),
+      deleted: true,
+      after: '0000000000000000000000000000000000000000',
+      head_commit: null,
+      commits: [],
+    };
     expect(fireDeliveries(deleted).definitions.filter((d) => d.matched)).toEqual([]);
     const zeroAfter = { ...structuredClone(branch), after: '0000000000000000000000000000000000000000' };
     expect(fireDeliveries(zeroAfter).definitions.filter((d) => d.matched)).toEqual([]);
     const flagOnly = { ...structuredClone(branch), deleted: true };
     expect(fireDeliveries(flagOnly).definitions.filter((d) => d.matched)).toEqual([]);
     // A flat payload says it the same way.
-    const flat = trig(['fire', '--dry-run', '--explain', '--defs', 'fixtures/github/push-branch.yaml', '--event', 'push', '--payload', '-'], {
-      input: JSON.stringify({ ref: 'refs/heads/master', branch: 'master', after: '0000000000000000000000000000000000000000' }),
-    });
+    const flat = trig(
+      ['fire', '--dry-run', '--explain', '--defs', 'fixtures/github/push-branch.yaml', '--event', 'push', '--payload', '-'],
+      {
+        input: JSON.stringify({ ref: 'refs/heads/master', branch: 'master', after: '0000000000000000000000000000000000000000' }),
+      },
+    );
     expect(flat.stdout).toBe(
       'fixtures/github/push-branch.yaml: push-branch: not matched: push: the push deletes "refs/heads/master" (GitHub fires "delete" for that, not "push")\n',
     );
@@ -69,7 +84,17 @@ describe('a push that deletes a ref', () => {
     mkdirSync(path.join(client, '.harness'));
     writeFileSync(
       path.join(client, '.harness', 'any.yaml'),
-      ['version: 1', 'pipeline:', '  name: any-push', '  on: push', '  stages:', '    - steps:', '        - run:', '            shell: sh', `            script: echo "run <+trigger.branch> <+trigger.after>" >> '${log}'`].join('\n'),
+      [
+        'version: 1',
+        'pipeline:',
+        '  name: any-push',
+        '  on: push',
+        '  stages:',
+        '    - steps:',
+        '        - run:',
+        '            shell: sh',
+        `            script: echo "run <+trigger.branch> <+trigger.after>" >> '${log}'`,
+      ].join('\n'),
     );
     git(client, 'add', '-A');
     git(client, 'commit', '-q', '-m', 'root');

@@ -156,7 +156,11 @@ describe('trig validate exit codes', () => {
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     };
     const bad = piped('pipeline:\\n  on: pipline_failed\\n');
-    expect([bad.code, bad.stdout.split('\n')[0], bad.stderr]).toEqual([1, '/dev/stdin:2:7: unknown event "pipline_failed"; did you mean "pipeline_failed"? [unknown-event]', '']);
+    expect([bad.code, bad.stdout.split('\n')[0], bad.stderr]).toEqual([
+      1,
+      '/dev/stdin:2:7: unknown event "pipline_failed"; did you mean "pipeline_failed"? [unknown-event]',
+      '',
+    ]);
     expect(piped('pipeline:\\n  on: pipeline_failed\\n')).toEqual({ code: 0, stdout: '1 definition in 1 file: no problems\n', stderr: '' });
     expect(piped('pipeline:\\n  on: pipline_failed\\n')).toEqual(bad);
   });

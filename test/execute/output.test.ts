@@ -126,7 +126,11 @@ describe('RunOutput streams', () => {
     let release!: () => void;
     const behind = new Promise<void>((resolve) => (release = resolve));
     let backlog: Promise<void> | undefined = behind;
-    const run = new RunOutput({ write: () => undefined, backlog: () => backlog, style: PLAIN_STYLE, mask: createMasker([]), quiet: false }, 'd', 0);
+    const run = new RunOutput(
+      { write: () => undefined, backlog: () => backlog, style: PLAIN_STYLE, mask: createMasker([]), quiet: false },
+      'd',
+      0,
+    );
     const sink = run.step('s').stream();
     expect(sink.write(Buffer.from('a\n'))).toBe(behind);
     backlog = undefined;

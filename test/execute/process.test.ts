@@ -126,7 +126,12 @@ describe('runChild', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'trig-proc-'));
     let release!: () => void;
     const { received, output } = heldBack(new Promise((resolve) => (release = resolve)));
-    const running = runChild({ command: ['sh', '-c', `echo go; head -c 2000000 /dev/zero; echo > ${dir}/done`], env: ENV, cwd: tmpdir(), output });
+    const running = runChild({
+      command: ['sh', '-c', `echo go; head -c 2000000 /dev/zero; echo > ${dir}/done`],
+      env: ENV,
+      cwd: tmpdir(),
+      output,
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(existsSync(`${dir}/done`)).toBe(false);
     expect(received.stdout).toBeLessThan(1_000_000);
@@ -141,13 +146,23 @@ describe('runChild', () => {
     // trig's output stays behind for longer than the time a finished group's pipes get to drain.
     const behind = new Promise<void>((resolve) => setTimeout(resolve, 3000));
     const { received, output } = heldBack(behind);
-    const result = await runChild({ command: ['sh', '-c', 'echo go; sleep 0.2; head -c 120000 /dev/zero'], env: ENV, cwd: tmpdir(), output });
+    const result = await runChild({
+      command: ['sh', '-c', 'echo go; sleep 0.2; head -c 120000 /dev/zero'],
+      env: ENV,
+      cwd: tmpdir(),
+      output,
+    });
     expect(result).toEqual({ exitCode: 0 });
     expect(received).toEqual({ stdout: 'go\n'.length + 120_000, stderr: 0, ended: 2 });
   });
 
   it('reports a program that cannot be started', async () => {
-    const result = await runChild({ command: ['/nonexistent/trig-no-such-program'], env: ENV, cwd: tmpdir(), output: byLine(() => undefined) });
+    const result = await runChild({
+      command: ['/nonexistent/trig-no-such-program'],
+      env: ENV,
+      cwd: tmpdir(),
+      output: byLine(() => undefined),
+    });
     expect(result.exitCode).toBeNull();
     expect(result.error).toMatch(/trig-no-such-program/);
   });

@@ -78,7 +78,10 @@ describe('executeRun', () => {
   });
 
   it('skips the whole run when the definition-level if: is false, and fails it when the condition cannot be evaluated', async () => {
-    const skipped = await executeRun(plan([{ name: 's', steps: [script('x', 'true')] }], { if: '<+trigger.environment> == "production"' }), context());
+    const skipped = await executeRun(
+      plan([{ name: 's', steps: [script('x', 'true')] }], { if: '<+trigger.environment> == "production"' }),
+      context(),
+    );
     expect(skipped).toMatchObject({ status: 'skipped', exitCode: null, steps: [] });
     const broken = await executeRun(plan([{ name: 's', steps: [script('x', 'true')] }], { if: '<+trigger.environment> ==' }), context());
     expect(broken.status).toBe('failed');
@@ -86,12 +89,24 @@ describe('executeRun', () => {
   });
 
   it('reads inputs in conditions', async () => {
-    const run = await executeRun(plan([{ name: 's', steps: [script('x', 'true', { if: '<+inputs.n> > 2' })] }], { inputs: { n: 3 } }), context());
+    const run = await executeRun(
+      plan([{ name: 's', steps: [script('x', 'true', { if: '<+inputs.n> > 2' })] }], { inputs: { n: 3 } }),
+      context(),
+    );
     expect(run.steps[0]!.status).toBe('succeeded');
   });
 
   it("bounds the run by the definition's own timeout when it is shorter", async () => {
-    const run = await executeRun(plan([{ name: 's', steps: [script('x', 'sleep 300')] }, { name: 't', steps: [] }], { timeout: '300ms' }), context({ timeoutMs: 60_000 }));
+    const run = await executeRun(
+      plan(
+        [
+          { name: 's', steps: [script('x', 'sleep 300')] },
+          { name: 't', steps: [] },
+        ],
+        { timeout: '300ms' },
+      ),
+      context({ timeoutMs: 60_000 }),
+    );
     expect(run).toMatchObject({ status: 'timed_out', reason: 'the run timed out after 300ms' });
     expect(run.steps[1]).toMatchObject({ stage: 't', name: null, status: 'skipped', reason: 'not run: the run timed out after 300ms' });
   });
@@ -107,7 +122,12 @@ describe('executeRun', () => {
       {
         ...ctx,
         output: new RunOutput(
-          { write: (s) => s.includes('go') && stop.abort({ kind: 'signal', signal: 'SIGTERM' }), style: PLAIN_STYLE, mask: (s) => s, quiet: false },
+          {
+            write: (s) => s.includes('go') && stop.abort({ kind: 'signal', signal: 'SIGTERM' }),
+            style: PLAIN_STYLE,
+            mask: (s) => s,
+            quiet: false,
+          },
           'def',
           0,
         ),
@@ -124,9 +144,16 @@ describe('executeRun', () => {
 
   it('writes the payload to a private file for TRIG_PAYLOAD and removes it afterwards', async () => {
     const ctx = context({ payload: { a: [1, 2] } });
-    const run = await executeRun(plan([{ name: 's', steps: [script('x', 'cat "$TRIG_PAYLOAD"; echo; stat -c %a "$TRIG_PAYLOAD"; echo "$TRIG_PAYLOAD"')] }]), ctx);
+    const run = await executeRun(
+      plan([{ name: 's', steps: [script('x', 'cat "$TRIG_PAYLOAD"; echo; stat -c %a "$TRIG_PAYLOAD"; echo "$TRIG_PAYLOAD"')] }]),
+      ctx,
+    );
     expect(run.status).toBe('succeeded');
-    const [content, mode, file] = ctx.text().trimEnd().split('\n').map((l) => l.replace('[def/x] ', ''));
+    const [content, mode, file] = ctx
+      .text()
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.replace('[def/x] ', ''));
     expect(JSON.parse(content!)).toEqual({ a: [1, 2] });
     expect(mode).toBe('600');
     expect(existsSync(file!)).toBe(false);

@@ -70,7 +70,8 @@ function deps(overrides: Partial<FireDeps> = {}, clock = MONDAY_NINE): FireDeps 
     now: () => clock,
     env: { PATH: process.env.PATH },
     cwd: () => dir,
-    loadDefinitions: async (paths) => (await loadDefinitions(paths, { cache: false, env: {}, notice: (line) => notices.push(line) })).checked,
+    loadDefinitions: async (paths) =>
+      (await loadDefinitions(paths, { cache: false, env: {}, notice: (line) => notices.push(line) })).checked,
     runOutput,
     ...overrides,
   };
@@ -90,14 +91,21 @@ describe('the fire core', () => {
     expect(report.decision).toMatchObject({ valid: true, matched: true, event: 'schedule', reason: 'matched on: schedule' });
     expect(report.decision.matched && report.decision.trigger.scheduleName).toBe('monday-morning');
     expect(report.planned && 'plan' in report.planned).toBe(true);
-    const step = (report.planned as { plan: { stages: { steps: { name: string; command?: string[]; env: Record<string, string> }[] }[] } }).plan.stages[0]!.steps[0]!;
+    const step = (report.planned as { plan: { stages: { steps: { name: string; command?: string[]; env: Record<string, string> }[] }[] } })
+      .plan.stages[0]!.steps[0]!;
     expect(step.name).toBe('show');
     expect(step.command).toEqual(['sh', '-e', '-c', 'echo "${TRIG_TRIGGER_SCHEDULE_NAME}"']);
     expect(step.env).toEqual({ TRIG_TRIGGER_SCHEDULE_NAME: 'monday-morning' });
     expect(report.run).toBeUndefined();
 
     const push = byName(outcome, 'on-push');
-    expect(push.decision).toEqual({ file: path.join(defs, 'defs.yaml'), name: 'on-push', valid: true, matched: false, reason: 'no entry listens to schedule (on: push)' });
+    expect(push.decision).toEqual({
+      file: path.join(defs, 'defs.yaml'),
+      name: 'on-push',
+      valid: true,
+      matched: false,
+      reason: 'no entry listens to schedule (on: push)',
+    });
     expect(push.planned).toBeUndefined();
 
     expect(planned).toEqual([outcome]);
@@ -108,7 +116,10 @@ describe('the fire core', () => {
 
   it('gives the reason a schedule that is not due did not match, and plans nothing', async () => {
     const defs = definitions('not-due', SCHEDULES);
-    const outcome = await fire({ event: 'schedule', payload: {}, definitions: [defs], options: { dryRun: true } }, deps({}, new Date('2026-11-23T09:01:00Z')));
+    const outcome = await fire(
+      { event: 'schedule', payload: {}, definitions: [defs], options: { dryRun: true } },
+      deps({}, new Date('2026-11-23T09:01:00Z')),
+    );
     expect(outcome.definitions.map((d) => [d.decision.name, d.decision.matched, d.decision.reason])).toEqual([
       ['weekly-report', false, 'schedule: "0 9 * * MON" is not due at 2026-11-23T09:01Z (UTC)'],
       ['on-push', false, 'no entry listens to schedule (on: push)'],
@@ -118,7 +129,10 @@ describe('the fire core', () => {
 
   it('takes the time of the request over the clock', async () => {
     const defs = definitions('at', SCHEDULES);
-    const outcome = await fire({ event: 'schedule', payload: {}, definitions: [defs], at: MONDAY_NINE, options: { dryRun: true } }, deps({}, new Date('2026-11-24T10:30:00Z')));
+    const outcome = await fire(
+      { event: 'schedule', payload: {}, definitions: [defs], at: MONDAY_NINE, options: { dryRun: true } },
+      deps({}, new Date('2026-11-24T10:30:00Z')),
+    );
     expect(byName(outcome, 'weekly-report').decision.matched).toBe(true);
   });
 
@@ -143,7 +157,14 @@ pipeline:
     const outcome = await fire({ event: 'repo_created', payload: { repoName: 'payments' }, definitions: [defs], options: { workdir } }, d);
     expect(d.lines.runs).toMatch(/^\[greet\/say\] hello from repo_created in payments\n\[greet\] succeeded in \d+(ms|\.\ds)\n$/);
     const { run } = byName(outcome, 'greet');
-    expect(run).toMatchObject({ status: 'succeeded', exitCode: 0, steps: [{ stage: 'hello', name: 'say', status: 'succeeded' }, { stage: 'hello', name: 'ok', status: 'succeeded' }] });
+    expect(run).toMatchObject({
+      status: 'succeeded',
+      exitCode: 0,
+      steps: [
+        { stage: 'hello', name: 'say', status: 'succeeded' },
+        { stage: 'hello', name: 'ok', status: 'succeeded' },
+      ],
+    });
     expect(outcome.summary).toMatchObject({ matched: 1, succeeded: 1, failed: 0, notRun: 0 });
     expect(outcome.runsFailed).toBe(false);
     expect(fireExitCode(outcome)).toBe(0);
@@ -180,7 +201,10 @@ pipeline:
   });
 
   it('tells the caller the plans before any run starts', async () => {
-    const defs = definitions('order', `version: 1\npipeline:\n  name: o\n  on: deploy\n  stages:\n    - name: s\n      steps:\n        - run: echo ran\n`);
+    const defs = definitions(
+      'order',
+      `version: 1\npipeline:\n  name: o\n  on: deploy\n  stages:\n    - name: s\n      steps:\n        - run: echo ran\n`,
+    );
     const events: string[] = [];
     const d = deps({ onPlanned: () => void events.push('planned'), runOutput: { write: (t) => void events.push(t) } });
     await fire({ event: 'deploy', payload: {}, definitions: [defs], options: { workdir: mkdtempSync(path.join(dir, 'work-')) } }, d);
@@ -189,11 +213,19 @@ pipeline:
   });
 
   it('gives a store the outcome of a fire that ran something, and no other', async () => {
-    const defs = definitions('store', `version: 1\npipeline:\n  name: kept\n  on: deploy\n  stages:\n    - name: s\n      steps:\n        - run: "true"\n`);
+    const defs = definitions(
+      'store',
+      `version: 1\npipeline:\n  name: kept\n  on: deploy\n  stages:\n    - name: s\n      steps:\n        - run: "true"\n`,
+    );
     const recorded: FireOutcome[] = [];
     const store: FireStore = { recordFire: async (o) => void recorded.push(o) };
     const workdir = mkdtempSync(path.join(dir, 'work-'));
-    const request = (event: string, dryRun = false): FireRequest => ({ event, payload: {}, definitions: [defs], options: { workdir, dryRun } });
+    const request = (event: string, dryRun = false): FireRequest => ({
+      event,
+      payload: {},
+      definitions: [defs],
+      options: { workdir, dryRun },
+    });
     await fire(request('deploy', true), deps({ store }));
     await fire(request('rollback'), deps({ store }));
     expect(recorded).toEqual([]);
@@ -217,10 +249,16 @@ pipeline:
 
   it('refuses an unknown event, and a missing working directory for a run, as usage errors before loading anything', async () => {
     const d = deps({ loadDefinitions: () => Promise.reject(new Error('not to be called')) });
-    await expect(fire({ event: 'pussh', payload: {}, definitions: [] }, d)).rejects.toThrow(new UsageError('unknown event "pussh"; did you mean "push"? (see the event list in the README)'));
+    await expect(fire({ event: 'pussh', payload: {}, definitions: [] }, d)).rejects.toThrow(
+      new UsageError('unknown event "pussh"; did you mean "push"? (see the event list in the README)'),
+    );
     const missing = path.join(dir, 'no-such-dir');
-    await expect(fire({ event: 'push', payload: {}, definitions: [], options: { workdir: missing } }, d)).rejects.toThrow(new UsageError(`--workdir "${missing}": no such directory`));
-    await expect(fire({ event: 'push', payload: {}, definitions: [], options: { concurrency: 0, dryRun: true } }, d)).rejects.toThrow(UsageError);
+    await expect(fire({ event: 'push', payload: {}, definitions: [], options: { workdir: missing } }, d)).rejects.toThrow(
+      new UsageError(`--workdir "${missing}": no such directory`),
+    );
+    await expect(fire({ event: 'push', payload: {}, definitions: [], options: { concurrency: 0, dryRun: true } }, d)).rejects.toThrow(
+      UsageError,
+    );
   });
 
   it('makes an invalid definition never fire, with its diagnostics, and warnings count with strict', async () => {
@@ -237,7 +275,10 @@ describe('presenting a fire', () => {
     const defs = definitions('present', SCHEDULES);
     const text = captured();
     const presenter = presentFire(text.io, { json: false, explain: true, quiet: false, style: PLAIN_STYLE });
-    const outcome = await fire({ event: 'schedule', payload: {}, definitions: [defs], options: { dryRun: true } }, deps({ onPlanned: presenter.planned }));
+    const outcome = await fire(
+      { event: 'schedule', payload: {}, definitions: [defs], options: { dryRun: true } },
+      deps({ onPlanned: presenter.planned }),
+    );
     presenter.finished(outcome);
     const file = path.join(defs, 'defs.yaml');
     expect(text.lines.stdout).toBe(
@@ -256,8 +297,17 @@ describe('presenting a fire', () => {
     jsonPresenter.finished(outcome);
     const document = JSON.parse(json.lines.stdout);
     expect(document).toEqual(JSON.parse(JSON.stringify(fireJson(outcome))));
-    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(readFileSync(path.join(ROOT, 'schemas/fire-output.schema.json'), 'utf8')));
+    const validate = new Ajv2020({ strict: false }).compile(
+      JSON.parse(readFileSync(path.join(ROOT, 'schemas/fire-output.schema.json'), 'utf8')),
+    );
     expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
-    expect(document).toMatchObject({ event: 'schedule', at: '2026-11-23T09:00:00.000Z', definitions: [{ name: 'weekly-report', matched: true }, { name: 'on-push', matched: false }] });
+    expect(document).toMatchObject({
+      event: 'schedule',
+      at: '2026-11-23T09:00:00.000Z',
+      definitions: [
+        { name: 'weekly-report', matched: true },
+        { name: 'on-push', matched: false },
+      ],
+    });
   });
 });

@@ -84,9 +84,11 @@ describe('cron entries', () => {
     const command = fireCommand({ ...options, path: "/opt/it's 100%/bin:.::bin:/usr/bin", shell: '/bin/bash' });
     expect(command.startsWith("export PATH='/opt/it'\\''s 100%/bin:/usr/bin' SHELL=/bin/bash && cd ")).toBe(true);
     expect(cronLine({ ...options, path: '/a%b:/bin' })).toMatch(/^\* \* \* \* \* export PATH='\/a\\%b:\/bin' && cd /);
-    expect(sh(`${fireCommand({ ...options, path: "/opt/it's 100%/bin:/usr/bin", shell: '/bin/bash' }).split(' && cd ')[0]} && printf '%s|%s' "$PATH" "$SHELL"`)).toBe(
-      "/opt/it's 100%/bin:/usr/bin|/bin/bash",
-    );
+    expect(
+      sh(
+        `${fireCommand({ ...options, path: "/opt/it's 100%/bin:/usr/bin", shell: '/bin/bash' }).split(' && cd ')[0]} && printf '%s|%s' "$PATH" "$SHELL"`,
+      ),
+    ).toBe("/opt/it's 100%/bin:/usr/bin|/bin/bash");
   });
 
   it('keeps only the absolute folders of PATH, and refuses line breaks', () => {

@@ -5,7 +5,17 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GIT_TEST_ENV } from '../helpers/git.js';
 import { hookUpdates } from '../../src/integrations/git/hook-events.js';
-import { CHAINED_SUFFIX, HookInstallError, hookRepo, hookScript, HookSelectionError, installHooks, isTrigHook, selectHooks, uninstallHooks } from '../../src/integrations/git/hooks.js';
+import {
+  CHAINED_SUFFIX,
+  HookInstallError,
+  hookRepo,
+  hookScript,
+  HookSelectionError,
+  installHooks,
+  isTrigHook,
+  selectHooks,
+  uninstallHooks,
+} from '../../src/integrations/git/hooks.js';
 import { localRemotePath } from '../../src/integrations/git/run-hook.js';
 import { buildPushPayload, payloadFromGit, repoBasename } from '../../src/integrations/git/payload.js';
 
@@ -75,7 +85,15 @@ describe('the push payload', () => {
     git(dir, 'remote', 'add', 'origin', 'git@example.com:team/service.git');
     const tagObject = git(dir, 'rev-parse', 'v1.0');
     const payload = payloadFromGit({ cwd: dir, after: 'v1.0', env: ENV });
-    expect(payload).toMatchObject({ repo: 'service', ref: 'refs/tags/v1.0', tag: 'v1.0', after: tagObject, commitSha: second, before: first, changedFiles: ['b.txt'] });
+    expect(payload).toMatchObject({
+      repo: 'service',
+      ref: 'refs/tags/v1.0',
+      tag: 'v1.0',
+      after: tagObject,
+      commitSha: second,
+      before: first,
+      changedFiles: ['b.txt'],
+    });
     expect(payload.branch).toBeUndefined();
     // A before the repository does not have: the commit's own files.
     const unknown = buildPushPayload({ cwd: dir, after: second, before: 'f'.repeat(40), ref: 'refs/heads/x', env: ENV });
@@ -148,7 +166,11 @@ describe('installing hooks', () => {
     expect(installHooks(repo, all).every((r) => r.change === 'unchanged')).toBe(true);
     expect(readFileSync(existing + CHAINED_SUFFIX, 'utf8')).toBe(original);
     // A different option rewrites trig's own hook only.
-    expect(installHooks(repo, { ...all, blockOnFailure: true }).filter((r) => r.change !== 'unchanged').map((r) => r.hook)).toEqual(['pre-push']);
+    expect(
+      installHooks(repo, { ...all, blockOnFailure: true })
+        .filter((r) => r.change !== 'unchanged')
+        .map((r) => r.hook),
+    ).toEqual(['pre-push']);
     expect(readFileSync(path.join(repo.hooksDir, 'pre-push'), 'utf8')).not.toBe(snapshot);
 
     expect(uninstallHooks(repo).map((r) => [r.hook, r.change])).toEqual([
@@ -208,15 +230,21 @@ describe('installing hooks', () => {
   it('reads --hooks lists against what the repository takes', () => {
     const repo = hookRepo({ cwd: newRepo(), env: ENV });
     expect(selectHooks(repo, ' pre-push , post-commit,pre-push')).toEqual(['pre-push', 'post-commit']);
-    expect(() => selectHooks(repo, 'post-comit')).toThrow('--hooks: unknown hook "post-comit"; did you mean "post-commit"? (a clone takes post-commit, post-merge, pre-push)');
+    expect(() => selectHooks(repo, 'post-comit')).toThrow(
+      '--hooks: unknown hook "post-comit"; did you mean "post-commit"? (a clone takes post-commit, post-merge, pre-push)',
+    );
     expect(() => selectHooks({ ...repo, bare: true }, 'post-commit')).toThrow(HookSelectionError);
   });
 
   it('writes a pre-push that blocks only when asked', () => {
     expect(hookScript('pre-push', script)).toContain('hooks run pre-push -- "$@" <"$input" || :');
-    expect(hookScript('pre-push', { ...script, blockOnFailure: true })).toContain('hooks run pre-push --block-on-failure -- "$@" <"$input" || exit 1');
+    expect(hookScript('pre-push', { ...script, blockOnFailure: true })).toContain(
+      'hooks run pre-push --block-on-failure -- "$@" <"$input" || exit 1',
+    );
     expect(hookScript('post-commit', script)).not.toContain('$input');
-    expect(hookScript('post-commit', { node: '/n o/node', trig: "/it's/trig" })).toContain(`if [ -x '/n o/node' ] && [ -f '/it'\\''s/trig' ]`);
+    expect(hookScript('post-commit', { node: '/n o/node', trig: "/it's/trig" })).toContain(
+      `if [ -x '/n o/node' ] && [ -f '/it'\\''s/trig' ]`,
+    );
   });
 });
 

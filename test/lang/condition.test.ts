@@ -145,18 +145,9 @@ describe('evaluateCondition: errors', () => {
     ['== 1', 'expected a value, found "==" at column 1'],
     ['"a" "b"', 'missing operator before "b" at column 5'],
     ['1 ~ 2', 'unexpected character "~" at column 3'],
-    [
-      '<+trigger.event> > 3',
-      'cannot use ">" here: <+trigger.event> is string and 3 is number; both sides must be numbers or both strings',
-    ],
-    [
-      '<+trigger.nope> < 3',
-      'cannot use "<" here: <+trigger.nope> is empty and 3 is number; both sides must be numbers or both strings',
-    ],
-    [
-      '1 < 2 < 3',
-      'cannot use "<" here: a sub-condition is boolean and 3 is number; both sides must be numbers or both strings',
-    ],
+    ['<+trigger.event> > 3', 'cannot use ">" here: <+trigger.event> is string and 3 is number; both sides must be numbers or both strings'],
+    ['<+trigger.nope> < 3', 'cannot use "<" here: <+trigger.nope> is empty and 3 is number; both sides must be numbers or both strings'],
+    ['1 < 2 < 3', 'cannot use "<" here: a sub-condition is boolean and 3 is number; both sides must be numbers or both strings'],
   ])('%j → error', (text, error) => {
     expect(evaluateCondition(text, pushScope)).toEqual({ error });
   });
@@ -179,9 +170,16 @@ describe('conditions built to exhaust the stack', () => {
     expect(evaluateCondition(deep, scope)).toEqual({ error: 'the condition nests "(" and "!" more than 100 deep' });
     expect(evaluateCondition(nots, scope)).toEqual({ error: 'the condition nests "(" and "!" more than 100 deep' });
     expect(evaluateCondition(long, scope)).toEqual({ error: 'the condition is too long: at most 1000 values and operators' });
-    expect(conditionProblem(deep)).toEqual({ message: 'the condition nests "(" and "!" more than 100 deep', start: 100, end: 101, foreign: false });
+    expect(conditionProblem(deep)).toEqual({
+      message: 'the condition nests "(" and "!" more than 100 deep',
+      start: 100,
+      end: 101,
+      foreign: false,
+    });
     expect(conditionProblem(long)?.message).toBe('the condition is too long: at most 1000 values and operators');
-    expect(evaluateCondition(`${'('.repeat(50_000)}1${')'.repeat(50_000)}`, scope)).toEqual({ error: 'the condition is too long: at most 1000 values and operators' });
+    expect(evaluateCondition(`${'('.repeat(50_000)}1${')'.repeat(50_000)}`, scope)).toEqual({
+      error: 'the condition is too long: at most 1000 values and operators',
+    });
   });
 
   it('still evaluate when nested or chained within the bounds', () => {

@@ -6,7 +6,11 @@ import { compilePatternList, patternProblem, patternRegex } from '../../src/lang
 const BRANCH_ROWS: [patterns: string[], matches: string[], nonMatches: string[]][] = [
   [['feature/*'], ['feature/my-branch', 'feature/your-branch'], ['feature/beta-a/my-branch', 'feature', 'features/x']],
   [['feature/**'], ['feature/beta-a/my-branch', 'feature/your-branch', 'feature/mona/the/octocat'], ['feature', 'main']],
-  [['main', 'releases/mona-the-octocat'], ['main', 'releases/mona-the-octocat'], ['main2', 'releases/mona', 'xmain']],
+  [
+    ['main', 'releases/mona-the-octocat'],
+    ['main', 'releases/mona-the-octocat'],
+    ['main2', 'releases/mona', 'xmain'],
+  ],
   [['*'], ['main', 'releases'], ['releases/v1', 'feature/x']],
   [['**'], ['all/the/branches', 'every/tag', 'main'], []],
   [['*feature'], ['mona-feature', 'feature', 'ver-10-feature'], ['feature-x', 'a/feature']],
@@ -138,18 +142,12 @@ describe('special characters', () => {
 });
 
 describe('patternProblem', () => {
-  it.each([
-    'feature/*',
-    'v[12].[0-9]+.[0-9]+',
-    '**/README.md',
-    '!README.md',
-    '*.jsx?',
-    'README.*',
-    '.*rc',
-    'release/v[0-9].[0-9]',
-  ])('accepts %s', (pattern) => {
-    expect(patternProblem(pattern)).toBeUndefined();
-  });
+  it.each(['feature/*', 'v[12].[0-9]+.[0-9]+', '**/README.md', '!README.md', '*.jsx?', 'README.*', '.*rc', 'release/v[0-9].[0-9]'])(
+    'accepts %s',
+    (pattern) => {
+      expect(patternProblem(pattern)).toBeUndefined();
+    },
+  );
 
   it.each([
     ['^main$', 'warning', 'looks like a regular expression: `^` is a literal character'],

@@ -57,6 +57,10 @@ describe('readDefinitionFile', () => {
 
   it('says what is wrong with a path it cannot read', () => {
     expect(failure(dir)).toEqual([1, 1, 'cannot read the file: it is a directory']);
-    expect(failure(path.join(dir, 'missing'))).toEqual([1, 1, 'cannot read the file: it is a symbolic link to nothing (or it was removed)']);
+    expect(failure(path.join(dir, 'missing'))).toEqual([
+      1,
+      1,
+      'cannot read the file: it is a symbolic link to nothing (or it was removed)',
+    ]);
   });
 });

@@ -28,7 +28,10 @@ describe('buildTriggerContexts', () => {
   it('a flat payload keeps its own keys, plus event and payload', () => {
     const payload = { repo: 'my-service', branch: 'main', executionId: 'abc123' };
     expect(buildTriggerContexts('pipeline_failed', payload)).toEqual([
-      { event: 'pipeline_failed', fields: { repo: 'my-service', branch: 'main', executionId: 'abc123', event: 'pipeline_failed', payload } },
+      {
+        event: 'pipeline_failed',
+        fields: { repo: 'my-service', branch: 'main', executionId: 'abc123', event: 'pipeline_failed', payload },
+      },
     ]);
   });
 
@@ -75,7 +78,13 @@ describe('buildTriggerContexts', () => {
     const flat = buildTriggerContexts('discussion_comment', { repo: 'o/r', commentBody: '@helper hi' });
     expect(flat[1]).toEqual({
       event: 'comment_mention',
-      fields: { repo: 'o/r', commentBody: '@helper hi', event: 'comment_mention', mentionedAgent: 'helper', payload: { repo: 'o/r', commentBody: '@helper hi' } },
+      fields: {
+        repo: 'o/r',
+        commentBody: '@helper hi',
+        event: 'comment_mention',
+        mentionedAgent: 'helper',
+        payload: { repo: 'o/r', commentBody: '@helper hi' },
+      },
     });
   });
 

@@ -185,13 +185,11 @@ describe('create and delete', () => {
 });
 
 describe('flat payloads', () => {
-  it.each([
-    { repo: 'my-service', branch: 'main', executionId: 'abc123' },
-    { repository: 'my-service' },
-    { repository: { name: 'r' } },
-    {},
-  ])('%j is not a GitHub delivery', (payload) => {
-    expect(isGithubDelivery(payload)).toBe(false);
-    expect(normalizeGithubPayload('pipeline_failed', payload)).toBeUndefined();
-  });
+  it.each([{ repo: 'my-service', branch: 'main', executionId: 'abc123' }, { repository: 'my-service' }, { repository: { name: 'r' } }, {}])(
+    '%j is not a GitHub delivery',
+    (payload) => {
+      expect(isGithubDelivery(payload)).toBe(false);
+      expect(normalizeGithubPayload('pipeline_failed', payload)).toBeUndefined();
+    },
+  );
 });

@@ -114,12 +114,20 @@ describe('push: paths', () => {
     [{ paths: 'src/**' }, files('a', 'b', 'c', 'd'), 'paths: none of the 4 changed files (a, b, c, …) matched [src/**]'],
     [{ paths: ['**.md', '!docs/**'] }, files('docs/a.md'), 'paths: the changed file "docs/a.md" matched none of [**.md, !docs/**]'],
     [{ paths: ['**.md', '!docs/**'] }, files('docs/a.md', 'README.md'), 'matched on: push {paths}'],
-    [{ 'paths-ignore': ['docs/**', '*.md'] }, files('docs/a.md', 'README.md'), 'paths-ignore: all 2 changed files (docs/a.md, README.md) are ignored by [docs/**, *.md]'],
+    [
+      { 'paths-ignore': ['docs/**', '*.md'] },
+      files('docs/a.md', 'README.md'),
+      'paths-ignore: all 2 changed files (docs/a.md, README.md) are ignored by [docs/**, *.md]',
+    ],
     [{ 'paths-ignore': ['docs/**'] }, files('docs/a.md'), 'paths-ignore: the changed file "docs/a.md" is ignored by [docs/**]'],
     [{ 'paths-ignore': ['docs/**', '*.md'] }, files('docs/a.md', 'src/x.ts'), 'matched on: push {paths-ignore}'],
     [{ paths: ['src/**'] }, { branch: 'main' }, 'paths: the event carries no changed files ("changedFiles"), so a path filter cannot pass'],
     [{ paths: ['src/**'] }, files(), 'paths: the event carries no changed files ("changedFiles"), so a path filter cannot pass'],
-    [{ 'paths-ignore': ['docs/**'] }, files(), 'paths-ignore: the event carries no changed files ("changedFiles"), so a path filter cannot pass'],
+    [
+      { 'paths-ignore': ['docs/**'] },
+      files(),
+      'paths-ignore: the event carries no changed files ("changedFiles"), so a path filter cannot pass',
+    ],
     [{ branches: ['main'], paths: ['src/**'] }, files('docs/x'), 'paths: the changed file "docs/x" matched none of [src/**]'],
     [{ branches: ['dev'], paths: ['src/**'] }, files('src/x'), 'branches: "main" matched none of [dev]'],
   ])('%j with %j → %s', (filters, payload, expected) => {
@@ -167,22 +175,118 @@ describe('types on other GitHub events', () => {
 // One row per platform event of the seed's Event Reference: filters, a flat payload
 // that matches, a change to it that does not, and the reason given.
 const PLATFORM: [event: string, filters: Payload, payload: Payload, change: Payload, expected: string][] = [
-  ['pipeline_failed', { repos: ['my-service'], branches: ['main'], pipelines: ['ci-*'] }, { repo: 'my-service', branch: 'main', executionId: 'abc123', pipeline: 'ci-build' }, { branch: 'dev' }, 'branches: "dev" matched none of [main]'],
-  ['build_failed', { repos: ['my-*'], branches: 'release/**' }, { repo: 'my-service', branch: 'release/1.2', executionId: 'b1' }, { repo: 'other' }, 'repos: "other" matched none of [my-*]'],
-  ['test_failed', { pipelines: ['nightly', 'ci-*'] }, { repo: 'r', branch: 'main', executionId: 't1', pipeline: 'nightly' }, { pipeline: 'ci/x' }, 'pipelines: "ci/x" matched none of [nightly, ci-*]'],
-  ['deploy', { services: ['payment-*'], environments: ['production'] }, { service: 'payment-service', environment: 'production', executionId: 'd1' }, { environment: 'staging' }, 'environments: "staging" matched none of [production]'],
-  ['deploy_failed', { services: ['*', '!legacy-*'] }, { service: 'payment-service', environment: 'prod', executionId: 'd2' }, { service: 'legacy-billing' }, 'services: "legacy-billing" is excluded by !legacy-*'],
-  ['canary', { environments: ['prod-*'] }, { service: 's', environment: 'prod-eu', canaryPercent: 10 }, { environment: 'prod' }, 'environments: "prod" matched none of [prod-*]'],
-  ['rollback', { services: 'checkout' }, { service: 'checkout', environment: 'prod', executionId: 'r1' }, { service: undefined }, 'services: the event carries no "service"'],
-  ['slo_breach', { services: ['api'], slos: ['latency-*'] }, { service: 'api', sloName: 'latency-p99', currentValue: 0.95 }, { sloName: 'availability' }, 'slos: "availability" matched none of [latency-*]'],
-  ['post_deploy', { services: ['api'], environments: ['production'] }, { service: 'api', environment: 'production', executionId: 'p1' }, { service: 'web' }, 'services: "web" matched none of [api]'],
-  ['cost_spike', { resources: ['production-cluster'], 'threshold-percent': 20 }, { resource: 'production-cluster', increasePercent: 35, currentCost: 1200 }, { increasePercent: 12 }, 'threshold-percent: increasePercent 12 is below 20'],
-  ['budget_exceeded', { budgets: ['team-*'] }, { budgetName: 'team-a', budgetLimit: 1000, actualSpend: 1300 }, { budgetName: 'org' }, 'budgets: "org" matched none of [team-*]'],
-  ['cost_anomaly', { resources: ['db-[0-9]+'] }, { resource: 'db-12', anomalyType: 'spike', actualCost: 99 }, { resource: 'db-x' }, 'resources: "db-x" matched none of [db-[0-9]+]'],
-  ['vulnerability_found', { repos: ['my-service'], severity: ['critical', 'high'], 'scan-types': ['sast'] }, { repo: 'my-service', severity: 'HIGH', component: 'lodash', scanType: 'sast' }, { severity: 'low' }, 'severity: "low" is not one of [critical, high]'],
-  ['scan_complete', { repos: ['my-service'], 'scan-types': ['sast', 'sca'] }, { repo: 'my-service', scanType: 'sca', totalFindings: 3 }, { scanType: 'dast' }, 'scan-types: "dast" matched none of [sast, sca]'],
-  ['severity_threshold', { 'scan-types': 'container' }, { repo: 'r', threshold: 'high', count: 4, scanType: 'container' }, { scanType: undefined }, 'scan-types: the event carries no "scanType"'],
-  ['comment_mention', { agents: ['codereview'], repos: ['my-*'] }, { repo: 'my-service', pullReq: 42, commentBody: '@codereview please review', mentionedAgent: 'codereview' }, { mentionedAgent: 'autofix' }, 'agents: "autofix" matched none of [codereview]'],
+  [
+    'pipeline_failed',
+    { repos: ['my-service'], branches: ['main'], pipelines: ['ci-*'] },
+    { repo: 'my-service', branch: 'main', executionId: 'abc123', pipeline: 'ci-build' },
+    { branch: 'dev' },
+    'branches: "dev" matched none of [main]',
+  ],
+  [
+    'build_failed',
+    { repos: ['my-*'], branches: 'release/**' },
+    { repo: 'my-service', branch: 'release/1.2', executionId: 'b1' },
+    { repo: 'other' },
+    'repos: "other" matched none of [my-*]',
+  ],
+  [
+    'test_failed',
+    { pipelines: ['nightly', 'ci-*'] },
+    { repo: 'r', branch: 'main', executionId: 't1', pipeline: 'nightly' },
+    { pipeline: 'ci/x' },
+    'pipelines: "ci/x" matched none of [nightly, ci-*]',
+  ],
+  [
+    'deploy',
+    { services: ['payment-*'], environments: ['production'] },
+    { service: 'payment-service', environment: 'production', executionId: 'd1' },
+    { environment: 'staging' },
+    'environments: "staging" matched none of [production]',
+  ],
+  [
+    'deploy_failed',
+    { services: ['*', '!legacy-*'] },
+    { service: 'payment-service', environment: 'prod', executionId: 'd2' },
+    { service: 'legacy-billing' },
+    'services: "legacy-billing" is excluded by !legacy-*',
+  ],
+  [
+    'canary',
+    { environments: ['prod-*'] },
+    { service: 's', environment: 'prod-eu', canaryPercent: 10 },
+    { environment: 'prod' },
+    'environments: "prod" matched none of [prod-*]',
+  ],
+  [
+    'rollback',
+    { services: 'checkout' },
+    { service: 'checkout', environment: 'prod', executionId: 'r1' },
+    { service: undefined },
+    'services: the event carries no "service"',
+  ],
+  [
+    'slo_breach',
+    { services: ['api'], slos: ['latency-*'] },
+    { service: 'api', sloName: 'latency-p99', currentValue: 0.95 },
+    { sloName: 'availability' },
+    'slos: "availability" matched none of [latency-*]',
+  ],
+  [
+    'post_deploy',
+    { services: ['api'], environments: ['production'] },
+    { service: 'api', environment: 'production', executionId: 'p1' },
+    { service: 'web' },
+    'services: "web" matched none of [api]',
+  ],
+  [
+    'cost_spike',
+    { resources: ['production-cluster'], 'threshold-percent': 20 },
+    { resource: 'production-cluster', increasePercent: 35, currentCost: 1200 },
+    { increasePercent: 12 },
+    'threshold-percent: increasePercent 12 is below 20',
+  ],
+  [
+    'budget_exceeded',
+    { budgets: ['team-*'] },
+    { budgetName: 'team-a', budgetLimit: 1000, actualSpend: 1300 },
+    { budgetName: 'org' },
+    'budgets: "org" matched none of [team-*]',
+  ],
+  [
+    'cost_anomaly',
+    { resources: ['db-[0-9]+'] },
+    { resource: 'db-12', anomalyType: 'spike', actualCost: 99 },
+    { resource: 'db-x' },
+    'resources: "db-x" matched none of [db-[0-9]+]',
+  ],
+  [
+    'vulnerability_found',
+    { repos: ['my-service'], severity: ['critical', 'high'], 'scan-types': ['sast'] },
+    { repo: 'my-service', severity: 'HIGH', component: 'lodash', scanType: 'sast' },
+    { severity: 'low' },
+    'severity: "low" is not one of [critical, high]',
+  ],
+  [
+    'scan_complete',
+    { repos: ['my-service'], 'scan-types': ['sast', 'sca'] },
+    { repo: 'my-service', scanType: 'sca', totalFindings: 3 },
+    { scanType: 'dast' },
+    'scan-types: "dast" matched none of [sast, sca]',
+  ],
+  [
+    'severity_threshold',
+    { 'scan-types': 'container' },
+    { repo: 'r', threshold: 'high', count: 4, scanType: 'container' },
+    { scanType: undefined },
+    'scan-types: the event carries no "scanType"',
+  ],
+  [
+    'comment_mention',
+    { agents: ['codereview'], repos: ['my-*'] },
+    { repo: 'my-service', pullReq: 42, commentBody: '@codereview please review', mentionedAgent: 'codereview' },
+    { mentionedAgent: 'autofix' },
+    'agents: "autofix" matched none of [codereview]',
+  ],
   ['repo_created', {}, { repoName: 'my-new-repo', repoNamespace: 'my-org' }, { repoName: 'x' }, ''],
   ['flag_stale', {}, { featureFlag: 'new-checkout-flow', repo: 'r', treatment: 'on' }, { featureFlag: 'x' }, ''],
 ];
@@ -333,10 +437,7 @@ describe('decisions', () => {
   });
 
   it('the closest entry gives the reason: fewest failing filters', () => {
-    const on = [
-      { pipeline_failed: { repos: ['a'], branches: ['main'] } },
-      { pipeline_failed: { repos: ['b'], branches: ['dev'] } },
-    ];
+    const on = [{ pipeline_failed: { repos: ['a'], branches: ['main'] } }, { pipeline_failed: { repos: ['b'], branches: ['dev'] } }];
     const decision = decide(on, 'pipeline_failed', { repo: 'x', branch: 'dev' });
     expect(decision.matched).toBe(false);
     expect(decision.entry!.path).toEqual(['on', 1, 'pipeline_failed']);
@@ -374,7 +475,10 @@ describe('decisions', () => {
       triggerEntries({ push: { branches: ['main', 'release/**'], paths: ['src/**'] } }),
       triggerEntries({ pull_request: { branches: ['main', 'release/**'] } }),
     ];
-    for (const payload of [{ branch: 'main', changedFiles: ['src/a'] }, { branch: 'dev', changedFiles: ['b'] }]) {
+    for (const payload of [
+      { branch: 'main', changedFiles: ['src/a'] },
+      { branch: 'dev', changedFiles: ['b'] },
+    ]) {
       const contexts = buildTriggerContexts('push', payload);
       for (const entries of definitions) matcher.match(entries, contexts);
     }

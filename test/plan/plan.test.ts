@@ -69,7 +69,12 @@ describe('resolveInputs', () => {
   };
 
   it('takes --input first, then the default (which may read the trigger); secrets from TRIG_SECRET_*', () => {
-    const result = resolveInputs(declared, { needed: 'x', depth: '5', dryRun: 'true' }, { repo: 'acme/app' }, { TRIG_SECRET_DEPLOY_TOKEN: 's3cr3t' });
+    const result = resolveInputs(
+      declared,
+      { needed: 'x', depth: '5', dryRun: 'true' },
+      { repo: 'acme/app' },
+      { TRIG_SECRET_DEPLOY_TOKEN: 's3cr3t' },
+    );
     expect(result.values).toEqual({ repo: 'acme/app', depth: 5, dryRun: true, token: 's3cr3t', needed: 'x' });
     expect(result.secrets).toEqual(['s3cr3t']);
     expect(result.stop).toBeUndefined();
@@ -92,20 +97,23 @@ describe('resolveInputs', () => {
 
 describe('planRun', () => {
   it('plans script steps of every form with the env of definition, stage and step', () => {
-    const result = plan({
-      env: { LEVEL: 'pipeline', A: '1' },
-      stages: [
-        {
-          name: 'build',
-          env: { LEVEL: 'stage' },
-          steps: [
-            'echo bare',
-            { name: 'short', run: 'echo <+trigger.branch>' },
-            { name: 'long', run: { shell: 'bash', script: ['set -x', 'make'], env: { LEVEL: 'step' } } },
-          ],
-        },
-      ],
-    }, { branch: 'main' });
+    const result = plan(
+      {
+        env: { LEVEL: 'pipeline', A: '1' },
+        stages: [
+          {
+            name: 'build',
+            env: { LEVEL: 'stage' },
+            steps: [
+              'echo bare',
+              { name: 'short', run: 'echo <+trigger.branch>' },
+              { name: 'long', run: { shell: 'bash', script: ['set -x', 'make'], env: { LEVEL: 'step' } } },
+            ],
+          },
+        ],
+      },
+      { branch: 'main' },
+    );
     expect(result.stages[0]!.steps.map((s) => [s.name, s.kind, s.command, s.env])).toEqual([
       ['step-1', 'script', ['sh', '-e', '-c', 'echo bare'], { LEVEL: 'stage', A: '1' }],
       ['short', 'script', ['sh', '-e', '-c', 'echo ${TRIG_TRIGGER_BRANCH}'], { LEVEL: 'stage', A: '1', TRIG_TRIGGER_BRANCH: 'main' }],
@@ -114,21 +122,55 @@ describe('planRun', () => {
   });
 
   it('runs container steps through the engine, values by name only, settings as PLUGIN_*', () => {
-    const result = plan({
-      stages: [{ steps: [{ name: 'scan', action: { uses: 'acme/scanner:1', with: { severity: ['high', 'critical'], target: '<+trigger.repo>' } } }] }],
-    }, { repo: 'acme/app' }, { containerRuntime: 'podman' });
+    const result = plan(
+      {
+        stages: [
+          {
+            steps: [
+              { name: 'scan', action: { uses: 'acme/scanner:1', with: { severity: ['high', 'critical'], target: '<+trigger.repo>' } } },
+            ],
+          },
+        ],
+      },
+      { repo: 'acme/app' },
+      { containerRuntime: 'podman' },
+    );
     const step = result.stages[0]!.steps[0]!;
     expect(step.command).toEqual([
-      'podman', 'run', '--rm', '-v', '/work:/harness', '-w', '/harness',
-      '-e', 'PLUGIN_SEVERITY', '-e', 'PLUGIN_TARGET',
-      '-e', 'TRIG_EVENT', '-e', 'TRIG_DEFINITION', '-e', 'TRIG_RUN_ID',
+      'podman',
+      'run',
+      '--rm',
+      '-v',
+      '/work:/harness',
+      '-w',
+      '/harness',
+      '-e',
+      'PLUGIN_SEVERITY',
+      '-e',
+      'PLUGIN_TARGET',
+      '-e',
+      'TRIG_EVENT',
+      '-e',
+      'TRIG_DEFINITION',
+      '-e',
+      'TRIG_RUN_ID',
       'acme/scanner:1',
     ]);
     expect(step.env).toEqual({ PLUGIN_SEVERITY: 'high,critical', PLUGIN_TARGET: 'acme/app' });
   });
 
   it('reports the steps only a platform runs as skipped, and approvals as where the run stops', () => {
-    const result = plan({ stages: [{ steps: [{ name: 'ok', approval: { uses: 'jira' } }, { name: 'wait', barrier: { name: 'b' } }] }, { name: 'gate', approval: { uses: 'jira' } }] });
+    const result = plan({
+      stages: [
+        {
+          steps: [
+            { name: 'ok', approval: { uses: 'jira' } },
+            { name: 'wait', barrier: { name: 'b' } },
+          ],
+        },
+        { name: 'gate', approval: { uses: 'jira' } },
+      ],
+    });
     expect(result.stages[0]!.steps.map((s) => [s.name, s.kind, s.reason])).toEqual([
       ['ok', 'approval', 'approval steps wait for a person, and trig cannot ask for approval yet: the run stops here'],
       ['wait', 'skipped', 'barriers synchronise stages on the platform; trig does not run them'],

@@ -82,7 +82,9 @@ describe('scanExpressions', () => {
 
   it('reads expressions nested up to the limit level by level', () => {
     const text = '<+'.repeat(16) + 'pipeline.name' + '.trim()>'.repeat(16);
-    expect(scanExpressions(text)).toEqual([{ start: 0, end: text.length, raw: text, ref: { namespace: 'pipeline', path: ['name'] }, complex: true }]);
+    expect(scanExpressions(text)).toEqual([
+      { start: 0, end: text.length, raw: text, ref: { namespace: 'pipeline', path: ['name'] }, complex: true },
+    ]);
   });
 
   it.each([
@@ -104,7 +106,9 @@ describe('scanExpressions', () => {
       error: `expression nested more than 16 levels deep: "${text.slice(5, 65)}…"`,
     });
     // A closed nest ends where it closes: what follows is read as usual.
-    expect(found.slice(1)).toEqual(closed ? [{ start: end + 1, end: text.length, raw: '<+inputs.after>', ref: { namespace: 'inputs', path: ['after'] } }] : []);
+    expect(found.slice(1)).toEqual(
+      closed ? [{ start: end + 1, end: text.length, raw: '<+inputs.after>', ref: { namespace: 'inputs', path: ['after'] } }] : [],
+    );
   });
 
   it('reports an unterminated expression at the end of the text', () => {

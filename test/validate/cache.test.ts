@@ -1,5 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -76,7 +88,9 @@ describe('the check cache folder', () => {
     expect(await loose.get('a.yaml', 'a: 1\n')).toBeUndefined();
     await loose.set('c.yaml', 'c: 1\n', EMPTY_CHECK);
     expect(await loose.get('c.yaml', 'c: 1\n')).toBeUndefined();
-    expect(warnings).toEqual([`not using the check cache ${root}: ${path.join(root, 'dev')} is writable by its group (mode 0770); checking every file afresh`]);
+    expect(warnings).toEqual([
+      `not using the check cache ${root}: ${path.join(root, 'dev')} is writable by its group (mode 0770); checking every file afresh`,
+    ]);
     expect(readdirSync(path.join(root, 'dev')).filter((name) => name.endsWith('.json'))).toHaveLength(2);
   });
 });
@@ -125,7 +139,7 @@ describe('private files', () => {
     expect(readPrivateFile(path.join(dir, 'missing'))).toBeUndefined();
   });
 
-  it.skipIf(!isRoot)("are not read when another user owns them (root only: it takes chown)", () => {
+  it.skipIf(!isRoot)('are not read when another user owns them (root only: it takes chown)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'trig-private-'));
     const file = path.join(dir, 'file');
     writeFileSync(file, 'text\n', { mode: 0o600 });

@@ -30,7 +30,10 @@ describe('checkFiles', () => {
     await checkFiles([file], { cache: true, env });
     const kept = await checkFiles([file], { cache: true, env });
     expect(kept.definitions).toEqual(fresh.definitions);
-    expect(kept.definitions[0]).toMatchObject({ name: 'deploy', entries: [{ event: 'push', filters: { branches: ['main'] }, label: 'push {branches}' }] });
+    expect(kept.definitions[0]).toMatchObject({
+      name: 'deploy',
+      entries: [{ event: 'push', filters: { branches: ['main'] }, label: 'push {branches}' }],
+    });
     const document = await kept.document(kept.definitions[0]!);
     expect(document).toEqual(await fresh.document(fresh.definitions[0]!));
     expect(document.body?.stages).toEqual([{ steps: [{ run: 'make deploy' }] }]);
@@ -58,6 +61,8 @@ describe('checkFiles', () => {
     expect((await kept.document(kept.definitions[0]!)).body?.stages).toEqual([{ steps: [{ run: 'make deploy' }] }]);
     const keptAgain = await checkFiles([file], { cache: true, env });
     write('pipeline:\n  on: pushh\n');
-    await expect(keptAgain.document(keptAgain.definitions[0]!)).rejects.toThrow(new ChangedFileError(`${file}: changed while trig was reading it; fire again`));
+    await expect(keptAgain.document(keptAgain.definitions[0]!)).rejects.toThrow(
+      new ChangedFileError(`${file}: changed while trig was reading it; fire again`),
+    );
   });
 });

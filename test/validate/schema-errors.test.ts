@@ -106,15 +106,11 @@ describe('shapeSchemaErrors', () => {
   });
 
   it('reports a missing required key at the mapping that lacks it', () => {
-    expect(shape({ left: 'l', box: { height: 1 } })).toEqual([
-      { path: ['box'], message: 'missing required key "width"', at: 'value' },
-    ]);
+    expect(shape({ left: 'l', box: { height: 1 } })).toEqual([{ path: ['box'], message: 'missing required key "width"', at: 'value' }]);
   });
 
   it('turns an anyOf of required keys and their dependentSchemas into "exactly one of"', () => {
-    expect(shape({ name: 'n' })).toEqual([
-      { path: [], message: 'a widget needs exactly one of "left" or "right"', at: 'value' },
-    ]);
+    expect(shape({ name: 'n' })).toEqual([{ path: [], message: 'a widget needs exactly one of "left" or "right"', at: 'value' }]);
     expect(shape({ left: 'l', right: 'r' })).toEqual([
       { path: ['right'], message: 'a widget needs exactly one of "left" or "right", but has both', at: 'key' },
     ]);
@@ -127,9 +123,7 @@ describe('shapeSchemaErrors', () => {
     expect(shape({ left: 'l', count: true })).toEqual([
       { path: ['count'], message: '"count" must be a number, got boolean true', at: 'value' },
     ]);
-    expect(shape({ left: 'l', box: [] })).toEqual([
-      { path: ['box'], message: '"box" must be a mapping, got a list', at: 'value' },
-    ]);
+    expect(shape({ left: 'l', box: [] })).toEqual([{ path: ['box'], message: '"box" must be a mapping, got a list', at: 'value' }]);
     expect(shape('text')).toEqual([{ path: [], message: 'the widget must be a mapping, got string "text"', at: 'value' }]);
   });
 
@@ -146,15 +140,11 @@ describe('shapeSchemaErrors', () => {
     expect(shape({ left: 'l', grade: ['good', 'ugly'] })).toEqual([
       { path: ['grade', 1], message: '"grade[1]" must be one of: good, bad', at: 'value' },
     ]);
-    expect(shape({ left: 'l', grade: 'ugly' })).toEqual([
-      { path: ['grade'], message: '"grade" must be one of: good, bad', at: 'value' },
-    ]);
+    expect(shape({ left: 'l', grade: 'ugly' })).toEqual([{ path: ['grade'], message: '"grade" must be one of: good, bad', at: 'value' }]);
   });
 
   it('drops the if/then/else bookkeeping and keeps the branch that applied', () => {
-    expect(shape({ left: 'l', shape: 'square' })).toEqual([
-      { path: ['shape'], message: '"shape" must be one of: circle', at: 'value' },
-    ]);
+    expect(shape({ left: 'l', shape: 'square' })).toEqual([{ path: ['shape'], message: '"shape" must be one of: circle', at: 'value' }]);
     expect(shape({ left: 'l', shape: { sides: 3, sidse: 4 } })).toEqual([
       { path: ['shape', 'sidse'], message: 'unknown key "sidse" in "shape"; did you mean "sides"?', at: 'key' },
     ]);
@@ -164,9 +154,7 @@ describe('shapeSchemaErrors', () => {
     expect(shape({ left: 'l', kind: 'rond' })).toEqual([
       { path: ['kind'], message: '"kind" must be one of: round, square; did you mean "round"?', at: 'value' },
     ]);
-    expect(shape({ left: 'l', kind: 7 })).toEqual([
-      { path: ['kind'], message: '"kind" must be one of: round, square', at: 'value' },
-    ]);
+    expect(shape({ left: 'l', kind: 7 })).toEqual([{ path: ['kind'], message: '"kind" must be one of: round, square', at: 'value' }]);
     expect(shape({ left: 'l', level: 'value' })).toEqual([
       { path: ['level'], message: '"level" must be one of 13 known values, got string "value"; did you mean "value0"?', at: 'value' },
     ]);

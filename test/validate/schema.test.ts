@@ -14,9 +14,7 @@ describe('definition.schema.json', () => {
   it('defines the shared definitions other schemas and rules refer to', () => {
     expect(definitionSchema.$id).toBe('definition.schema.json');
     for (const name of ['pipeline', 'stage', 'step', 'input']) expect(definitionSchema.$defs).toHaveProperty(name);
-    expect(definitionSchema.$defs.pipeline.properties.on).toEqual(
-      expect.objectContaining({ $ref: 'events.schema.json#/$defs/on' }),
-    );
+    expect(definitionSchema.$defs.pipeline.properties.on).toEqual(expect.objectContaining({ $ref: 'events.schema.json#/$defs/on' }));
   });
 
   it('closes every object it describes, so that misspelt keys are reported', () => {
@@ -48,10 +46,17 @@ describe('definition.schema.json', () => {
   describe('seed examples (fixtures/seed, taken from the trigger spec)', () => {
     const dir = join(ROOT, 'fixtures/seed');
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
-    it('are all there', () => expect(files.sort()).toEqual([
-      'autofix.yaml', 'cost-spike-agent.yaml', 'cost-spike-pipeline.yaml', 'ffcleanup.yaml', 'onboarding.yaml',
-      'progressive-list.yaml', 'progressive-simple.yaml', 'progressive-structured.yaml',
-    ]));
+    it('are all there', () =>
+      expect(files.sort()).toEqual([
+        'autofix.yaml',
+        'cost-spike-agent.yaml',
+        'cost-spike-pipeline.yaml',
+        'ffcleanup.yaml',
+        'onboarding.yaml',
+        'progressive-list.yaml',
+        'progressive-simple.yaml',
+        'progressive-structured.yaml',
+      ]));
     for (const file of files) {
       it(`accepts ${file}`, () => {
         const data = parse(readFileSync(join(dir, file), 'utf8'));
@@ -142,9 +147,7 @@ pipeline:
       {
         name: 'a misspelt top-level key',
         yaml: 'version: 1\npipelines:\n  stages: []\n',
-        expected: [
-          { path: ['pipelines'], message: 'unknown key "pipelines" at the top level; did you mean "pipeline"?', at: 'key' },
-        ],
+        expected: [{ path: ['pipelines'], message: 'unknown key "pipelines" at the top level; did you mean "pipeline"?', at: 'key' }],
       },
       {
         name: 'a word where a number is expected, and a bad enum value',
@@ -251,8 +254,7 @@ pipeline:
         expected: [
           {
             path: ['pipeline', 'stages', 0, 'group'],
-            message:
-              'a stage can have only one of "steps", "group", "parallel", "approval" or "template", but has "steps" and "group"',
+            message: 'a stage can have only one of "steps", "group", "parallel", "approval" or "template", but has "steps" and "group"',
             at: 'key',
           },
           {

@@ -55,7 +55,8 @@ export function findBlocks(crontab: string, dir: string): Span[] {
     // A crontab edited on Windows may end lines with \r; the marker is still the marker.
     const text = line.text.replace(/\r$/, '');
     if (text === begin) {
-      if (open !== undefined) throw new CrontabBlockError(`the crontab has "${begin}" twice without "${end}" in between; fix it by hand (crontab -e)`);
+      if (open !== undefined)
+        throw new CrontabBlockError(`the crontab has "${begin}" twice without "${end}" in between; fix it by hand (crontab -e)`);
       open = line.start;
     } else if (text === end && open !== undefined) {
       spans.push({ start: open, end: line.end });

@@ -71,7 +71,10 @@ export class CronEnvironmentError extends Error {}
 
 function checkOneLine(name: string, value: string): void {
   // A crontab line ends at a line break; what follows would be a line of its own.
-  if (/[\n\r]/.test(value)) throw new CronEnvironmentError(`${name} contains a line break, which a crontab line cannot hold; set ${name} without it and install again`);
+  if (/[\n\r]/.test(value))
+    throw new CronEnvironmentError(
+      `${name} contains a line break, which a crontab line cannot hold; set ${name} without it and install again`,
+    );
 }
 
 /**
@@ -102,7 +105,11 @@ const SHELL_MINUTE_FORMAT = '%Y-%m-%dT%H:%M:00Z';
 
 /** The shell command of the entry, as sh is to run it (before crontab escaping). */
 export function fireCommand(options: CronEntryOptions): string {
-  for (const [what, value] of [['directory', options.dir], ['node', options.node], ['trig', options.trig]] as const) {
+  for (const [what, value] of [
+    ['directory', options.dir],
+    ['node', options.node],
+    ['trig', options.trig],
+  ] as const) {
     if (!path.isAbsolute(value)) throw new Error(`the ${what} path must be absolute, not ${JSON.stringify(value)}`);
   }
   const defs = options.defs?.length ? ['--defs', ...options.defs.map(shQuote)] : [];

@@ -137,14 +137,18 @@ export function defaultHooks(repo: HookRepo): readonly InstallableHook[] {
 export function selectHooks(repo: HookRepo, list: string): InstallableHook[] {
   const allowed = hooksFor(repo);
   const where = repo.bare ? `a bare repository takes ${allowed.join(', ')}` : `a clone takes ${allowed.join(', ')}`;
-  const names = list.split(',').map((n) => n.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   if (!names.length) throw new HookSelectionError(`--hooks: name at least one hook (${where})`);
   for (const name of names) {
     if ((allowed as readonly string[]).includes(name)) continue;
     if ((RETIRED_HOOKS as readonly string[]).includes(name)) {
       throw new HookSelectionError(`--hooks: trig does not install ${name}: a branch switch is not a push (${where})`);
     }
-    if ((HOOK_NAMES as readonly string[]).includes(name)) throw new HookSelectionError(`--hooks: ${name} does not go in ${repo.bare ? 'a bare repository' : 'a clone'} (${where})`);
+    if ((HOOK_NAMES as readonly string[]).includes(name))
+      throw new HookSelectionError(`--hooks: ${name} does not go in ${repo.bare ? 'a bare repository' : 'a clone'} (${where})`);
     const guess = suggest(name, [...allowed]);
     throw new HookSelectionError(`--hooks: unknown hook "${name}"${guess ? `; did you mean "${guess}"?` : ''} (${where})`);
   }

@@ -61,7 +61,9 @@ export function repoName(options: GitOptions): string {
 
 /** Files the commit itself changes: all of them for a root commit, else against its first parent. */
 function ownFiles(commit: string, options: GitOptions): string[] {
-  return nulList(git(['diff-tree', '-r', '--root', '-m', '--first-parent', '--no-commit-id', '--name-only', '--no-renames', '-z', commit], options));
+  return nulList(
+    git(['diff-tree', '-r', '--root', '-m', '--first-parent', '--no-commit-id', '--name-only', '--no-renames', '-z', commit], options),
+  );
 }
 
 /** The push payload for `before..after` on `ref`. Throws GitError when `after` names no commit. */
@@ -106,7 +108,11 @@ export interface FromGitOptions {
 export function payloadFromGit(options: FromGitOptions): PushPayload {
   const gitOptions: GitOptions = { cwd: options.cwd, ...(options.env ? { env: options.env } : {}) };
   const after = options.after ?? 'HEAD';
-  for (const [name, rev] of [['--after', after], ['--before', options.before], ['--ref', options.ref]] as const) {
+  for (const [name, rev] of [
+    ['--after', after],
+    ['--before', options.before],
+    ['--ref', options.ref],
+  ] as const) {
     // A revision is never an option of the git commands it is handed to.
     if (rev?.startsWith('-')) throw new GitError(`${name} ${rev}: not a revision`);
   }

@@ -28,7 +28,9 @@ async function readStdin(): Promise<string> {
 const ZERO = '0000000000000000000000000000000000000000';
 
 function gitLocalEnvNames(options: GitOptions): string[] {
-  return gitMaybe(['rev-parse', '--local-env-vars'], options)?.split('\n').filter(Boolean) ?? ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE'];
+  return (
+    gitMaybe(['rev-parse', '--local-env-vars'], options)?.split('\n').filter(Boolean) ?? ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE']
+  );
 }
 
 /**
@@ -100,7 +102,13 @@ function prepare(update: RefUpdate, bare: boolean, repo: string, options: GitOpt
   const commit = String(payload.commitSha);
   if (!git(['ls-tree', '-d', commit, '--', '.harness'], options).trim()) return undefined;
   const workdir = exportTree(commit, options);
-  return { update, payload, defs: [path.join(workdir, '.harness')], workdir, cleanup: () => rmSync(workdir, { recursive: true, force: true }) };
+  return {
+    update,
+    payload,
+    defs: [path.join(workdir, '.harness')],
+    workdir,
+    cleanup: () => rmSync(workdir, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -155,7 +163,10 @@ export async function runHook(hookArg: string, args: string[], options: RunHookO
     const deps: FireDeps = { ...options.deps, runOutput: options.io.stdout, runStyle: style, onPlanned: presenter.planned };
     for (const p of prepared) {
       try {
-        const outcome = await fire({ event: 'push', payload: p.payload, definitions: p.defs, options: { workdir: p.workdir, quiet: true } }, deps);
+        const outcome = await fire(
+          { event: 'push', payload: p.payload, definitions: p.defs, options: { workdir: p.workdir, quiet: true } },
+          deps,
+        );
         presenter.finished(outcome);
         const code = fireExitCode(outcome);
         if (code !== 0) fail(`${p.update.ref}: a run failed or did not start (trig fire exit status ${code})`);

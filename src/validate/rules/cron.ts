@@ -4,8 +4,7 @@ import { entryPath, isRecord, type Rule } from './rule.js';
 export const cron: Rule = {
   name: 'cron',
   description:
-    'cron expressions that are not five valid fields (checked with croner), unknown time zones, a `schedule` ' +
-    'without `cron`',
+    'cron expressions that are not five valid fields (checked with croner), unknown time zones, a `schedule` ' + 'without `cron`',
   check(document, report) {
     for (const entry of document.entries) {
       if (entry.event !== 'schedule') continue;
@@ -15,7 +14,11 @@ export const cron: Rule = {
       for (const { item, path: itemPath } of items) {
         const { cron: expr, timezone } = isRecord(item) ? item : ({} as Record<string, unknown>);
         if (expr === undefined) {
-          report({ path: itemPath, at: itemPath === path ? entry.at : 'value', message: 'schedule needs a "cron" expression, e.g. schedule: {cron: "0 9 * * MON"}' });
+          report({
+            path: itemPath,
+            at: itemPath === path ? entry.at : 'value',
+            message: 'schedule needs a "cron" expression, e.g. schedule: {cron: "0 9 * * MON"}',
+          });
           continue;
         }
         if (typeof expr === 'string') {

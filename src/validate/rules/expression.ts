@@ -52,7 +52,9 @@ export const expression: Rule = {
           // A warning: a payload may carry more than the catalog lists, and such a field
           // then resolves; the run says so when it does not.
           const which =
-            events.length === 1 ? `this definition's event (${events[0]}) does not list` : `none of this definition's events (${events.join(', ')}) lists`;
+            events.length === 1
+              ? `this definition's event (${events[0]}) does not list`
+              : `none of this definition's events (${events.join(', ')}) lists`;
           problem(
             `${found.raw}: ${which} "${field}"${didYouMean(suggest(field, carried))} (it resolves only if the payload carries it, or from an input "${field}")`,
             'warning',

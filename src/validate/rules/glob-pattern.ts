@@ -4,7 +4,6 @@ import type { DocPath } from '../../load/triggers.js';
 import { patternProblem } from '../../lang/glob.js';
 import { entryPath, type Rule } from './rule.js';
 
-
 export const globPattern: Rule = {
   name: 'glob-pattern',
   description:

@@ -44,8 +44,7 @@ function secretKind(text: string): string | undefined {
 
 export const literalSecret: Rule = {
   name: 'literal-secret',
-  description:
-    'a `type: secret` input whose `default` looks like a literal secret rather than a reference (warning)',
+  description: 'a `type: secret` input whose `default` looks like a literal secret rather than a reference (warning)',
   check(document, report) {
     const inputs = document.body?.inputs;
     if (!document.root || !isRecord(inputs)) return;

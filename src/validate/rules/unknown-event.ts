@@ -4,8 +4,7 @@ import type { Rule } from './rule.js';
 
 export const unknownEvent: Rule = {
   name: 'unknown-event',
-  description:
-    'an event name the catalog does not know, with did-you-mean (`pipline_failed` → `pipeline_failed`)',
+  description: 'an event name the catalog does not know, with did-you-mean (`pipline_failed` → `pipeline_failed`)',
   check(document, report) {
     if (!document.root) return;
     for (const entry of document.entries) {

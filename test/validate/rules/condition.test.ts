@@ -6,7 +6,7 @@ const pipeline = (...lines: string[]) => ['pipeline:', '  on: push', ...lines].j
 
 describe('condition', () => {
   it("warns about ${{ … }} (the spec's syntax: valid, but trig cannot evaluate it), saying trig evaluates <+…> conditions", () => {
-    const yaml = pipeline('  stages:', '    - name: build', '      if: ${{ github.ref == \'refs/heads/main\' }}', '      steps: [echo hi]');
+    const yaml = pipeline('  stages:', '    - name: build', "      if: ${{ github.ref == 'refs/heads/main' }}", '      steps: [echo hi]');
     expect(check(condition, yaml)).toEqual([
       '5:11 warning: if: GitHub Actions "${{ … }}" is not evaluated (column 1): trig evaluates <+…> conditions, such as <+trigger.event> == "push"; the step fails when a run reaches it @ ${{ github.ref == \'refs/heads/main\' }}',
     ]);

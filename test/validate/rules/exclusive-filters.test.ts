@@ -4,13 +4,7 @@ import { check } from './check.js';
 
 describe('exclusive-filters', () => {
   it('reports branches with branches-ignore once, at the key written second', () => {
-    const yaml = [
-      'pipeline:',
-      '  on:',
-      '    push:',
-      '      branches-ignore: [wip/*]',
-      '      branches: [main]',
-    ].join('\n');
+    const yaml = ['pipeline:', '  on:', '    push:', '      branches-ignore: [wip/*]', '      branches: [main]'].join('\n');
     expect(check(exclusiveFilters, yaml)).toEqual([
       '5:7 error: push cannot have both "branches-ignore" and "branches"; use "branches" alone and exclude with "!" patterns @ branches',
     ]);

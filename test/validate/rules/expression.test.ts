@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { expression } from '../../../src/validate/rules/expression.js';
 import { check } from './check.js';
 
-const ciFailure = (...lines: string[]) =>
-  ['pipeline:', '  on: [pipeline_failed, build_failed]', ...lines].join('\n');
+const ciFailure = (...lines: string[]) => ['pipeline:', '  on: [pipeline_failed, build_failed]', ...lines].join('\n');
 
 describe('expression', () => {
   it('warns (not an error: payloads may carry more) about a trigger field none of the events lists, at the expression inside the string', () => {
@@ -46,7 +45,7 @@ describe('expression', () => {
     ]);
   });
 
-  it('only warns about a namespace that is no near miss of trig\'s own, as Harness has more', () => {
+  it("only warns about a namespace that is no near miss of trig's own, as Harness has more", () => {
     const yaml = ciFailure('  env:', '    A: <+terraform.output.name>', '    B: <+pipelin.name>');
     expect(check(expression, yaml)).toEqual([
       '4:8 warning: <+terraform.output.name>: unknown expression namespace "terraform" @ <+terraform.output.name>',
@@ -54,7 +53,7 @@ describe('expression', () => {
     ]);
   });
 
-  it('reports the scanner\'s errors for malformed expressions', () => {
+  it("reports the scanner's errors for malformed expressions", () => {
     const yaml = ciFailure('  env:', '    A: <+trigger.branch', '    B: x <+ >');
     expect(check(expression, yaml)).toEqual([
       '4:8 error: unterminated expression "<+trigger.branch": add the closing ">" @ <+trigger.branch',

@@ -13,14 +13,20 @@ describe('glob-pattern', () => {
   it('reports patterns that can match nothing as errors', () => {
     const yaml = ['agent:', '  on:', '    - pull_request:', "        paths-ignore: ['', '[z-a]/**']", '        tags: ["[]"]'].join('\n');
     expect(check(globPattern, yaml)).toEqual([
-      "4:24 error: paths-ignore pattern \"\": the pattern is empty and matches nothing @ ''",
-      "4:28 error: paths-ignore pattern \"[z-a]/**\": range `z-a` in `[z-a]` is reversed and matches nothing @ '[z-a]/**'",
+      '4:24 error: paths-ignore pattern "": the pattern is empty and matches nothing @ \'\'',
+      '4:28 error: paths-ignore pattern "[z-a]/**": range `z-a` in `[z-a]` is reversed and matches nothing @ \'[z-a]/**\'',
       '5:16 error: tags pattern "[]": `[]` lists no character, so the pattern cannot match @ "[]"',
     ]);
   });
 
   it("reports forms GitHub's documentation does not define as errors: odd class members, quantifiers with nothing to repeat, an unclosed [", () => {
-    const yaml = ['pipeline:', '  on:', '    push:', '      branches: ["feature[_-]*", "v*+", "release/[0-9"]', '      tags: ["v1??"]'].join('\n');
+    const yaml = [
+      'pipeline:',
+      '  on:',
+      '    push:',
+      '      branches: ["feature[_-]*", "v*+", "release/[0-9"]',
+      '      tags: ["v1??"]',
+    ].join('\n');
     expect(check(globPattern, yaml)).toEqual([
       '4:18 error: branches pattern "feature[_-]*": `_` in `[_-]` is not a letter or digit; a class lists only letters, digits and their ranges (a-z, A-Z, 0-9) @ "feature[_-]*"',
       '4:34 error: branches pattern "v*+": `+` at position 3 follows no single character to repeat (`*+`); escape it as `\\+` for a literal `+` @ "v*+"',
@@ -29,8 +35,10 @@ describe('glob-pattern', () => {
     ]);
   });
 
-  it('checks the platform events\' pattern filters, written as one string too', () => {
-    const yaml = ['pipeline:', '  on:', '    - deploy_failed:', '        services: payment|billing', '        environments: [prod]'].join('\n');
+  it("checks the platform events' pattern filters, written as one string too", () => {
+    const yaml = ['pipeline:', '  on:', '    - deploy_failed:', '        services: payment|billing', '        environments: [prod]'].join(
+      '\n',
+    );
     expect(check(globPattern, yaml)).toEqual([
       '4:19 warning: services pattern "payment|billing": looks like a regular expression: `(`, `|` and `)` are literal characters in filter patterns; list alternatives as separate patterns @ payment|billing',
     ]);
