@@ -6,6 +6,14 @@ export type DefinitionRoot = 'pipeline' | 'agent';
 /**
  * What the stages after loading need of a definition document: plain data, no YAML nodes,
  * so that it can be read back from the check cache as well as from a fresh parse.
+ *
+ * One definition takes these shapes on its way, each named after it:
+ * - `ParsedDefinition` (load/load.ts): this, with its YAML nodes and source text, for positions;
+ * - `CheckedFile` (validate/check-text.ts): a file's definitions as data with their
+ *   diagnostics, what the check cache keeps; `FileOutline` is its part that matching reads;
+ * - `CheckedDefinition` (validate/check.ts): a definition's triggers and diagnostics, what
+ *   the fire core decides on; `CheckResult.document()` gives back this whole shape once it matched.
+ * "Check" always means load + validate, whether done afresh or read from the check cache.
  */
 export interface Definition {
   file: string;

@@ -8,13 +8,13 @@ import { isRecord } from '../shared/records.js';
 import { describeDefinition, type Definition } from './definition.js';
 
 /** A definition document as parsed, with the YAML nodes that locate its problems. */
-export interface LoadedDocument extends Definition {
+export interface ParsedDefinition extends Definition {
   doc: Document;
   source: SourceText;
 }
 
 export interface LoadResult {
-  documents: LoadedDocument[];
+  documents: ParsedDefinition[];
   skipped: SkippedDocument[];
   /** YAML syntax errors; a document with one is not checked further. */
   diagnostics: Diagnostic[];

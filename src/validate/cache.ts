@@ -13,7 +13,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { readPrivateFile, whyNotPrivate, writePrivateFile } from '../shared/private-files.js';
-import type { FileCheck, FileOutline } from './check-text.js';
+import type { CheckedFile, FileOutline } from './check-text.js';
 
 // trig runs every minute from cron and on every commit, mostly over definitions that have
 // not changed. Parsing YAML with positions and validating costs far more than starting
@@ -52,17 +52,17 @@ const MAX_SETS = 32;
 const RACY_MS = 2_000;
 
 export interface CheckCache {
-  get(file: string, text: string): Promise<FileCheck | undefined>;
-  set(file: string, text: string, check: FileCheck): Promise<void>;
+  get(file: string, text: string): Promise<CheckedFile | undefined>;
+  set(file: string, text: string, check: CheckedFile): Promise<void>;
   /** What was kept of exactly these files, if nothing about them changed since. */
   getSet(files: readonly string[], stats: readonly BigIntStats[]): KeptSet | undefined;
-  setSet(files: readonly string[], stats: readonly BigIntStats[], outlines: readonly FileOutline[], checks: readonly FileCheck[]): void;
+  setSet(files: readonly string[], stats: readonly BigIntStats[], outlines: readonly FileOutline[], checks: readonly CheckedFile[]): void;
 }
 
 export interface KeptSet {
   outlines: FileOutline[];
   /** The whole check of the i-th file, read from the entry only when asked for. */
-  check(i: number): FileCheck | undefined;
+  check(i: number): CheckedFile | undefined;
 }
 
 /** `$TRIG_CACHE_DIR`, else `$XDG_CACHE_HOME/trig`, else `~/.cache/trig`. */
@@ -232,7 +232,7 @@ export function openCheckCache(env: NodeJS.ProcessEnv, options: CheckCacheOption
   return {
     async get(file, text) {
       const check = parseJson(read(await fileEntry(file, text)));
-      return hasCheckShape(check) ? (check as FileCheck) : undefined;
+      return hasCheckShape(check) ? (check as CheckedFile) : undefined;
     },
     async set(file, text, check) {
       if (check.documents.every((d) => isPlainJson(d.value)) && prepare())
@@ -253,7 +253,7 @@ export function openCheckCache(env: NodeJS.ProcessEnv, options: CheckCacheOption
           // JSON.stringify escapes every newline inside a value, so lines are whole checks.
           lines ??= text!.slice(firstLineEnd + 1).split('\n');
           const check = parseJson(lines[i]);
-          return hasCheckShape(check) ? (check as FileCheck) : undefined;
+          return hasCheckShape(check) ? (check as CheckedFile) : undefined;
         },
       };
     },

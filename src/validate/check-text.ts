@@ -8,7 +8,7 @@ import { validateDocument } from './validate.js';
 type WithoutFile<T> = Omit<T, 'file'>;
 
 /** Everything `trig` needs to know about one file, as plain data (what the cache keeps). */
-export interface FileCheck {
+export interface CheckedFile {
   documents: { index: number; name: string; value: unknown; diagnostics: WithoutFile<Diagnostic>[] }[];
   skipped: WithoutFile<SkippedDocument>[];
   syntaxErrors: WithoutFile<Diagnostic>[];
@@ -20,12 +20,12 @@ function withoutFile<T extends { file: string }>({ file: _file, ...rest }: T): W
 
 /** What the cache keeps of a file for matching: each definition's `on:` and diagnostics, no bodies. */
 export interface FileOutline {
-  documents: (Omit<FileCheck['documents'][number], 'value'> & { on: unknown })[];
-  skipped: FileCheck['skipped'];
-  syntaxErrors: FileCheck['syntaxErrors'];
+  documents: (Omit<CheckedFile['documents'][number], 'value'> & { on: unknown })[];
+  skipped: CheckedFile['skipped'];
+  syntaxErrors: CheckedFile['syntaxErrors'];
 }
 
-export function checkText(file: string, text: string): FileCheck {
+export function checkText(file: string, text: string): CheckedFile {
   const loaded = loadText(file, text);
   return {
     documents: loaded.documents.map((d) => ({

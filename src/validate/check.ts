@@ -4,7 +4,7 @@ import { readDefinitionFile, UnreadableFileError } from '../load/read.js';
 import { triggerEntries, type TriggerEntry } from '../load/triggers.js';
 import { compareDiagnostics, type Diagnostic, type SkippedDocument } from '../shared/diagnostic.js';
 import { openCheckCache, type CheckCache } from './cache.js';
-import type { FileCheck, FileOutline } from './check-text.js';
+import type { CheckedFile, FileOutline } from './check-text.js';
 
 /**
  * What deciding about a definition needs: its triggers and its problems (errors mean it
@@ -23,7 +23,7 @@ export interface CheckedDefinition {
  * A file's check without the bodies of its definitions: what the every-minute fire reads
  * of the whole-list cache for every definition, when it usually runs none.
  */
-export function outlineOf(check: FileCheck): FileOutline {
+export function outlineOf(check: CheckedFile): FileOutline {
   return {
     documents: check.documents.map(({ value, ...d }) => ({ ...d, on: triggersOf(value) })),
     skipped: check.skipped,
@@ -71,7 +71,7 @@ function unreadable(error: UnreadableFileError): Diagnostic {
   return { file, line, col, endLine: line, endCol: col + 1, severity: 'error', message: reason, rule: 'file' };
 }
 
-const NOTHING: FileCheck = { documents: [], skipped: [], syntaxErrors: [] };
+const NOTHING: CheckedFile = { documents: [], skipped: [], syntaxErrors: [] };
 
 /**
  * Loads and validates definition files: the load and validate stages, with their result
@@ -91,7 +91,7 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
   let listCache = stats.every((s) => s?.isFile()) ? cache : undefined;
   // Whole checks, bodies included: all of them when the list was checked in this run, else
   // those read back for matched definitions.
-  const checks = new Map<string, FileCheck>();
+  const checks = new Map<string, CheckedFile>();
   const readErrors = new Map<string, Diagnostic>();
   const kept = listCache?.getSet(files, stats as BigIntStats[]);
   let outlines = kept?.outlines;
@@ -177,7 +177,7 @@ export async function checkFiles(files: readonly string[], options: CheckOptions
 }
 
 /** One file's check, from the cache or computed (and then kept). */
-async function checkFile(file: string, text: string, cache: CheckCache | undefined): Promise<FileCheck> {
+async function checkFile(file: string, text: string, cache: CheckCache | undefined): Promise<CheckedFile> {
   const cached = await cache?.get(file, text);
   if (cached) return cached;
   // The YAML parser, the schema validator and the rules load only when needed.

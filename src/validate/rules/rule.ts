@@ -1,5 +1,5 @@
 import { isScalar } from 'yaml';
-import type { LoadedDocument } from '../../load/load.js';
+import type { ParsedDefinition } from '../../load/load.js';
 import { locate, type Span } from '../../load/source.js';
 import type { DocPath, TriggerEntry } from '../../load/triggers.js';
 import type { Diagnostic, Severity } from '../../shared/diagnostic.js';
@@ -35,13 +35,13 @@ export interface DiagnosticKind {
  * shape).
  */
 export interface Rule extends DiagnosticKind {
-  check(document: LoadedDocument, report: (problem: RuleProblem) => void): void;
+  check(document: ParsedDefinition, report: (problem: RuleProblem) => void): void;
 }
 
 export { isRecord } from '../../shared/records.js';
 
 /** The entry's filter map's path from the document root: `['pipeline', 'on', 0, 'push']`. */
-export function entryPath(document: LoadedDocument, entry: TriggerEntry): DocPath {
+export function entryPath(document: ParsedDefinition, entry: TriggerEntry): DocPath {
   return document.root ? [document.root, ...entry.path] : entry.path;
 }
 
@@ -51,7 +51,7 @@ export function entryPath(document: LoadedDocument, entry: TriggerEntry): DocPat
  * quoted scalars and for block scalars, as long as the part is written verbatim (no
  * escape sequence or line folding inside it); otherwise the whole value is marked.
  */
-export function problemSpan(document: LoadedDocument, problem: RuleProblem): Span {
+export function problemSpan(document: ParsedDefinition, problem: RuleProblem): Span {
   const whole = locate(document.doc, document.source, problem.path, problem.at);
   if (!problem.within) return whole;
   const node = document.doc.getIn(problem.path, true);
@@ -78,7 +78,7 @@ function occurrences(text: string, part: string): number[] {
 }
 
 /** Runs one rule on one document. */
-export function runRule(rule: Rule, document: LoadedDocument): Diagnostic[] {
+export function runRule(rule: Rule, document: ParsedDefinition): Diagnostic[] {
   const found: Diagnostic[] = [];
   rule.check(document, (problem) => {
     const span = problemSpan(document, problem);
