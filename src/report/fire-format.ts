@@ -6,6 +6,7 @@ import type { Decision } from '../match/decide.js';
 import type { PlanResult, PlanStep, RunPlan } from '../plan/plan.js';
 import { formatDuration } from '../shared/duration.js';
 import { maskDeep, type Masker } from '../shared/mask.js';
+import { oneLine, printableDeep } from '../shared/printable.js';
 import { shQuote } from '../shared/shell.js';
 import type { Style } from '../shared/style.js';
 
@@ -136,8 +137,8 @@ export function formatRunSummary(summary: RunSummary, style: Style): string {
 
 function stepLines(step: PlanStep, indent: string, style: Style): string[] {
   const head = `${indent}step ${step.name}`;
-  if (step.kind === 'skipped') return [`${head}: ${style.yellow('skipped')}: ${step.reason}`];
-  if (step.kind === 'approval') return [`${head}: ${style.red('blocked')}: ${step.reason}`];
+  if (step.kind === 'skipped') return [`${head}: ${style.yellow('skipped')}: ${oneLine(step.reason ?? '')}`];
+  if (step.kind === 'approval') return [`${head}: ${style.red('blocked')}: ${oneLine(step.reason ?? '')}`];
   const lines = [`${head}${step.if ? ` (if ${step.if})` : ''}`];
   if (step.steps) {
     lines[0] += ` [${step.kind}]`;
@@ -146,7 +147,7 @@ function stepLines(step: PlanStep, indent: string, style: Style): string[] {
   }
   if (step.command) lines.push(`${indent}  $ ${step.command.map(shQuote).join(' ')}`);
   for (const [key, value] of Object.entries(step.env)) lines.push(`${indent}  ${style.dim(`${key}=`)}${JSON.stringify(value)}`);
-  for (const problem of step.problems) lines.push(`${indent}  ${style.yellow('warning:')} ${problem}`);
+  for (const problem of step.problems) lines.push(`${indent}  ${style.yellow('warning:')} ${oneLine(problem)}`);
   return lines;
 }
 
@@ -166,33 +167,35 @@ export function formatFireText(report: FireReport, options: FireTextOptions, sty
     const { trigger: _trigger, ...view } = definitionView(d, report.event);
     return view;
   });
-  const definitions = mask ? maskDeep(shown, mask) : shown;
+  // Masked first (a secret is matched as it is), then made printable: payload values must
+  // not reach a terminal as escape sequences or as lines of their own (shared/printable.ts).
+  const definitions = printableDeep(mask ? maskDeep(shown, mask) : shown);
   const event = mask ? mask(report.event) : report.event;
   const out: string[] = [];
   for (const d of definitions) {
     const where = `${d.file}: ${style.bold(d.name)}`;
     if (!d.valid) {
-      out.push(`${where}: ${style.red('invalid')}: ${d.reason}`);
+      out.push(`${where}: ${style.red('invalid')}: ${oneLine(d.reason)}`);
       for (const x of d.diagnostics ?? [])
-        out.push(`  ${x.file}:${x.line}:${x.col}: ${x.severity === 'warning' ? 'warning: ' : ''}${x.message} [${x.rule}]`);
+        out.push(`  ${x.file}:${x.line}:${x.col}: ${x.severity === 'warning' ? 'warning: ' : ''}${oneLine(x.message)} [${x.rule}]`);
       continue;
     }
     if (!d.matched) {
-      if (options.explain && !options.quiet) out.push(`${where}: ${style.dim('not matched')}: ${d.reason}`);
+      if (options.explain && !options.quiet) out.push(`${where}: ${style.dim('not matched')}: ${oneLine(d.reason)}`);
       continue;
     }
     if (d.stopped) {
-      out.push(`${where}: ${style.green('matched')} ${d.entry ?? d.event}, ${style.red('not run')}: ${d.stopped}`);
+      out.push(`${where}: ${style.green('matched')} ${d.entry ?? d.event}, ${style.red('not run')}: ${oneLine(d.stopped)}`);
       continue;
     }
     if (options.quiet) continue;
     out.push(`${where}: ${style.green('matched')} ${d.entry ?? d.event}${d.event !== event ? ` (derived from ${event})` : ''}`);
     if (!options.plans || !d.plan) continue;
-    for (const problem of d.plan.problems) out.push(`  ${style.yellow('warning:')} ${problem}`);
+    for (const problem of d.plan.problems) out.push(`  ${style.yellow('warning:')} ${oneLine(problem)}`);
     // trig runs in --workdir and does not clone; the resolved settings are shown for checking.
     if (d.plan.clone !== undefined) out.push(`  clone ${JSON.stringify(d.plan.clone)}`);
     for (const stage of d.plan.stages) {
-      const why = stage.reason ? `: ${stage.approval ? style.red('blocked') : style.yellow('skipped')}: ${stage.reason}` : '';
+      const why = stage.reason ? `: ${stage.approval ? style.red('blocked') : style.yellow('skipped')}: ${oneLine(stage.reason)}` : '';
       out.push(`  stage ${stage.name}${stage.if ? ` (if ${stage.if})` : ''}${why}`);
       for (const step of stage.steps) out.push(...stepLines(step, '    ', style));
     }

@@ -437,3 +437,33 @@ describe('trig fire --dry-run masks secrets whatever their characters', () => {
     }
   });
 });
+
+describe('trig fire text output of hostile payload values', () => {
+  it('shows control characters and line breaks of a payload value as escapes, never raw', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-hostile-text-'));
+    const payload = path.join(dir, 'payload.json');
+    // ESC ] 0 ; … BEL sets a terminal's title; the line break would print a line like trig's own.
+    writeFileSync(
+      payload,
+      JSON.stringify({ repo: 'a\u001b]0;pwned\u0007b\nfixtures/fire/x.yaml: x: matched', branch: 'main', pipeline: 'p' }),
+    );
+    const result = trig([
+      'fire',
+      '--event',
+      'pipeline_failed',
+      '--payload',
+      payload,
+      '--defs',
+      'fixtures/fire/pipeline_failed.yaml',
+      '--dry-run',
+      '--explain',
+    ]);
+    expect(result).toEqual({
+      code: 0,
+      stdout:
+        'fixtures/fire/pipeline_failed.yaml: pipeline_failed-match: not matched: repos: "a\\u001b]0;pwned\\u0007b\\nfixtures/fire/x.yaml: x: matched" matched none of [my-service]\n' +
+        'fixtures/fire/pipeline_failed.yaml: pipeline_failed-filtered: not matched: branches: "main" matched none of [release/**]\n',
+      stderr: '',
+    });
+  });
+});
