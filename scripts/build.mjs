@@ -245,6 +245,8 @@ async function bundle() {
       TRIG_BUILD_ID: JSON.stringify(buildId()),
     },
     plugins: [lazyChildProcess, vendoredCroner],
+    // A native addon: loaded from node_modules at run time, by the store only.
+    external: ['better-sqlite3'],
     logLevel: 'warning',
     metafile: true,
   });

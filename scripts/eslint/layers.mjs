@@ -15,6 +15,7 @@ export const LAYERS = [
   'plan',
   'execute',
   'report',
+  'store',
   'fire',
   'integrations',
   'cli',

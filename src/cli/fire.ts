@@ -1,8 +1,9 @@
-import { checkEvent, checkWorkdir, fire, fireExitCode, presentFire, type FireDeps, type FireRequest } from '../fire/index.js';
+import { checkEvent, checkWorkdir, fire, fireExitCode, openStore, presentFire, type FireDeps, type FireRequest } from '../fire/index.js';
 import { PayloadError, readPayload } from '../load/payload.js';
 import { deliveryRecordHint } from '../match/github.js';
 import { parseDuration } from '../shared/duration.js';
 import { UsageError } from '../shared/errors.js';
+import { oneLine } from '../shared/printable.js';
 import { noticesTo, type Output } from '../shared/io.js';
 import { styleFor } from '../shared/style.js';
 import { loadDefinitions } from '../validate/definitions.js';
@@ -31,6 +32,8 @@ export interface FireFlags {
   before?: string;
   after?: string;
   ref?: string;
+  /** --delivery-id: the first fire with this id runs, any later one runs nothing. */
+  deliveryId?: string;
 }
 
 const INPUT = /^([A-Za-z_][A-Za-z0-9_.-]*)=([\s\S]*)$/;
@@ -54,6 +57,13 @@ export function parseAt(at: string | undefined): Date | undefined {
     throw new UsageError(`--at "${at}": expected an ISO-8601 time such as 2026-11-23T09:00:00Z`);
   }
   return date;
+}
+
+/** A delivery id is kept and shown: printable, one line, bounded. */
+export function parseDeliveryId(id: string): string {
+  if (!/^[\x21-\x7e]{1,200}$/.test(id))
+    throw new UsageError(`--delivery-id "${oneLine(id)}": expected 1 to 200 printable characters, no spaces`);
+  return id;
 }
 
 export function parseConcurrency(text: string): number {
@@ -102,12 +112,17 @@ async function fireRequest(flags: FireFlags, io: Output): Promise<FireRequest> {
     inputs,
     at,
     options: { dryRun, strict, quiet, concurrency, timeoutMs, workdir, containerRuntime },
+    ...(flags.deliveryId !== undefined ? { deliveryKey: parseDeliveryId(flags.deliveryId) } : {}),
   };
 }
 
 /** What the fire core needs of the process: its clock, environment and directory, and definitions loaded with notices on stderr. */
-export function processFireDeps(io: Output, options: { cache?: boolean }): Pick<FireDeps, 'now' | 'env' | 'cwd' | 'loadDefinitions'> {
+export function processFireDeps(
+  io: Output,
+  options: { cache?: boolean },
+): Pick<FireDeps, 'now' | 'env' | 'cwd' | 'loadDefinitions' | 'openStore'> {
   return {
+    openStore: () => openStore(process.env),
     now: () => new Date(),
     env: process.env,
     cwd: () => process.cwd(),

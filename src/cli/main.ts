@@ -53,6 +53,7 @@ function buildProgram(io: Output): Command {
     .option('--before <rev>', 'with --from-git: the old commit (default: the first parent of --after)')
     .option('--after <rev>', 'with --from-git: the new commit (default: HEAD)')
     .option('--ref <ref>', 'with --from-git: the full ref name (default: the branch or tag --after names)')
+    .option('--delivery-id <id>', 'the delivery id of the event: a later fire with the same id runs nothing (exactly once)')
     .action(async (options) => {
       const { runFire } = await import('./fire.js');
       process.exitCode = await runFire(options, io);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RunPlan } from '../plan/plan.js';
 import type { Masker } from '../shared/mask.js';
 import type { Style } from '../shared/style.js';
@@ -6,6 +7,8 @@ import { stopGroup, type StopReason } from './process.js';
 import { executeRun, type RunResult } from './run.js';
 
 export interface RunRequest {
+  /** The run's id (TRIG_RUN_ID); a fresh one when absent. */
+  id?: string;
   definition: string;
   event: string;
   trigger: Record<string, unknown>;
@@ -25,6 +28,25 @@ export interface ExecuteOptions {
   mask: Masker;
   quiet: boolean;
   graceMs?: number;
+  /** Told of each run's life, to record it (the store); may hold a run back (a concurrency group). */
+  observer?: RunObserver;
+}
+
+/**
+ * What a caller learns of each run (by its index in the requests) while it runs. The
+ * executor never waits on it except in `begin` and `end`.
+ */
+export interface RunObserver {
+  /**
+   * Before the run starts. Resolves when it may start, or with the reason it is not run
+   * (cancelled). `cancel` stops the run later, as cancelled, with that reason.
+   */
+  begin(index: number, cancel: (reason: string) => void, stop: AbortSignal): Promise<{ cancelled?: string }>;
+  processStarted(index: number, pgid: number): void;
+  processEnded(index: number, pgid: number): void;
+  /** A masked line of the run's output; step is null for lines about the whole run. */
+  line(index: number, step: string | null, masked: string): void;
+  end(index: number, result: RunResult): Promise<void>;
 }
 
 export interface ExecuteResult {
@@ -70,21 +92,47 @@ export async function executeRuns(requests: readonly RunRequest[], options: Exec
   for (const signal of signals) process.on(signal, onSignal);
 
   try {
-    const runs = await pool(requests, options.concurrency, (request, index) =>
-      executeRun(request.plan, {
+    const { observer } = options;
+    const runs = await pool(requests, options.concurrency, async (request, index) => {
+      const cancel = new AbortController();
+      const id = request.id ?? randomUUID();
+      const output = new RunOutput(options, request.definition, index, observer && ((step, masked) => observer.line(index, step, masked)));
+      const begun = observer
+        ? await observer.begin(index, (reason) => cancel.abort({ kind: 'cancel', reason } satisfies StopReason), stop.signal)
+        : {};
+      if (begun.cancelled !== undefined || stop.signal.aborted) {
+        const reason = begun.cancelled ?? `not started: trig received ${received}`;
+        output.finished('cancelled', `(${reason})`);
+        const result: RunResult = { id, status: 'cancelled', exitCode: null, durationMs: 0, reason, steps: [] };
+        await observer?.end(index, result);
+        return result;
+      }
+      const result = await executeRun(request.plan, {
+        id,
         definition: request.definition,
         event: request.event,
         trigger: request.trigger,
         payload: options.payload,
         workdir: options.workdir,
         env: options.env,
-        output: new RunOutput(options, request.definition, index),
+        output,
         timeoutMs: options.timeoutMs,
-        stop: stop.signal,
+        stop: AbortSignal.any([stop.signal, cancel.signal]),
         graceMs: options.graceMs,
-        track: groups,
-      }),
-    );
+        track: {
+          add: (pgid) => {
+            groups.add(pgid);
+            observer?.processStarted(index, pgid);
+          },
+          delete: (pgid) => {
+            groups.delete(pgid);
+            observer?.processEnded(index, pgid);
+          },
+        },
+      });
+      await observer?.end(index, result);
+      return result;
+    });
     return { runs, ...(received ? { signal: received } : {}), durationMs: Math.round(performance.now() - started) };
   } finally {
     for (const signal of signals) process.off(signal, onSignal);

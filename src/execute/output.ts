@@ -84,6 +84,8 @@ export class RunOutput {
     private readonly options: OutputOptions,
     readonly definition: string,
     index: number,
+    /** Gets every line, masked and without colour, --quiet or not (the store's log). */
+    private readonly record?: (step: string | null, masked: string) => void,
   ) {
     const palette = [options.style.cyan, options.style.green, options.style.yellow, options.style.bold];
     this.paint = palette[index % palette.length]!;
@@ -103,6 +105,7 @@ export class RunOutput {
     let dropped = 0;
     const { quiet, style, mask } = this.options;
     const lineMasked = (masked: string) => {
+      this.record?.(path, masked);
       if (!quiet) return this.emitMasked(prefix, masked);
       held.push(masked);
       if (held.length > QUIET_KEEP) {
@@ -136,11 +139,13 @@ export class RunOutput {
         };
       },
       failed: (message, word = 'failed:') => {
+        this.record?.(path, mask(word ? `${word} ${message}` : message));
         if (dropped) this.emit(prefix, style.dim(`… ${dropped} earlier line${dropped === 1 ? '' : 's'} not shown`));
         for (const masked of held.splice(0)) this.emitMasked(prefix, masked);
         this.emit(prefix, word ? `${style.red(word)} ${message}` : style.red(message));
       },
       note: (message) => {
+        this.record?.(path, mask(message));
         if (!quiet) this.emit(prefix, style.dim(message));
       },
     };
@@ -148,15 +153,18 @@ export class RunOutput {
 
   /** About the run as a whole (a stage skipped); not written with --quiet. */
   note(message: string): void {
+    this.record?.(null, this.options.mask(message));
     if (!this.options.quiet) this.emit(`[${this.definition}]`, this.options.style.dim(message));
   }
 
   failed(message: string, word = 'failed:'): void {
+    this.record?.(null, this.options.mask(`${word} ${message}`));
     this.emit(`[${this.definition}]`, `${this.options.style.red(word)} ${message}`);
   }
 
   /** The run's last line; with --quiet only when it did not succeed. */
   finished(status: string, message: string): void {
+    this.record?.(null, this.options.mask(`${status}${message ? ` ${message}` : ''}`));
     if (this.options.quiet && (status === 'succeeded' || status === 'skipped')) return;
     const { style } = this.options;
     const word =

@@ -124,7 +124,11 @@ async function countedDelay(ms: number, counts: () => boolean): Promise<void> {
 }
 
 /** `own` marks a step's own time limit, as opposed to its run's. */
-export type StopReason = { kind: 'timeout'; after: number; own?: boolean } | { kind: 'signal'; signal: NodeJS.Signals };
+export type StopReason =
+  | { kind: 'timeout'; after: number; own?: boolean }
+  | { kind: 'signal'; signal: NodeJS.Signals }
+  /** A newer run of the same concurrency group asked this one to stop. */
+  | { kind: 'cancel'; reason: string };
 
 export interface ChildOptions {
   command: readonly string[];

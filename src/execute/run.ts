@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +11,7 @@ import { findProgram } from '../shared/programs.js';
 import { runChild, type ChildResult, type StopReason } from './process.js';
 
 /** `blocked`: the run reached an approval, which trig cannot ask for; nothing after it ran. */
-export type RunStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'blocked';
+export type RunStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'blocked' | 'cancelled';
 export type StepStatus = RunStatus;
 
 export interface StepResult {
@@ -35,6 +34,8 @@ export interface RunResult {
 }
 
 export interface RunContext {
+  /** The run's id (TRIG_RUN_ID). */
+  id: string;
   definition: string;
   /** The event that matched the definition (for comment_mention, the derived one). */
   event: string;
@@ -60,7 +61,9 @@ interface Outcome {
 const now = () => performance.now();
 
 function stopText(reason: StopReason): string {
-  return reason.kind === 'timeout' ? `the run timed out after ${formatDuration(reason.after)}` : `trig received ${reason.signal}`;
+  if (reason.kind === 'timeout') return `the run timed out after ${formatDuration(reason.after)}`;
+  if (reason.kind === 'cancel') return reason.reason;
+  return `trig received ${reason.signal}`;
 }
 
 /** The on-failure action that lets the run go on, if the policy covers this failure. */
@@ -296,6 +299,7 @@ class Runner {
     }
     const stopped = this.stop.aborted ? (this.stop.reason as StopReason) : undefined;
     if (stopped?.kind === 'timeout') return { status: 'timed_out', exitCode: failure?.exitCode ?? null, reason: stopText(stopped), steps };
+    if (stopped?.kind === 'cancel') return { status: 'cancelled', exitCode: failure?.exitCode ?? null, reason: stopText(stopped), steps };
     if (stopped) return { status: 'failed', exitCode: failure?.exitCode ?? null, reason: `stopped: ${stopText(stopped)}`, steps };
     if (!failure) return { status: 'succeeded', exitCode: 0, steps };
     const where = failure.name === null ? `stage ${failure.stage}` : `step ${failure.name}`;
@@ -322,7 +326,7 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
  */
 export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunResult> {
   const started = now();
-  const id = randomUUID();
+  const { id } = ctx;
   // Serialised before the folder exists, and the folder removed if writing fails: a run
   // that cannot start leaves nothing behind in the temporary directory.
   const payloadText = JSON.stringify(ctx.payload ?? {});

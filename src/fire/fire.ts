@@ -10,6 +10,7 @@
 // usually matches nothing and must stay cheap.
 
 import { statSync } from 'node:fs';
+import path from 'node:path';
 import { EVENT_NAMES, eventSpec } from '../catalog/events.js';
 import type { RunResult } from '../execute/run.js';
 import { buildTriggerContexts } from '../match/context.js';
@@ -23,6 +24,7 @@ import { PLAIN_STYLE, type Style } from '../shared/style.js';
 import { suggest } from '../shared/suggest.js';
 import type { CheckResult } from '../validate/check.js';
 import { readDocument } from '../validate/definitions.js';
+import type { DecisionRecord, EventSource, Store } from '../store/store.js';
 import { FIRE_DEFAULTS } from './defaults.js';
 
 export interface FireOptions {
@@ -55,14 +57,18 @@ export interface FireRequest {
   at?: Date;
   /** Each one left out takes its default (FIRE_DEFAULTS, the current directory, off). */
   options?: Partial<FireOptions>;
-}
-
-/**
- * What the store (issue 12) will do for the core: remember each fire that matched
- * something. Not implemented yet; the slot stays empty.
- */
-export interface FireStore {
-  recordFire(outcome: FireOutcome): Promise<void>;
+  /** Who reports the event (default: cli). */
+  source?: EventSource;
+  /** Identifies the delivery: a second fire with the same source and key runs nothing. */
+  deliveryKey?: string;
+  /** The stored event this fire replays (trig replay): recorded, and never a duplicate. */
+  replayOf?: string;
+  /** HTTP headers to keep with the event, for replaying it. */
+  headers?: Record<string, string>;
+  /** Facts about the event to keep with it (caughtUp, the schedule slot). */
+  details?: Record<string, unknown>;
+  /** Where the definitions belong, for `trig runs` there (default: the definition paths given). */
+  places?: readonly string[];
 }
 
 export interface FireDeps {
@@ -78,7 +84,12 @@ export interface FireDeps {
   runStyle?: Style;
   /** Told once the definitions are decided and planned, before any run starts (see present.ts). */
   onPlanned?(outcome: FireOutcome): void | Promise<void>;
-  store?: FireStore;
+  /**
+   * The store (store/store.ts), opened only when the fire must be remembered: something
+   * matched, or the event carries a delivery key. Without it nothing is recorded and
+   * nothing is deduplicated (tests of the core, --dry-run).
+   */
+  openStore?(): Promise<Store>;
 }
 
 /** The outcome of a fire: the report's data, and what deciding the exit code needs. */
@@ -95,6 +106,29 @@ export interface FireOutcome extends FireReport {
   runsFailed: boolean;
   /** The signal that stopped the runs, if one did. */
   signal?: NodeJS.Signals;
+  /** The stored event (when the fire was remembered); for a duplicate, the original one. */
+  eventId?: string;
+  /** The delivery was handled before: nothing was decided or run. */
+  duplicate?: { deliveryKey: string };
+}
+
+/** The run key of a definition for an event: the same definition for the same delivery is one run. */
+function runKey(source: EventSource, deliveryKey: string | undefined, eventId: string, definition: string): string {
+  return [source, deliveryKey === undefined ? `event ${eventId}` : `delivery ${deliveryKey}`, definition].join('\n');
+}
+
+function decisionRecords(decisions: readonly Decision[], cwd: string): DecisionRecord[] {
+  return decisions.map((d) => ({ file: path.resolve(cwd, d.file), definition: d.name, matched: d.matched, reason: d.reason }));
+}
+
+/** Where the definitions come from, as absolute paths: what `trig runs` here looks for. */
+function placesOf(request: FireRequest, checked: CheckResult, cwd: string): string[] {
+  if (request.places) return request.places.map((p) => path.resolve(cwd, p));
+  if (Array.isArray(request.definitions)) {
+    const given = request.definitions.length ? request.definitions : ['.harness'];
+    return given.map((p: string) => path.resolve(cwd, p));
+  }
+  return [...new Set(checked.definitions.map((d) => path.resolve(cwd, d.file)))];
 }
 
 export function checkEvent(event: string): void {
@@ -144,6 +178,71 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
     : (request.definitions as CheckResult);
   const contexts = buildTriggerContexts(request.event, request.payload);
   const decisions = decideDefinitions(checked, contexts, { at, strict: options.strict });
+  const source = request.source ?? 'cli';
+
+  // Remembered only when it matters: the every-minute schedule fire that matches nothing
+  // never opens the store.
+  const remember = !options.dryRun && deps.openStore && (decisions.some((d) => d.matched) || request.deliveryKey !== undefined);
+  const store = remember ? await deps.openStore!() : undefined;
+  try {
+    let eventId: string | undefined;
+    if (store) {
+      const admission = await store.admitEvent({
+        name: request.event,
+        source,
+        at,
+        ...(request.deliveryKey !== undefined ? { deliveryKey: request.deliveryKey } : {}),
+        places: placesOf(request, checked, deps.cwd()),
+        payload: request.payload,
+        ...(request.headers ? { headers: request.headers } : {}),
+        ...(request.replayOf ? { replayOf: request.replayOf } : {}),
+        ...(request.details ? { details: request.details } : {}),
+      });
+      if (admission.duplicate) return duplicateOutcome(request, at, contexts[0]!.fields, options, admission.eventId);
+      eventId = admission.eventId;
+    }
+    return await fireDecided(request, deps, { options, at, checked, contexts, decisions, source, store, eventId });
+  } finally {
+    store?.close();
+  }
+}
+
+function duplicateOutcome(
+  request: FireRequest,
+  at: Date,
+  trigger: Record<string, unknown>,
+  options: FireOptions,
+  eventId: string,
+): FireOutcome {
+  return {
+    event: request.event,
+    at,
+    trigger,
+    definitions: [],
+    dryRun: options.dryRun,
+    warnings: [],
+    secrets: [],
+    mask: createMasker([]),
+    unreadableFiles: 0,
+    runsFailed: false,
+    eventId,
+    duplicate: { deliveryKey: request.deliveryKey! },
+  };
+}
+
+interface Decided {
+  options: FireOptions;
+  at: Date;
+  checked: CheckResult;
+  contexts: ReturnType<typeof buildTriggerContexts>;
+  decisions: Decision[];
+  source: EventSource;
+  store: Store | undefined;
+  eventId: string | undefined;
+}
+
+async function fireDecided(request: FireRequest, deps: FireDeps, decided: Decided): Promise<FireOutcome> {
+  const { options, at, checked, contexts, decisions, store, eventId } = decided;
 
   const warnings: string[] = [];
   const secrets = new Set<string>();
@@ -182,22 +281,61 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
     mask: createMasker(secrets),
     unreadableFiles: checked.readErrors.length,
     runsFailed: false,
+    ...(eventId ? { eventId } : {}),
   };
+
+  // Each runnable definition becomes a run in the store (the same definition for the same
+  // delivery only once, whoever got there first); the others are already handled.
+  let runIds: string[] | undefined;
+  if (store && eventId) {
+    const { thisProcess } = await import('./record.js');
+    const runnable = definitions.filter((d) => planOf(d));
+    const added = await store.dispatchEvent(
+      eventId,
+      decisionRecords(decisions, deps.cwd()),
+      runnable.map((d) => {
+        const plan = planOf(d)!;
+        return {
+          key: runKey(decided.source, request.deliveryKey, eventId, d.decision.name),
+          file: path.resolve(deps.cwd(), d.decision.file),
+          definition: d.decision.name,
+          ...(plan.concurrency ? { group: plan.concurrency } : {}),
+        };
+      }),
+      thisProcess(),
+    );
+    runIds = [];
+    const already = new Map<FiredDefinition, RunResult>();
+    runnable.forEach((d, i) => {
+      const run = added[i]!;
+      if (run.added) runIds!.push(run.id);
+      else
+        already.set(d, {
+          id: run.id,
+          status: 'skipped',
+          exitCode: null,
+          durationMs: 0,
+          reason: `already run for this delivery as run ${run.id} (${run.status})`,
+          steps: [],
+        });
+    });
+    if (already.size) outcome.definitions = definitions.map((d) => (already.has(d) ? { ...d, run: already.get(d)! } : d));
+  }
   await deps.onPlanned?.(outcome);
   if (options.dryRun) return outcome;
 
-  const executed = await execute(outcome, request, options, deps);
-  const finished = definitions.map((d) => (executed.runs.has(d) ? { ...d, run: executed.runs.get(d)! } : d));
+  const executed = await execute(outcome, request, options, deps, store && runIds ? { store, runIds } : undefined);
+  const finished = outcome.definitions.map((d) => (executed.runs.has(d) ? { ...d, run: executed.runs.get(d)! } : d));
   const done: FireOutcome = {
     ...outcome,
     definitions: finished,
     summary: summarizeRuns(finished, executed.durationMs, executed.signal),
     // A matched definition that could not start (a required input without a value) fails the
     // fire like a failed run: the event asked for work that did not happen.
-    runsFailed: finished.some((d) => d.decision.matched && (!d.run || (d.run.status !== 'succeeded' && d.run.status !== 'skipped'))),
+    // A run cancelled by a newer one of its concurrency group did what was asked of it.
+    runsFailed: finished.some((d) => d.decision.matched && (!d.run || !['succeeded', 'skipped', 'cancelled'].includes(d.run.status))),
     ...(executed.signal ? { signal: executed.signal } : {}),
   };
-  if (deps.store && matched.length) await deps.store.recordFire(done);
   return done;
 }
 
@@ -207,16 +345,29 @@ interface Executed {
   signal?: NodeJS.Signals;
 }
 
-async function execute(outcome: FireOutcome, request: FireRequest, options: FireOptions, deps: FireDeps): Promise<Executed> {
-  const runnable = outcome.definitions.filter((d) => planOf(d));
+async function execute(
+  outcome: FireOutcome,
+  request: FireRequest,
+  options: FireOptions,
+  deps: FireDeps,
+  recording: { store: Store; runIds: string[] } | undefined,
+): Promise<Executed> {
+  const runnable = outcome.definitions.filter((d) => planOf(d) && !d.run);
   if (!runnable.length) return { runs: new Map(), durationMs: 0 };
   // Loaded only here, so that a fire that matches nothing never loads execa.
   const { executeRuns } = await import('../execute/execute.js');
+  const { RecordingObserver } = await import('./record.js');
   const { runOutput } = deps;
   const executed = await executeRuns(
     runnable.map((d) => {
       const decision = d.decision as MatchedDecision;
-      return { definition: decision.name, event: decision.event, trigger: decision.trigger, plan: planOf(d)! };
+      return {
+        ...(recording ? { id: recording.runIds[runnable.indexOf(d)]! } : {}),
+        definition: decision.name,
+        event: decision.event,
+        trigger: decision.trigger,
+        plan: planOf(d)!,
+      };
     }),
     {
       concurrency: options.concurrency,
@@ -229,6 +380,7 @@ async function execute(outcome: FireOutcome, request: FireRequest, options: Fire
       style: deps.runStyle ?? PLAIN_STYLE,
       mask: outcome.mask,
       quiet: options.quiet,
+      ...(recording ? { observer: new RecordingObserver(recording.store, recording.runIds) } : {}),
     },
   );
   return {

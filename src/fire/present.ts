@@ -5,6 +5,7 @@
 
 import { formatFireJson, formatFireText, formatRunSummary } from '../report/fire-format.js';
 import type { Output } from '../shared/io.js';
+import { oneLine } from '../shared/printable.js';
 import type { Style } from '../shared/style.js';
 import type { FireOutcome } from './fire.js';
 
@@ -30,11 +31,16 @@ export function presentFire(io: Output, options: PresentOptions): Presenter {
   return {
     planned(outcome) {
       const { mask } = outcome;
+      if (outcome.duplicate) return;
       if (!quiet) for (const warning of outcome.warnings) io.stderr.write(`trig: warning: ${mask(warning)}\n`);
       // Masked in the report's values, never in the text: see maskDeep.
       if (!json) io.stdout.write(formatFireText(outcome, { explain, plans: outcome.dryRun, quiet }, style, mask));
     },
     finished(outcome) {
+      if (outcome.duplicate && !json) {
+        io.stdout.write(`duplicate delivery ${oneLine(outcome.duplicate.deliveryKey)}: already handled as event ${outcome.eventId}\n`);
+        return;
+      }
       if (json) {
         io.stdout.write(formatFireJson(outcome, outcome.mask));
         return;

@@ -63,6 +63,8 @@ export interface RunPlan {
    * ones its steps inherit from trig's environment. Never serialised.
    */
   secretVariables: string[];
+  /** The definition's concurrency group, resolved: at most one running and one waiting run per name. */
+  concurrency?: { name: string; cancelInProgress: boolean };
 }
 
 export interface PlanOptions {

@@ -27,6 +27,10 @@ export interface FireReport {
   definitions: readonly FiredDefinition[];
   /** Present when runs were launched (not with --dry-run). */
   summary?: RunSummary;
+  /** The stored event, when the fire was remembered; for a duplicate delivery, the original one. */
+  eventId?: string;
+  /** The delivery was handled before (as eventId): nothing was decided or run. */
+  duplicate?: { deliveryKey: string };
 }
 
 export interface RunSummary {
@@ -34,6 +38,8 @@ export interface RunSummary {
   succeeded: number;
   failed: number;
   timedOut: number;
+  /** Runs a newer run of their concurrency group replaced. */
+  cancelled: number;
   skipped: number;
   /** Runs stopped at an approval step or stage. */
   blocked: number;
@@ -52,6 +58,7 @@ export function summarizeRuns(definitions: readonly FiredDefinition[], durationM
     succeeded: count('succeeded'),
     failed: count('failed'),
     timedOut: count('timed_out'),
+    cancelled: count('cancelled'),
     skipped: count('skipped'),
     blocked: count('blocked'),
     notRun: matched.filter((d) => !d.run).length,
@@ -116,6 +123,8 @@ export function fireJson(report: FireReport) {
       };
     }),
     ...(report.summary ? { summary: report.summary } : {}),
+    ...(report.eventId ? { eventId: report.eventId } : {}),
+    ...(report.duplicate ? { duplicate: true, delivery: report.duplicate.deliveryKey } : {}),
   };
 }
 
@@ -129,6 +138,7 @@ export function formatRunSummary(summary: RunSummary, style: Style): string {
   const { failed, timedOut, skipped, blocked, notRun, durationMs } = summary;
   const parts = [`${summary.matched} matched`, `${summary.succeeded} succeeded`, failed ? style.red(`${failed} failed`) : '0 failed'];
   if (timedOut) parts.push(style.red(`${timedOut} timed out`));
+  if (summary.cancelled) parts.push(`${summary.cancelled} cancelled`);
   if (skipped) parts.push(`${skipped} skipped`);
   if (blocked) parts.push(style.red(`${blocked} blocked`));
   if (notRun) parts.push(style.red(`${notRun} not run`));

@@ -1,5 +1,5 @@
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,16 @@ const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')
 function run(cmd: string, args: string[], options: SpawnSyncOptions = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, ...options });
   return { code: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** As run, without blocking the test worker (npm builds the SQLite addon for a minute). */
+function runAsync(cmd: string, args: string[], options: { cwd: string }): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
 }
 
 describe('npm pack', () => {
@@ -66,15 +76,21 @@ describe('installed from the tarball', () => {
     );
     mkdirSync(elsewhere);
     copyFileSync(path.join(ROOT, 'fixtures/seed/ffcleanup.yaml'), path.join(elsewhere, 'ffcleanup.yaml'));
+    writeFileSync(
+      path.join(elsewhere, 'failed.yaml'),
+      'version: 1\npipeline:\n  name: on-failure\n  on: pipeline_failed\n  stages:\n    - name: s\n      steps:\n        - run: echo recorded\n',
+    );
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('puts a working trig on PATH, usable from any directory', () => {
-    const installed = run(npm, ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: dir });
+  it('puts a working trig on PATH, usable from any directory', async () => {
+    const installed = await runAsync(npm, ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: dir });
     expect(installed.code, installed.stderr).toBe(0);
-    // The bundle holds everything trig runs, so installing it downloads nothing else.
+    // The bundle holds everything trig runs but the store's SQLite binding, a native addon
+    // that npm builds for the Node.js it installs with.
     const packageDir = path.join(prefix, process.platform === 'win32' ? '' : 'lib', 'node_modules', 'trig');
-    expect(readdirSync(packageDir).sort()).toEqual(['README.md', 'bin', 'dist', 'package.json', 'schemas']);
+    expect(readdirSync(packageDir).sort()).toEqual(['README.md', 'bin', 'dist', 'node_modules', 'package.json', 'schemas']);
+    expect(readdirSync(path.join(packageDir, 'node_modules'))).toContain('better-sqlite3');
     const shell = { cwd: elsewhere, env, shell: process.platform === 'win32' };
     const v = run('trig', ['--version'], shell);
     expect(v.code, v.stderr).toBe(0);
@@ -82,7 +98,16 @@ describe('installed from the tarball', () => {
     const validated = run('trig', ['validate', 'ffcleanup.yaml'], shell);
     expect(validated.code, validated.stderr).toBe(0);
     expect(validated.stdout).toContain('1 definition in 1 file: no problems');
-  }, 180_000);
+    // The store works where trig is installed: a run is recorded, and the same delivery again runs nothing.
+    const fire = ['fire', '--event', 'pipeline_failed', '--defs', 'failed.yaml', '--delivery-id', 'd-1'];
+    const stateEnv = { ...shell, env: { ...env, TRIG_STATE_DIR: path.join(dir, 'state') } };
+    const first = run('trig', fire, stateEnv);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('[on-failure/step-1] recorded');
+    const second = run('trig', fire, stateEnv);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/^duplicate delivery d-1: already handled as event [0-9a-f]{12}\n$/);
+  }, 300_000);
 
   it('runs from the unpacked tarball with no node_modules at all (the bundle is self-contained)', () => {
     const unpacked = path.join(dir, 'unpacked');
@@ -99,5 +124,14 @@ describe('installed from the tarball', () => {
     );
     expect(fired.code, fired.stderr).toBe(0);
     expect(fired.stdout).toContain('ffcleanup: matched schedule');
+    // A fire that must be remembered says, in one line, what is missing.
+    const remembered = run(process.execPath, [trig, 'fire', '--event', 'pipeline_failed', '--defs', 'failed.yaml'], {
+      cwd: elsewhere,
+      env: { ...env, TRIG_STATE_DIR: path.join(dir, 'state-unpacked') },
+    });
+    expect(remembered.stderr).toBe(
+      'trig: the store needs the better-sqlite3 package, which is not installed beside trig (run npm install)\n',
+    );
+    expect(remembered.code).toBe(2);
   });
 });

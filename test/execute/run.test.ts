@@ -19,6 +19,7 @@ function context(extra: Partial<RunContext> = {}): RunContext & { text(): string
   let text = '';
   const output = new RunOutput({ write: (s) => (text += s), style: PLAIN_STYLE, mask: (s) => s, quiet: false }, 'def', 0);
   return {
+    id: 'run-1',
     definition: 'def',
     event: 'deploy',
     trigger: { event: 'deploy', environment: 'staging' },

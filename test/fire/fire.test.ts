@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fireExitCode } from '../../src/fire/exit.js';
-import { fire, type FireDeps, type FireOutcome, type FireRequest, type FireStore } from '../../src/fire/fire.js';
+import { fire, type FireDeps, type FireOutcome, type FireRequest } from '../../src/fire/fire.js';
+import { openStore as openStoreOf } from '../../src/fire/record.js';
 import { presentFire } from '../../src/fire/present.js';
 import { fireJson } from '../../src/report/fire-format.js';
 import { UsageError } from '../../src/shared/errors.js';
@@ -212,26 +213,49 @@ pipeline:
     expect(events[1]).toBe('[o/step-1] ran\n');
   });
 
-  it('gives a store the outcome of a fire that ran something, and no other', async () => {
+  it('opens the store only for a fire that matched or carries a delivery key, and records the run', async () => {
     const defs = definitions(
       'store',
-      `version: 1\npipeline:\n  name: kept\n  on: deploy\n  stages:\n    - name: s\n      steps:\n        - run: "true"\n`,
+      `version: 1\npipeline:\n  name: kept\n  on: deploy\n  stages:\n    - name: s\n      steps:\n        - run: echo kept-line\n`,
     );
-    const recorded: FireOutcome[] = [];
-    const store: FireStore = { recordFire: async (o) => void recorded.push(o) };
+    const stateDir = mkdtempSync(path.join(dir, 'state-'));
+    let opened = 0;
+    const openStore = async () => {
+      opened++;
+      return openStoreOf({ TRIG_STATE_DIR: stateDir });
+    };
     const workdir = mkdtempSync(path.join(dir, 'work-'));
-    const request = (event: string, dryRun = false): FireRequest => ({
+    const request = (event: string, extra: Partial<FireRequest> = {}): FireRequest => ({
       event,
       payload: {},
       definitions: [defs],
-      options: { workdir, dryRun },
+      options: { workdir, ...extra.options },
+      ...extra,
     });
-    await fire(request('deploy', true), deps({ store }));
-    await fire(request('rollback'), deps({ store }));
-    expect(recorded).toEqual([]);
-    const outcome = await fire(request('deploy'), deps({ store }));
-    expect(recorded).toEqual([outcome]);
-    expect(byName(recorded[0]!, 'kept').run?.status).toBe('succeeded');
+    await fire(request('deploy', { options: { dryRun: true } }), deps({ openStore }));
+    await fire(request('rollback'), deps({ openStore }));
+    expect(opened).toBe(0);
+    await fire(request('rollback', { deliveryKey: 'd-0' }), deps({ openStore }));
+    expect(opened).toBe(1);
+    const outcome = await fire(request('deploy'), deps({ openStore }));
+    expect(opened).toBe(2);
+    const run = byName(outcome, 'kept').run!;
+    expect(run.status).toBe('succeeded');
+    const store = await openStoreOf({ TRIG_STATE_DIR: stateDir });
+    try {
+      const found = await store.findRun(run.id);
+      expect('found' in found && found.found).toMatchObject({ status: 'succeeded', definition: 'kept', eventId: outcome.eventId });
+      expect((await store.readLog(run.id)).map((l) => [l.step, l.text])).toEqual([
+        ['step-1', 'kept-line'],
+        [null, expect.stringMatching(/^succeeded in \d/)],
+      ]);
+      expect((await store.listEvents({})).map((e) => [e.name, e.deliveryKey])).toEqual([
+        ['deploy', null],
+        ['rollback', 'd-0'],
+      ]);
+    } finally {
+      store.close();
+    }
   });
 
   it('decides about definitions already checked, without loading any', async () => {

@@ -81,6 +81,8 @@ function exportTree(commit: string, options: GitOptions): string {
 
 interface Prepared {
   update: RefUpdate;
+  /** Where the definitions belong: the work tree's .harness/, or the bare repository. */
+  place: string;
   payload: Record<string, unknown>;
   defs: string[];
   workdir: string;
@@ -97,13 +99,14 @@ function prepare(update: RefUpdate, bare: boolean, repo: string, options: GitOpt
   if (!bare) {
     const top = git(['rev-parse', '--show-toplevel'], options).trim();
     const defs = path.join(top, '.harness');
-    return existsSync(defs) ? { update, payload, defs: [defs], workdir: top } : undefined;
+    return existsSync(defs) ? { update, place: defs, payload, defs: [defs], workdir: top } : undefined;
   }
   const commit = String(payload.commitSha);
   if (!git(['ls-tree', '-d', commit, '--', '.harness'], options).trim()) return undefined;
   const workdir = exportTree(commit, options);
   return {
     update,
+    place: path.resolve(options.cwd),
     payload,
     defs: [path.join(workdir, '.harness')],
     workdir,
@@ -164,7 +167,18 @@ export async function runHook(hookArg: string, args: string[], options: RunHookO
     for (const p of prepared) {
       try {
         const outcome = await fire(
-          { event: 'push', payload: p.payload, definitions: p.defs, options: { workdir: p.workdir, quiet: true } },
+          {
+            event: 'push',
+            payload: p.payload,
+            definitions: p.defs,
+            options: { workdir: p.workdir, quiet: true },
+            // A ref update is the ref and the commit it now names, whichever hook or copy of
+            // the repository reports it: post-commit then pre-push, or a clone and its
+            // server on this machine, run each definition once.
+            source: 'hook',
+            deliveryKey: `${p.update.ref} ${String(p.payload.commitSha)}`,
+            places: [p.place],
+          },
           deps,
         );
         presenter.finished(outcome);

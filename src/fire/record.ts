@@ -1,0 +1,157 @@
+// How the fire core keeps its promises through the store: the process that owns a run, how a
+// dead owner is recognised, and the observer that records each run's life (claim, process
+// groups, masked log lines, end) while the executor runs it.
+
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { RunObserver } from '../execute/execute.js';
+import type { RunResult } from '../execute/run.js';
+import type { LogLine, Owner, Store } from '../store/store.js';
+
+/** How often a run waiting for its concurrency group asks again, and a running one looks for a cancel request. */
+const POLL_MS = 200;
+/** Log lines are written in batches: at most this long after they were printed. */
+const LOG_FLUSH_MS = 250;
+
+/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
+function processStart(pid: number | 'self'): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+let self: Owner | undefined;
+
+/** This process, as the owner of the runs it starts. */
+export function thisProcess(): Owner {
+  self ??= { host: os.hostname(), pid: process.pid, startedAt: processStart('self') ?? '' };
+  return self;
+}
+
+/** Whether the process that owns a run is still the one that started it (not a pid reused since). */
+export function ownerAlive(owner: Owner): boolean {
+  try {
+    process.kill(owner.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const started = processStart(owner.pid);
+  return started === undefined || owner.startedAt === '' || started === owner.startedAt;
+}
+
+/**
+ * Opens the store of this user (lazily loaded: only a fire that needs it pays for it) and
+ * settles the runs of trig processes that died: their surviving process groups are stopped
+ * and the runs marked lost.
+ */
+export async function openStore(env: NodeJS.ProcessEnv): Promise<Store> {
+  const { stateDir, StorePlaceError } = await import('../store/place.js');
+  let openSqliteStore: typeof import('../store/sqlite.js').openSqliteStore;
+  try {
+    ({ openSqliteStore } = await import('../store/sqlite.js'));
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
+    if (!missing) throw error;
+    throw new StorePlaceError('the store needs the better-sqlite3 package, which is not installed beside trig (run npm install)');
+  }
+  const store = openSqliteStore(stateDir(env));
+  const lost = await store.reapLost(ownerAlive);
+  if (lost.some((run) => run.pgids.length)) {
+    // What a dead trig left running (its steps are process-group leaders of their own).
+    const { stopGroup } = await import('../execute/process.js');
+    await Promise.all(lost.flatMap((run) => run.pgids.map((pgid) => stopGroup(pgid))));
+  }
+  return store;
+}
+
+/** Records each run of one fire in the store; runs are given by their index in the executed requests. */
+export class RecordingObserver implements RunObserver {
+  private readonly pending = new Map<number, LogLine[]>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly cancels = new Map<number, (reason: string) => void>();
+  private cancelTimer: NodeJS.Timeout | undefined;
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly runIds: readonly string[],
+  ) {}
+
+  /** Store calls are queued one after another, in the order the run told them. */
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    this.writes = this.writes.then(work, work);
+    return this.writes;
+  }
+
+  async begin(index: number, cancel: (reason: string) => void, stop: AbortSignal): Promise<{ cancelled?: string }> {
+    const id = this.runIds[index]!;
+    for (;;) {
+      if (stop.aborted) return { cancelled: 'trig was stopped while the run waited for its concurrency group' };
+      const claim = await this.store.claimRun(id, thisProcess());
+      if (claim === 'cancelled') {
+        const run = await this.store.findRun(id);
+        return { cancelled: ('found' in run && run.found.reason) || 'cancelled' };
+      }
+      if (claim === 'run') break;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+    this.cancels.set(index, cancel);
+    this.cancelTimer ??= setInterval(() => void this.checkCancels(), POLL_MS);
+    return {};
+  }
+
+  private async checkCancels(): Promise<void> {
+    const running = [...this.cancels.keys()];
+    const asked = new Set(await this.store.cancelRequested(running.map((i) => this.runIds[i]!)));
+    for (const index of running) {
+      if (!asked.has(this.runIds[index]!)) continue;
+      this.cancels.get(index)!('cancelled by a newer run of its concurrency group');
+      this.cancels.delete(index);
+    }
+  }
+
+  processStarted(index: number, pgid: number): void {
+    void this.enqueue(() => this.store.trackProcess(this.runIds[index]!, pgid, true));
+  }
+
+  processEnded(index: number, pgid: number): void {
+    void this.enqueue(() => this.store.trackProcess(this.runIds[index]!, pgid, false));
+  }
+
+  line(index: number, step: string | null, masked: string): void {
+    let lines = this.pending.get(index);
+    if (!lines) this.pending.set(index, (lines = []));
+    lines.push({ step, text: masked });
+    this.flushTimer ??= setTimeout(() => void this.flush(), LOG_FLUSH_MS);
+  }
+
+  private flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batches = [...this.pending];
+    this.pending.clear();
+    return this.enqueue(async () => {
+      for (const [index, lines] of batches) await this.store.appendLog(this.runIds[index]!, lines);
+    });
+  }
+
+  async end(index: number, result: RunResult): Promise<void> {
+    this.cancels.delete(index);
+    if (!this.cancels.size && this.cancelTimer) {
+      clearInterval(this.cancelTimer);
+      this.cancelTimer = undefined;
+    }
+    await this.flush();
+    await this.enqueue(() =>
+      this.store.finishRun(this.runIds[index]!, {
+        status: result.status,
+        exitCode: result.exitCode,
+        ...(result.reason ? { reason: result.reason } : {}),
+        steps: result.steps,
+      }),
+    );
+  }
+}

@@ -1,0 +1,61 @@
+// The store's schema, as forward migrations: MIGRATIONS[n] takes a database from version n
+// to n + 1 (PRAGMA user_version). Never edit a released migration; add the next one.
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    delivery_key TEXT,
+    places TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    headers TEXT,
+    replay_of TEXT,
+    details TEXT NOT NULL DEFAULT '{}',
+    decisions TEXT NOT NULL DEFAULT '[]',
+    dispatched INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE UNIQUE INDEX events_by_delivery ON events (source, delivery_key) WHERE delivery_key IS NOT NULL;
+  CREATE INDEX events_by_time ON events (received_at);
+
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    file TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    group_name TEXT,
+    cancel_in_progress INTEGER NOT NULL DEFAULT 0,
+    cancel_requested TEXT,
+    queued_at INTEGER NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    exit_code INTEGER,
+    steps TEXT,
+    owner_host TEXT,
+    owner_pid INTEGER,
+    owner_start TEXT,
+    pgids TEXT NOT NULL DEFAULT '[]',
+    log_seq INTEGER NOT NULL DEFAULT 0,
+    log_bytes INTEGER NOT NULL DEFAULT 0,
+    log_dropped INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX runs_by_event ON runs (event_id);
+  CREATE INDEX runs_by_time ON runs (queued_at);
+  CREATE INDEX runs_by_group ON runs (group_name, status) WHERE group_name IS NOT NULL;
+  CREATE INDEX runs_active ON runs (status) WHERE status IN ('queued', 'running');
+
+  CREATE TABLE logs (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    step TEXT,
+    at INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+  `,
+];

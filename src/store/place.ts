@@ -1,0 +1,56 @@
+import { lstatSync, mkdirSync, type Stats } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../shared/errors.js';
+import { whyNotPrivate } from '../shared/private-files.js';
+
+// Where the store lives, and the rule that makes it trustworthy: trig runs as root from
+// cron and CI, and what the store says decides what runs (a duplicate is skipped, a run is
+// marked lost and its processes stopped). So the folder and the database file must be the
+// user's own and writable by nobody else, and neither may be a link; otherwise trig refuses
+// to use them rather than working around them (unlike the cache, the store cannot be skipped
+// without losing exactly-once).
+
+export const STORE_FILE = 'trig.db';
+
+/** The store cannot be used: one line for the user, exit code 2, nothing run. */
+export class StorePlaceError extends UsageError {}
+
+/** `$TRIG_STATE_DIR`, else `$XDG_STATE_HOME/trig`, else `~/.local/state/trig`. */
+export function stateDir(env: NodeJS.ProcessEnv): string {
+  if (env.TRIG_STATE_DIR) return path.resolve(env.TRIG_STATE_DIR);
+  return path.join(env.XDG_STATE_HOME ? path.resolve(env.XDG_STATE_HOME) : path.join(os.homedir(), '.local', 'state'), 'trig');
+}
+
+function lstatOrUndefined(file: string): Stats | undefined {
+  try {
+    return lstatSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Creates the folder (0700) when missing and checks that it, and the database file if present, are private. */
+export function preparePlace(dir: string): string {
+  let stats = lstatOrUndefined(dir);
+  if (!stats) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    stats = lstatSync(dir);
+  }
+  if (stats.isSymbolicLink()) throw new StorePlaceError(`the state folder ${dir} is a symbolic link; trig does not follow it`);
+  if (!stats.isDirectory()) throw new StorePlaceError(`the state folder ${dir} is not a folder`);
+  const folderProblem = whyNotPrivate(stats);
+  if (folderProblem) throw new StorePlaceError(`the state folder ${dir} ${folderProblem}; trig will not keep its store there`);
+  const file = path.join(dir, STORE_FILE);
+  for (const name of [file, `${file}-wal`, `${file}-shm`]) {
+    const fileStats = lstatOrUndefined(name);
+    if (!fileStats) continue;
+    if (!fileStats.isFile()) throw new StorePlaceError(`${name} is not a regular file; trig will not open it`);
+    const problem =
+      whyNotPrivate(fileStats) ??
+      (fileStats.mode & 0o044 ? `is readable by others (mode ${(fileStats.mode & 0o777).toString(8)})` : undefined);
+    if (problem) throw new StorePlaceError(`${name} ${problem}; trig will not open it`);
+  }
+  return file;
+}

@@ -1,0 +1,552 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, constants, linkSync, openSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import { preparePlace, StorePlaceError } from './place.js';
+import {
+  ACTIVE_STATUSES,
+  KEEP_EVENTS,
+  LOG_LIMIT_BYTES,
+  type AddedRun,
+  type Admission,
+  type Claim,
+  type DecisionRecord,
+  type Found,
+  type LogLine,
+  type NewEvent,
+  type NewRun,
+  type Owner,
+  type RunEnd,
+  type RunFilter,
+  type Store,
+  type StoredEvent,
+  type StoredLogLine,
+  type StoredRun,
+  type StoredRunStatus,
+} from './store.js';
+
+// The SQLite adapter of the store: one file, WAL mode (readers never wait for the writer),
+// every write one short IMMEDIATE transaction (so that two writers queue on the busy
+// timeout instead of failing), synchronous=FULL (a committed write survives power loss:
+// the HTTP receiver acknowledges a delivery only after that).
+
+const BUSY_TIMEOUT_MS = 10_000;
+/** Ids are this many hex digits of a hash: short to type, 48 bits against collisions. */
+const ID_LENGTH = 12;
+
+/** A run's id: derived from its key, so the same definition for the same delivery has the same id everywhere. */
+export function runIdOf(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, ID_LENGTH);
+}
+
+function newEventId(): string {
+  return randomBytes(ID_LENGTH / 2).toString('hex');
+}
+
+/**
+ * A fresh database is built under a name of its own (schema, then WAL mode, which needs
+ * the file to itself) and linked into place; link(2) fails when another process got there
+ * first, and the loser opens the winner's file. No two processes ever set up the same file
+ * concurrently, which is what made WAL setup throw SQLITE_BUSY.
+ */
+function createFresh(file: string): void {
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
+  const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+  closeSync(fd);
+  try {
+    const db = new Database(temporary);
+    try {
+      db.pragma('journal_mode = WAL');
+      migrate(db);
+    } finally {
+      db.close();
+    }
+    try {
+      linkSync(temporary, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  } finally {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(temporary + suffix, { force: true });
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const run = db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new StorePlaceError(
+        `the store ${db.name} has schema version ${version}, newer than this trig knows (${MIGRATIONS.length}); upgrade trig`,
+      );
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    if (version !== MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+  });
+  run.immediate();
+}
+
+export function openSqliteStore(dir: string): Store {
+  const file = preparePlace(dir);
+  let db: Database.Database;
+  try {
+    try {
+      db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    } catch (error) {
+      if (!/unable to open database file|does not exist/i.test((error as Error).message)) throw error;
+      createFresh(file);
+      preparePlace(dir);
+      db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    }
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    if ((db.pragma('user_version', { simple: true }) as number) !== MIGRATIONS.length) migrate(db);
+  } catch (error) {
+    if (error instanceof StorePlaceError) throw error;
+    throw new StorePlaceError(`cannot open the store ${file}: ${(error as Error).message}`);
+  }
+  return new SqliteStore(db);
+}
+
+interface RunRow {
+  id: string;
+  event_id: string;
+  event_name: string;
+  file: string;
+  definition: string;
+  status: StoredRunStatus;
+  reason: string | null;
+  group_name: string | null;
+  queued_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  exit_code: number | null;
+  steps: string | null;
+  owner_pid: number | null;
+  pgids: string;
+  log_bytes: number;
+  log_dropped: number;
+  places: string;
+}
+
+interface EventRow {
+  id: string;
+  name: string;
+  source: StoredEvent['source'];
+  received_at: number;
+  delivery_key: string | null;
+  places: string;
+  payload: string;
+  headers: string | null;
+  replay_of: string | null;
+  details: string;
+  decisions: string;
+  dispatched: number;
+}
+
+const RUN_COLUMNS = `runs.id, runs.event_id, events.name AS event_name, runs.file, runs.definition, runs.status, runs.reason,
+  runs.group_name, runs.queued_at, runs.started_at, runs.ended_at, runs.exit_code, runs.steps, runs.owner_pid, runs.pgids,
+  runs.log_bytes, runs.log_dropped, events.places`;
+
+function toRun(row: RunRow): StoredRun {
+  const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    eventName: row.event_name,
+    file: row.file,
+    definition: row.definition,
+    status: row.status,
+    reason: row.reason,
+    group: row.group_name,
+    queuedAt: new Date(row.queued_at),
+    startedAt: date(row.started_at),
+    endedAt: date(row.ended_at),
+    exitCode: row.exit_code,
+    steps: row.steps ? (JSON.parse(row.steps) as StoredRun['steps']) : [],
+    pid: row.owner_pid,
+    pgids: JSON.parse(row.pgids) as number[],
+    logBytes: row.log_bytes,
+    logDroppedBytes: row.log_dropped,
+  };
+}
+
+/** LIKE with the prefix taken literally. */
+function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Whether `file` is one of the places or inside one of them. */
+function within(file: string, places: readonly string[]): boolean {
+  return places.some((place) => file === place || file.startsWith(place.endsWith(path.sep) ? place : place + path.sep));
+}
+
+/** Whether one of the places `a` is one of `b`, inside one of them, or holds one. */
+function overlaps(a: readonly string[], b: readonly string[]): boolean {
+  return a.some((p) => within(p, b) || b.some((q) => within(q, [p])));
+}
+
+class SqliteStore implements Store {
+  constructor(private readonly db: Database.Database) {}
+
+  private write<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  admitEvent(event: NewEvent): Promise<Admission> {
+    return Promise.resolve(
+      this.write((): Admission => {
+        if (event.deliveryKey !== undefined) {
+          const existing = this.db
+            .prepare('SELECT id FROM events WHERE source = ? AND delivery_key = ?')
+            .pluck()
+            .get(event.source, event.deliveryKey) as string | undefined;
+          if (existing) return { duplicate: true, eventId: existing };
+        }
+        const id = newEventId();
+        const { lastInsertRowid } = this.db
+          .prepare(
+            `INSERT INTO events (id, name, source, received_at, delivery_key, places, payload, headers, replay_of, details)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            id,
+            event.name,
+            event.source,
+            event.at.getTime(),
+            event.deliveryKey ?? null,
+            JSON.stringify(event.places),
+            JSON.stringify(event.payload ?? {}),
+            event.headers ? JSON.stringify(event.headers) : null,
+            event.replayOf ?? null,
+            JSON.stringify(event.details ?? {}),
+          );
+        // The automatic bound, checked every 100 events rather than on each.
+        if (Number(lastInsertRowid) % 100 === 0) this.pruneBeyond(KEEP_EVENTS);
+        return { duplicate: false, eventId: id };
+      }),
+    );
+  }
+
+  dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]> {
+    return Promise.resolve(
+      this.write(() => {
+        this.db.prepare('UPDATE events SET decisions = ?, dispatched = 1 WHERE id = ?').run(JSON.stringify(decisions), eventId);
+        const now = Date.now();
+        return runs.map((run): AddedRun => {
+          const id = runIdOf(run.key);
+          const existing = this.db.prepare('SELECT status FROM runs WHERE id = ?').pluck().get(id) as StoredRunStatus | undefined;
+          if (existing) return { id, added: false, status: existing };
+          this.db
+            .prepare(
+              `INSERT INTO runs (id, event_id, file, definition, status, group_name, cancel_in_progress, queued_at, owner_host, owner_pid, owner_start)
+               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+            )
+            .run(
+              id,
+              eventId,
+              run.file,
+              run.definition,
+              run.group?.name ?? null,
+              run.group?.cancelInProgress ? 1 : 0,
+              now,
+              owner.host,
+              owner.pid,
+              owner.startedAt,
+            );
+          return { id, added: true };
+        });
+      }),
+    );
+  }
+
+  claimRun(runId: string, owner: Owner): Promise<Claim> {
+    return Promise.resolve(
+      this.write((): Claim => {
+        const run = this.db.prepare('SELECT rowid, status, group_name, cancel_in_progress FROM runs WHERE id = ?').get(runId) as
+          { rowid: number; status: StoredRunStatus; group_name: string | null; cancel_in_progress: number } | undefined;
+        if (!run || run.status !== 'queued') return 'cancelled';
+        if (run.group_name !== null) {
+          const newer = this.db
+            .prepare("SELECT id FROM runs WHERE group_name = ? AND status = 'queued' AND rowid > ? ORDER BY rowid DESC LIMIT 1")
+            .pluck()
+            .get(run.group_name, run.rowid) as string | undefined;
+          if (newer) {
+            this.end(runId, {
+              status: 'cancelled',
+              exitCode: null,
+              reason: `superseded by run ${newer} in concurrency group ${run.group_name}`,
+              steps: [],
+            });
+            return 'cancelled';
+          }
+          // An older waiting run gives way to this one.
+          for (const older of this.db
+            .prepare("SELECT id FROM runs WHERE group_name = ? AND status = 'queued' AND rowid < ?")
+            .pluck()
+            .all(run.group_name, run.rowid) as string[]) {
+            this.end(older, {
+              status: 'cancelled',
+              exitCode: null,
+              reason: `superseded by run ${runId} in concurrency group ${run.group_name}`,
+              steps: [],
+            });
+          }
+          const running = this.db
+            .prepare("SELECT id FROM runs WHERE group_name = ? AND status = 'running' AND id != ?")
+            .pluck()
+            .all(run.group_name, runId) as string[];
+          if (running.length) {
+            if (run.cancel_in_progress) {
+              this.db
+                .prepare(
+                  `UPDATE runs SET cancel_requested = ? WHERE id IN (${running.map(() => '?').join(',')}) AND cancel_requested IS NULL`,
+                )
+                .run(runId, ...running);
+            }
+            return 'wait';
+          }
+        }
+        this.db
+          .prepare("UPDATE runs SET status = 'running', started_at = ?, owner_host = ?, owner_pid = ?, owner_start = ? WHERE id = ?")
+          .run(Date.now(), owner.host, owner.pid, owner.startedAt, runId);
+        return 'run';
+      }),
+    );
+  }
+
+  trackProcess(runId: string, pgid: number, alive: boolean): Promise<void> {
+    this.write(() => {
+      const current = this.db.prepare('SELECT pgids FROM runs WHERE id = ?').pluck().get(runId) as string | undefined;
+      if (current === undefined) return;
+      const pgids = new Set(JSON.parse(current) as number[]);
+      if (alive) pgids.add(pgid);
+      else pgids.delete(pgid);
+      this.db.prepare('UPDATE runs SET pgids = ? WHERE id = ?').run(JSON.stringify([...pgids]), runId);
+    });
+    return Promise.resolve();
+  }
+
+  appendLog(runId: string, lines: readonly LogLine[]): Promise<void> {
+    if (!lines.length) return Promise.resolve();
+    this.write(() => {
+      const state = this.db.prepare('SELECT log_seq, log_bytes FROM runs WHERE id = ?').get(runId) as
+        { log_seq: number; log_bytes: number } | undefined;
+      if (!state) return;
+      let { log_seq: seq, log_bytes: bytes } = state;
+      const insert = this.db.prepare('INSERT INTO logs (run_id, seq, step, at, text, bytes) VALUES (?, ?, ?, ?, ?, ?)');
+      const at = Date.now();
+      for (const line of lines) {
+        const size = Buffer.byteLength(line.text) + 1;
+        insert.run(runId, ++seq, line.step, at, line.text, size);
+        bytes += size;
+      }
+      let dropped = 0;
+      if (bytes > LOG_LIMIT_BYTES) {
+        // Drop whole lines from the start until the rest fits.
+        const oldest = this.db.prepare('SELECT seq, bytes FROM logs WHERE run_id = ? ORDER BY seq').iterate(runId) as IterableIterator<{
+          seq: number;
+          bytes: number;
+        }>;
+        let upTo = 0;
+        for (const row of oldest) {
+          if (bytes - dropped <= LOG_LIMIT_BYTES) break;
+          dropped += row.bytes;
+          upTo = row.seq;
+        }
+        this.db.prepare('DELETE FROM logs WHERE run_id = ? AND seq <= ?').run(runId, upTo);
+      }
+      this.db
+        .prepare('UPDATE runs SET log_seq = ?, log_bytes = ?, log_dropped = log_dropped + ? WHERE id = ?')
+        .run(seq, bytes - dropped, dropped, runId);
+    });
+    return Promise.resolve();
+  }
+
+  private end(runId: string, end: RunEnd): void {
+    this.db
+      .prepare(
+        `UPDATE runs SET status = ?, exit_code = ?, reason = ?, steps = ?, ended_at = ?, pgids = '[]', owner_pid = NULL,
+         started_at = COALESCE(started_at, ?) WHERE id = ?`,
+      )
+      .run(end.status, end.exitCode, end.reason ?? null, JSON.stringify(end.steps), Date.now(), Date.now(), runId);
+  }
+
+  finishRun(runId: string, end: RunEnd): Promise<void> {
+    this.write(() => this.end(runId, end));
+    return Promise.resolve();
+  }
+
+  cancelRequested(runIds: readonly string[]): Promise<string[]> {
+    if (!runIds.length) return Promise.resolve([]);
+    return Promise.resolve(
+      this.db
+        .prepare(`SELECT id FROM runs WHERE id IN (${runIds.map(() => '?').join(',')}) AND cancel_requested IS NOT NULL`)
+        .pluck()
+        .all(...runIds) as string[],
+    );
+  }
+
+  reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; pgids: number[] }[]> {
+    const host = os.hostname();
+    const candidates = this.db
+      .prepare(
+        `SELECT id, owner_pid, owner_start, pgids FROM runs WHERE status IN (${ACTIVE_STATUSES.map(() => '?').join(',')}) AND owner_host = ?`,
+      )
+      .all(...ACTIVE_STATUSES, host) as { id: string; owner_pid: number; owner_start: string; pgids: string }[];
+    const lost = candidates.filter((c) => !isAlive({ host, pid: c.owner_pid, startedAt: c.owner_start }));
+    if (!lost.length) return Promise.resolve([]);
+    return Promise.resolve(
+      this.write(() => {
+        const reaped: { runId: string; pgids: number[] }[] = [];
+        for (const run of lost) {
+          // Checked again inside the transaction: another process may have reaped or finished it.
+          const row = this.db.prepare('SELECT status, owner_pid FROM runs WHERE id = ?').get(run.id) as
+            { status: StoredRunStatus; owner_pid: number | null } | undefined;
+          if (!row || !ACTIVE_STATUSES.includes(row.status) || row.owner_pid !== run.owner_pid) continue;
+          const steps = [] as RunEnd['steps'];
+          this.end(run.id, { status: 'lost', exitCode: null, reason: `the trig process that ran it (pid ${run.owner_pid}) died`, steps });
+          reaped.push({ runId: run.id, pgids: JSON.parse(run.pgids) as number[] });
+        }
+        return reaped;
+      }),
+    );
+  }
+
+  listRuns(filter: RunFilter): Promise<StoredRun[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.status) {
+      where.push('runs.status = ?');
+      params.push(filter.status);
+    }
+    if (filter.definition) {
+      where.push('runs.definition = ?');
+      params.push(filter.definition);
+    }
+    if (filter.event) {
+      where.push('events.name = ?');
+      params.push(filter.event);
+    }
+    if (filter.since) {
+      where.push('runs.queued_at >= ?');
+      params.push(filter.since.getTime());
+    }
+    const sql = `SELECT ${RUN_COLUMNS} FROM runs JOIN events ON events.id = runs.event_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY runs.queued_at DESC, runs.rowid DESC`;
+    const limit = filter.limit ?? Infinity;
+    const runs: StoredRun[] = [];
+    for (const row of this.db.prepare(sql).iterate(...params) as IterableIterator<RunRow>) {
+      if (filter.places && !overlaps(JSON.parse(row.places) as string[], filter.places)) continue;
+      runs.push(toRun(row));
+      if (runs.length >= limit) break;
+    }
+    return Promise.resolve(runs);
+  }
+
+  private findBy<R>(table: 'runs' | 'events', idPrefix: string, load: (id: string) => R): Found<R> {
+    if (!/^[0-9a-f]{1,64}$/i.test(idPrefix)) return { missing: `"${idPrefix}" is not an id (hex digits)` };
+    const ids = this.db
+      .prepare(`SELECT id FROM ${table} WHERE id LIKE ? ESCAPE '\\' LIMIT 6`)
+      .pluck()
+      .all(likePrefix(idPrefix.toLowerCase())) as string[];
+    const what = table === 'runs' ? 'run' : 'event';
+    if (!ids.length) return { missing: `no ${what} ${idPrefix}` };
+    if (ids.length > 1)
+      return {
+        missing: `${idPrefix} is the start of several ${what}s (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}); give more of it`,
+      };
+    return { found: load(ids[0]!) };
+  }
+
+  findRun(idPrefix: string): Promise<Found<StoredRun>> {
+    return Promise.resolve(
+      this.findBy('runs', idPrefix, (id) =>
+        toRun(
+          this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs JOIN events ON events.id = runs.event_id WHERE runs.id = ?`).get(id) as RunRow,
+        ),
+      ),
+    );
+  }
+
+  readLog(runId: string, options: { step?: string; afterSeq?: number } = {}): Promise<StoredLogLine[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT seq, step, at, text FROM logs WHERE run_id = ? AND seq > ? ${options.step !== undefined ? "AND (step = ? OR step LIKE ? ESCAPE '\\')" : ''} ORDER BY seq`,
+      )
+      .all(runId, options.afterSeq ?? 0, ...(options.step !== undefined ? [options.step, likePrefix(`${options.step}/`)] : [])) as {
+      seq: number;
+      step: string | null;
+      at: number;
+      text: string;
+    }[];
+    return Promise.resolve(rows.map((r) => ({ seq: r.seq, step: r.step, at: new Date(r.at), text: r.text })));
+  }
+
+  private toEvent(row: EventRow): StoredEvent {
+    return {
+      id: row.id,
+      name: row.name,
+      source: row.source,
+      at: new Date(row.received_at),
+      deliveryKey: row.delivery_key,
+      places: JSON.parse(row.places) as string[],
+      payload: JSON.parse(row.payload) as unknown,
+      headers: row.headers ? (JSON.parse(row.headers) as Record<string, string>) : null,
+      replayOf: row.replay_of,
+      details: JSON.parse(row.details) as Record<string, unknown>,
+      decisions: JSON.parse(row.decisions) as DecisionRecord[],
+      dispatched: row.dispatched === 1,
+      runs: this.db.prepare('SELECT id FROM runs WHERE event_id = ? ORDER BY rowid').pluck().all(row.id) as string[],
+    };
+  }
+
+  listEvents(options: { limit?: number; places?: readonly string[] }): Promise<StoredEvent[]> {
+    const limit = options.limit ?? Infinity;
+    const events: StoredEvent[] = [];
+    for (const row of this.db
+      .prepare('SELECT * FROM events ORDER BY received_at DESC, rowid DESC')
+      .iterate() as IterableIterator<EventRow>) {
+      if (options.places && !overlaps(JSON.parse(row.places) as string[], options.places)) continue;
+      events.push(this.toEvent(row));
+      if (events.length >= limit) break;
+    }
+    return Promise.resolve(events);
+  }
+
+  findEvent(idPrefix: string): Promise<Found<StoredEvent>> {
+    return Promise.resolve(
+      this.findBy('events', idPrefix, (id) => this.toEvent(this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow)),
+    );
+  }
+
+  /** Deletes events beyond the newest `keep` whose runs are all over; their runs and logs go with them (ON DELETE CASCADE). */
+  private pruneBeyond(keep: number, before?: Date): { events: number; runs: number } {
+    const active = ACTIVE_STATUSES.map(() => '?').join(',');
+    const doomed = this.db
+      .prepare(
+        `SELECT id FROM events WHERE (rowid NOT IN (SELECT rowid FROM events ORDER BY received_at DESC, rowid DESC LIMIT ?) ${before ? 'OR received_at < ?' : ''})
+         AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.event_id = events.id AND runs.status IN (${active}))`,
+      )
+      .pluck()
+      .all(keep, ...(before ? [before.getTime()] : []), ...ACTIVE_STATUSES) as string[];
+    if (!doomed.length) return { events: 0, runs: 0 };
+    let runs = 0;
+    const deleteEvent = this.db.prepare('DELETE FROM events WHERE id = ?');
+    const countRuns = this.db.prepare('SELECT count(*) FROM runs WHERE event_id = ?').pluck();
+    for (const id of doomed) {
+      runs += countRuns.get(id) as number;
+      deleteEvent.run(id);
+    }
+    return { events: doomed.length, runs };
+  }
+
+  prune(options: { before?: Date; keep?: number }): Promise<{ events: number; runs: number }> {
+    return Promise.resolve(this.write(() => this.pruneBeyond(options.keep ?? KEEP_EVENTS, options.before)));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,196 @@
+// The store: what trig remembers between its one-shot commands. Every caller (trig fire,
+// the git hooks, the cron entry, later the HTTP receiver) goes through the fire core, and
+// the fire core goes through this interface; the SQLite file (sqlite.ts) is one adapter of
+// it. Methods are asynchronous so that an adapter over a network database (PostgreSQL,
+// for several machines) can serve the same callers unchanged.
+//
+// Guarantees every adapter must keep:
+//  1. admitEvent is atomic: of any number of callers, racing in any number of processes,
+//     that admit the same (source, deliveryKey), exactly one gets `duplicate: false`; the
+//     others get the first one's event id. A recorded event is durable when it returns.
+//  2. addRuns is idempotent per run key: a run key that is already stored (the same
+//     definition for the same delivery) is not added again, and its caller is told which
+//     run holds it. So a definition never runs twice for one delivery, even when a caller
+//     dies between admitting an event and adding its runs and another one finishes the job.
+//  3. claimRun decides the concurrency group under one write transaction: at most one run
+//     per group is `running`, and at most one is waiting (`queued` with a group); a newer
+//     waiting run cancels the older one, and with cancelInProgress asks the running one to
+//     stop (cancelRequested turns true; its owner stops it and records `cancelled`).
+//  4. A run is owned by one process (host, pid, process start time) while it is queued or
+//     running. reapLost marks `lost` every run of this host whose owner is gone, and hands
+//     back its process groups so the caller can stop what survived; nothing stays
+//     `running` forever.
+//  5. A run's stored log keeps its last LOG_LIMIT_BYTES; what is dropped is counted and said.
+//  6. Nothing here masks: callers store only masked text (logs) and payloads that carry no
+//     secrets (secrets live in TRIG_SECRET_* variables, never in events).
+
+export const EVENT_SOURCES = ['cli', 'hook', 'cron', 'http', 'replay', 'chain'] as const;
+export type EventSource = (typeof EVENT_SOURCES)[number];
+
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'waiting',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'lost',
+  'skipped',
+  'blocked',
+] as const;
+export type StoredRunStatus = (typeof RUN_STATUSES)[number];
+/** A run in one of these is not over: it has an owner process. */
+export const ACTIVE_STATUSES: readonly StoredRunStatus[] = ['queued', 'running'];
+
+/** The last this many bytes of each run's output are kept. */
+export const LOG_LIMIT_BYTES = 1024 * 1024;
+/** The automatic bound: older events (and their runs and logs) are pruned beyond it. */
+export const KEEP_EVENTS = 10_000;
+
+export interface DecisionRecord {
+  file: string;
+  definition: string;
+  matched: boolean;
+  /** Why it matched or did not (the --explain text). */
+  reason: string;
+}
+
+export interface NewEvent {
+  name: string;
+  source: EventSource;
+  at: Date;
+  /** Identifies the delivery: the same (source, key) is admitted once. */
+  deliveryKey?: string;
+  /** Where the definitions were loaded from (absolute paths), for `trig runs` here. */
+  places: readonly string[];
+  payload: unknown;
+  /** The request headers needed to replay an HTTP delivery. */
+  headers?: Record<string, string>;
+  /** The event this one replays. */
+  replayOf?: string;
+  /** Other facts about the event worth showing (caughtUp, the schedule slot, …). */
+  details?: Record<string, unknown>;
+}
+
+export type Admission = { duplicate: false; eventId: string } | { duplicate: true; eventId: string };
+
+export interface NewRun {
+  /** The same key twice is one run (see guarantee 2). */
+  key: string;
+  file: string;
+  definition: string;
+  group?: { name: string; cancelInProgress: boolean };
+}
+
+export type AddedRun = { id: string; added: true } | { id: string; added: false; status: StoredRunStatus };
+
+/** The process that owns a run while it is not over. */
+export interface Owner {
+  host: string;
+  pid: number;
+  /** When the process started (from /proc), so that a reused pid is not taken for it. */
+  startedAt: string;
+}
+
+export type Claim = 'run' | 'wait' | 'cancelled';
+
+export interface StepRecord {
+  stage: string;
+  name: string | null;
+  status: string;
+  exitCode: number | null;
+  durationMs: number;
+  reason?: string;
+}
+
+export interface RunEnd {
+  status: StoredRunStatus;
+  exitCode: number | null;
+  reason?: string;
+  steps: readonly StepRecord[];
+}
+
+export interface LogLine {
+  /** The step's path (`build/test`), or null for what concerns the whole run. */
+  step: string | null;
+  text: string;
+}
+
+export interface StoredRun {
+  id: string;
+  eventId: string;
+  eventName: string;
+  file: string;
+  definition: string;
+  status: StoredRunStatus;
+  reason: string | null;
+  group: string | null;
+  queuedAt: Date;
+  startedAt: Date | null;
+  endedAt: Date | null;
+  exitCode: number | null;
+  steps: StepRecord[];
+  pid: number | null;
+  pgids: number[];
+  logBytes: number;
+  logDroppedBytes: number;
+}
+
+export interface StoredEvent {
+  id: string;
+  name: string;
+  source: EventSource;
+  at: Date;
+  deliveryKey: string | null;
+  places: string[];
+  payload: unknown;
+  headers: Record<string, string> | null;
+  replayOf: string | null;
+  details: Record<string, unknown>;
+  decisions: DecisionRecord[];
+  /** Decided: its decisions and runs are recorded. */
+  dispatched: boolean;
+  runs: string[];
+}
+
+export interface StoredLogLine extends LogLine {
+  seq: number;
+  at: Date;
+}
+
+export interface RunFilter {
+  limit?: number;
+  status?: StoredRunStatus;
+  definition?: string;
+  event?: string;
+  since?: Date;
+  /** Runs of events whose definitions came from these places (files or folders, either inside the other); every run when absent. */
+  places?: readonly string[];
+}
+
+export type Found<T> = { found: T } | { missing: string };
+
+export interface Store {
+  admitEvent(event: NewEvent): Promise<Admission>;
+  /** The decisions of an admitted event and the runs they start (queued, owned by owner). */
+  dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]>;
+  /** Whether a queued run may start now, must wait for its group, or was cancelled. */
+  claimRun(runId: string, owner: Owner): Promise<Claim>;
+  trackProcess(runId: string, pgid: number, alive: boolean): Promise<void>;
+  appendLog(runId: string, lines: readonly LogLine[]): Promise<void>;
+  finishRun(runId: string, end: RunEnd): Promise<void>;
+  /** Of these runs, the ones asked to stop (cancel-in-progress of a newer run in their group). */
+  cancelRequested(runIds: readonly string[]): Promise<string[]>;
+  /** Runs of this host whose owner process is gone are marked lost; their process groups are returned. */
+  reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; pgids: number[] }[]>;
+
+  listRuns(filter: RunFilter): Promise<StoredRun[]>;
+  findRun(idPrefix: string): Promise<Found<StoredRun>>;
+  readLog(runId: string, options?: { step?: string; afterSeq?: number }): Promise<StoredLogLine[]>;
+  listEvents(options: { limit?: number; places?: readonly string[] }): Promise<StoredEvent[]>;
+  findEvent(idPrefix: string): Promise<Found<StoredEvent>>;
+  /** Events (with their runs and logs) older than the date, or beyond the newest `keep`; runs not over are kept. */
+  prune(options: { before?: Date; keep?: number }): Promise<{ events: number; runs: number }>;
+  close(): void;
+}
