@@ -1,0 +1,323 @@
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import { CACHE_DIR, ROOT, TRIG, trig, type TrigResult } from '../helpers/trig.js';
+
+// The store's guarantees under stress, played with real trig processes (the built bin/trig)
+// against a real state folder: many processes at once on a store that does not exist yet,
+// a trig killed with SIGKILL in the middle of a run, and a state folder someone tampered with.
+
+const ONCE = `version: 1
+pipeline:
+  name: once
+  on: deploy
+  stages:
+    - name: only
+      steps:
+        - run: echo "$TRIG_RUN_ID" >> ran.txt
+`;
+
+const BACKGROUND = `version: 1
+pipeline:
+  name: background
+  on: rollback
+  stages:
+    - name: only
+      steps:
+        - run: |
+            sleep 300 & echo $! > first.pid
+            sleep 300 & echo $! > second.pid
+            echo $$ > leader.pid
+            wait
+`;
+
+function temp(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), `trig-store-robust-${prefix}-`));
+}
+
+/** A folder of definitions and a work folder beside it. */
+function project(): { defs: string; work: string } {
+  const base = temp('project');
+  const defs = path.join(base, 'defs');
+  const work = path.join(base, 'work');
+  mkdirSync(defs);
+  mkdirSync(work);
+  writeFileSync(path.join(defs, 'once.yaml'), ONCE);
+  writeFileSync(path.join(defs, 'background.yaml'), BACKGROUND);
+  return { defs, work };
+}
+
+/** Starts bin/trig without waiting for it. */
+function start(args: string[], stateDir: string) {
+  return spawn(process.execPath, [TRIG, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, TRIG_CACHE_DIR: CACHE_DIR, TRIG_STATE_DIR: stateDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs bin/trig to its end, asynchronously (so that many can run at once). */
+function run(args: string[], stateDir: string): Promise<TrigResult> {
+  const child = start(args, stateDir);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** A live process (a zombie that init has not reaped yet is dead: it only holds its pid). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    if (existsSync('/proc/self/stat')) return false;
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForFile(file: string, limitMs = 20_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`${file} never appeared`);
+    await delay(20);
+  }
+}
+
+const mode = (file: string) => (lstatSync(file).mode & 0o777).toString(8);
+
+describe('the store under concurrent trig processes', () => {
+  it('runs a delivery once when 16 trig fire --delivery-id of it start together on a state folder with no store yet', async () => {
+    const { defs, work } = project();
+    const stateDir = path.join(temp('state'), 'state');
+    const results = await Promise.all(
+      Array.from({ length: 16 }, () =>
+        run(['fire', '--defs', defs, '--event', 'deploy', '--delivery-id', 'same', '--workdir', work], stateDir),
+      ),
+    );
+    expect(results.map((r) => r.code)).toEqual(Array(16).fill(0));
+    expect(results.map((r) => r.stderr)).toEqual(Array(16).fill(''));
+    // The one run appended one line (its run id); nothing else ran the step.
+    const lines = readFileSync(path.join(work, 'ran.txt'), 'utf8').split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    const duplicates = results.filter((r) => r.stdout.startsWith('duplicate delivery same: already handled as event '));
+    expect(duplicates).toHaveLength(15);
+    const ran = results.filter((r) => !duplicates.includes(r));
+    expect(ran).toHaveLength(1);
+    expect(ran[0]!.stdout).toContain('[once] succeeded');
+    // Every duplicate names the event that the one run belongs to.
+    const store = openSqliteStore(stateDir);
+    try {
+      const events = await store.listEvents({});
+      expect(events.map((e) => [e.source, e.deliveryKey, e.runs])).toEqual([['cli', 'same', [lines[0]]]]);
+      for (const r of duplicates) expect(r.stdout.trim()).toBe(`duplicate delivery same: already handled as event ${events[0]!.id}`);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('never fails when 16 processes open a store that does not exist yet, and leaves no half-built file', async () => {
+    const { defs, work } = project();
+    const stateDir = path.join(temp('state'), 'state');
+    // Each delivery is new and matches nothing: every process opens the store and writes to it.
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        run(['fire', '--defs', defs, '--event', 'push', '--delivery-id', `d${i}`, '--workdir', work], stateDir),
+      ),
+    );
+    expect(results.map((r) => [r.code, r.stderr])).toEqual(Array(16).fill([0, '']));
+    expect(readdirSync(stateDir).filter((f) => f !== 'trig.db-wal' && f !== 'trig.db-shm')).toEqual(['trig.db']);
+    const store = openSqliteStore(stateDir);
+    try {
+      const keys = (await store.listEvents({})).map((e) => e.deliveryKey).sort();
+      expect(keys).toEqual(Array.from({ length: 16 }, (_, i) => `d${i}`).sort());
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('a trig killed with SIGKILL', () => {
+  it('leaves a run that the next trig marks lost, stopping the background processes of its steps', async () => {
+    const { defs, work } = project();
+    const stateDir = path.join(temp('state'), 'state');
+    const victim = start(['fire', '--defs', defs, '--event', 'rollback', '--workdir', work], stateDir);
+    const exited = new Promise((resolve) => victim.on('exit', resolve));
+    await waitForFile(path.join(work, 'leader.pid'));
+    const pids = ['leader', 'first', 'second'].map((name) => Number(readFileSync(path.join(work, `${name}.pid`), 'utf8')));
+    // While the store is open, its WAL and shared-memory files are private too.
+    expect([mode(stateDir), mode(path.join(stateDir, 'trig.db'))]).toEqual(['700', '600']);
+    for (const file of ['trig.db-wal', 'trig.db-shm']) expect(mode(path.join(stateDir, file))).toBe('600');
+    victim.kill('SIGKILL');
+    await exited;
+    // Killed with no chance to clean up: its step's processes live on.
+    expect(pids.map(alive)).toEqual([true, true, true]);
+    const before = openSqliteStore(stateDir);
+    const [running] = await before.listRuns({});
+    before.close();
+    expect([running!.definition, running!.status, running!.pid]).toEqual(['background', 'running', victim.pid]);
+    expect(running!.pgids).toEqual([pids[0]]);
+
+    // The next trig that opens the store (a fire that matches nothing, with a delivery id).
+    const next = trig(['fire', '--defs', defs, '--event', 'push', '--delivery-id', 'next'], { env: { TRIG_STATE_DIR: stateDir } });
+    expect([next.code, next.stderr]).toEqual([0, '']);
+    expect(pids.map(alive)).toEqual([false, false, false]);
+    const after = openSqliteStore(stateDir);
+    try {
+      const lost = await after.findRun(running!.id);
+      expect('found' in lost && [lost.found.status, lost.found.reason, lost.found.pgids, lost.found.pid]).toEqual([
+        'lost',
+        `the trig process that ran it (pid ${victim.pid}) died`,
+        [],
+        null,
+      ]);
+    } finally {
+      after.close();
+    }
+  });
+});
+
+// trig runs as root from cron and CI, and what the store says decides what runs: a place
+// someone else could have written is refused, with one line, exit 2, and nothing touched.
+describe('the state folder trust rule', () => {
+  function attempt(stateDir: string): TrigResult {
+    const { defs } = project();
+    return trig(['fire', '--defs', defs, '--event', 'push', '--delivery-id', 'x'], { env: { TRIG_STATE_DIR: stateDir } });
+  }
+
+  /** The names, kinds, modes and sizes in a folder: what "nothing touched" compares. */
+  function snapshot(dir: string): string[] {
+    return readdirSync(dir)
+      .sort()
+      .map((name) => {
+        const s = lstatSync(path.join(dir, name));
+        return `${name} ${s.mode.toString(8)} ${s.size} ${s.mtimeMs} ${s.isSymbolicLink() ? readlinkSync(path.join(dir, name)) : ''}`;
+      });
+  }
+
+  function expectRefused(result: TrigResult, line: string): void {
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`trig: ${line}\n`);
+  }
+
+  /** A state folder with a store in it (made by a real fire). */
+  function existingStore(): string {
+    const stateDir = path.join(temp('state'), 'state');
+    expect(attempt(stateDir).code).toBe(0);
+    return stateDir;
+  }
+
+  it('creates a missing state folder 0700 and the database 0600', () => {
+    const stateDir = path.join(temp('state'), 'state');
+    expect(attempt(stateDir).code).toBe(0);
+    expect([mode(stateDir), mode(path.join(stateDir, 'trig.db'))]).toEqual(['700', '600']);
+  });
+
+  it('refuses a state folder that is a symbolic link', () => {
+    const real = existingStore();
+    const link = path.join(temp('link'), 'state');
+    symlinkSync(real, link);
+    const before = snapshot(real);
+    expectRefused(attempt(link), `the state folder ${link} is a symbolic link; trig does not follow it`);
+    expect(snapshot(real)).toEqual(before);
+  });
+
+  it.each([
+    ['group', 0o770, 'is writable by its group (mode 0770)'],
+    ['others', 0o707, 'is writable by others (mode 0707)'],
+  ])('refuses a state folder writable by %s', (_, folderMode, why) => {
+    const stateDir = existingStore();
+    chmodSync(stateDir, folderMode);
+    const before = snapshot(stateDir);
+    expectRefused(attempt(stateDir), `the state folder ${stateDir} ${why}; trig will not keep its store there`);
+    expect(snapshot(stateDir)).toEqual(before);
+  });
+
+  it('refuses a fresh state folder writable by others without creating the store in it', () => {
+    const stateDir = temp('open');
+    chmodSync(stateDir, 0o777);
+    expectRefused(attempt(stateDir), `the state folder ${stateDir} is writable by others (mode 0777); trig will not keep its store there`);
+    expect(readdirSync(stateDir)).toEqual([]);
+  });
+
+  const isRoot = process.getuid?.() === 0;
+  it.skipIf(!isRoot)(`refuses a state folder owned by another user${isRoot ? '' : ' (skipped: not running as root)'}`, () => {
+    const stateDir = existingStore();
+    chownSync(stateDir, 65534, 65534);
+    const before = snapshot(stateDir);
+    expectRefused(
+      attempt(stateDir),
+      `the state folder ${stateDir} is owned by uid 65534, not by uid 0 (trig's user); trig will not keep its store there`,
+    );
+    expect(snapshot(stateDir)).toEqual(before);
+  });
+
+  it.skipIf(!isRoot)(`refuses a database owned by another user${isRoot ? '' : ' (skipped: not running as root)'}`, () => {
+    const stateDir = existingStore();
+    const file = path.join(stateDir, 'trig.db');
+    chownSync(file, 65534, 65534);
+    const before = snapshot(stateDir);
+    expectRefused(attempt(stateDir), `${file} is owned by uid 65534, not by uid 0 (trig's user); trig will not open it`);
+    expect(snapshot(stateDir)).toEqual(before);
+  });
+
+  it.each(['trig.db', 'trig.db-wal', 'trig.db-shm'])('refuses a planted symbolic link at %s and writes nothing through it', (name) => {
+    const stateDir = name === 'trig.db' ? path.join(temp('state'), 'state') : existingStore();
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const target = path.join(temp('target'), 'victim');
+    writeFileSync(target, 'precious\n', { mode: 0o600 });
+    symlinkSync(target, path.join(stateDir, name));
+    const before = snapshot(stateDir);
+    expectRefused(attempt(stateDir), `${path.join(stateDir, name)} is not a regular file; trig will not open it`);
+    expect(snapshot(stateDir)).toEqual(before);
+    expect(readFileSync(target, 'utf8')).toBe('precious\n');
+  });
+
+  it('refuses a dangling symbolic link at trig.db rather than creating its target', () => {
+    const stateDir = path.join(temp('state'), 'state');
+    mkdirSync(stateDir, { mode: 0o700 });
+    const target = path.join(temp('target'), 'created-through-link');
+    symlinkSync(target, path.join(stateDir, 'trig.db'));
+    expectRefused(attempt(stateDir), `${path.join(stateDir, 'trig.db')} is not a regular file; trig will not open it`);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it.each([
+    ['644', 'is readable by others (mode 644)'],
+    ['640', 'is readable by others (mode 640)'],
+  ])('refuses a database file with mode %s', (octal, why) => {
+    const fileMode = parseInt(octal, 8);
+    const stateDir = existingStore();
+    const file = path.join(stateDir, 'trig.db');
+    chmodSync(file, fileMode);
+    const before = snapshot(stateDir);
+    expectRefused(attempt(stateDir), `${file} ${why}; trig will not open it`);
+    expect(snapshot(stateDir)).toEqual(before);
+    expect(statSync(file).mode & 0o777).toBe(fileMode);
+  });
+});
