@@ -1,0 +1,242 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ownerAlive, thisProcess } from '../../src/fire/record.js';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { StorePlaceError } from '../../src/store/place.js';
+import { openSqliteStore, runIdOf } from '../../src/store/sqlite.js';
+import { LOG_LIMIT_BYTES, type NewEvent, type Owner, type Store } from '../../src/store/store.js';
+
+// The guarantees of src/store/store.ts, held by the SQLite adapter against a real database
+// file in a temporary state folder.
+
+const opened: Store[] = [];
+afterEach(() => {
+  for (const store of opened.splice(0)) store.close();
+});
+
+function freshDir(): string {
+  return path.join(mkdtempSync(path.join(os.tmpdir(), 'trig-store-unit-')), 'state');
+}
+
+function open(dir = freshDir()): Store {
+  const store = openSqliteStore(dir);
+  opened.push(store);
+  return store;
+}
+
+const OWNER: Owner = thisProcess();
+
+function event(overrides: Partial<NewEvent> = {}): NewEvent {
+  return { name: 'push', source: 'cli', at: new Date('2026-12-01T10:00:00Z'), places: ['/defs'], payload: {}, ...overrides };
+}
+
+describe('admitEvent', () => {
+  it('admits a (source, delivery key) once, returning the first event for every later try', async () => {
+    const store = open();
+    const first = await store.admitEvent(event({ deliveryKey: 'k1' }));
+    expect(first.duplicate).toBe(false);
+    const again = await store.admitEvent(event({ deliveryKey: 'k1', name: 'other' }));
+    expect(again).toEqual({ duplicate: true, eventId: first.eventId });
+    expect((await store.listEvents({})).map((e) => e.id)).toEqual([first.eventId]);
+  });
+
+  it('keeps the same key of different sources apart, and never deduplicates events without a key', async () => {
+    const store = open();
+    const cli = await store.admitEvent(event({ deliveryKey: 'main abc' }));
+    const hook = await store.admitEvent(event({ source: 'hook', deliveryKey: 'main abc' }));
+    const plain1 = await store.admitEvent(event());
+    const plain2 = await store.admitEvent(event());
+    expect([cli.duplicate, hook.duplicate, plain1.duplicate, plain2.duplicate]).toEqual([false, false, false, false]);
+    expect(new Set([cli.eventId, hook.eventId, plain1.eventId, plain2.eventId]).size).toBe(4);
+    expect((await store.admitEvent(event({ source: 'hook', deliveryKey: 'main abc' }))).eventId).toBe(hook.eventId);
+  });
+
+  it('holds across two connections to the same file (as two trig processes)', async () => {
+    const dir = freshDir();
+    const a = open(dir);
+    const b = open(dir);
+    const first = await a.admitEvent(event({ deliveryKey: 'shared' }));
+    expect(await b.admitEvent(event({ deliveryKey: 'shared' }))).toEqual({ duplicate: true, eventId: first.eventId });
+  });
+});
+
+describe('dispatchEvent', () => {
+  it('adds a run key once: the second dispatch returns the run with its status, added false', async () => {
+    const store = open();
+    const { eventId } = await store.admitEvent(event());
+    const runs = [{ key: `${eventId} deploy`, file: '/defs/a.yaml', definition: 'deploy' }];
+    const first = await store.dispatchEvent(eventId, [], runs, OWNER);
+    expect(first).toEqual([{ id: runIdOf(`${eventId} deploy`), added: true }]);
+    expect(await store.claimRun(first[0]!.id, OWNER)).toBe('run');
+    const second = await store.dispatchEvent(eventId, [], runs, OWNER);
+    expect(second).toEqual([{ id: first[0]!.id, added: false, status: 'running' }]);
+    expect((await store.listRuns({})).map((r) => r.id)).toEqual([first[0]!.id]);
+  });
+});
+
+describe('appendLog', () => {
+  it('keeps the last 1 MiB of a run, dropping whole lines from the oldest, and counts what it dropped', async () => {
+    const store = open();
+    const { eventId } = await store.admitEvent(event());
+    const [{ id }] = (await store.dispatchEvent(eventId, [], [{ key: 'k', file: '/f', definition: 'd' }], OWNER)) as [{ id: string }];
+    const big = (c: string) => c.repeat(400 * 1024);
+    await store.appendLog(id, [{ step: 's', text: big('a') }]);
+    await store.appendLog(id, [
+      { step: 's', text: big('b') },
+      { step: 's', text: big('c') },
+    ]);
+    const lineBytes = 400 * 1024 + 1;
+    const log = await store.readLog(id);
+    expect(log.map((l) => [l.seq, l.text[0], l.text.length])).toEqual([
+      [2, 'b', 400 * 1024],
+      [3, 'c', 400 * 1024],
+    ]);
+    let run = await store.findRun(id);
+    expect('found' in run && [run.found.logBytes, run.found.logDroppedBytes]).toEqual([2 * lineBytes, lineBytes]);
+    // Bytes the caller dropped before the store are added to the count; a line over the cap
+    // on its own pushes out everything before it.
+    await store.appendLog(id, [{ step: null, text: 'x'.repeat(LOG_LIMIT_BYTES - 1) }], 7);
+    run = await store.findRun(id);
+    expect('found' in run && [run.found.logBytes, run.found.logDroppedBytes]).toEqual([LOG_LIMIT_BYTES, 3 * lineBytes + 7]);
+    expect((await store.readLog(id)).map((l) => l.seq)).toEqual([4]);
+  });
+});
+
+describe('prune', () => {
+  it('deletes events beyond the newest `keep` whose runs are over, keeping those with a queued or running run', async () => {
+    const store = open();
+    const ids: string[] = [];
+    for (const [i, status] of (['queued', 'running', 'done', 'none'] as const).entries()) {
+      const { eventId } = await store.admitEvent(event({ at: new Date(Date.UTC(2026, 11, 1, 10, i)) }));
+      ids.push(eventId);
+      if (status === 'none') continue;
+      const [{ id }] = (await store.dispatchEvent(eventId, [], [{ key: eventId, file: '/f', definition: 'd' }], OWNER)) as [{ id: string }];
+      if (status !== 'queued') expect(await store.claimRun(id, OWNER)).toBe('run');
+      if (status === 'done') await store.finishRun(id, { status: 'succeeded', exitCode: 0, steps: [] });
+    }
+    expect(await store.prune({ keep: 0 })).toEqual({ events: 2, runs: 1 });
+    expect((await store.listEvents({})).map((e) => e.id).sort()).toEqual([ids[0], ids[1]].sort());
+    expect((await store.listRuns({})).map((r) => r.status).sort()).toEqual(['queued', 'running']);
+  });
+
+  it('deletes by date, and by count keeping the newest', async () => {
+    const store = open();
+    for (let i = 0; i < 5; i++) await store.admitEvent(event({ deliveryKey: `d${i}`, at: new Date(Date.UTC(2026, 11, 1 + i)) }));
+    expect(await store.prune({ before: new Date(Date.UTC(2026, 11, 2)) })).toEqual({ events: 1, runs: 0 });
+    expect(await store.prune({ keep: 2 })).toEqual({ events: 2, runs: 0 });
+    expect((await store.listEvents({})).map((e) => e.deliveryKey)).toEqual(['d4', 'd3']);
+  });
+});
+
+describe('reapLost', () => {
+  it('marks lost the queued and running runs of a dead owner of this host, with their process groups, and only those', async () => {
+    const store = open();
+    const { eventId } = await store.admitEvent(event());
+    const dead: Owner = { host: os.hostname(), pid: 999_999_999, startedAt: '1' };
+    const elsewhere: Owner = { host: `${os.hostname()}-other`, pid: 999_999_999, startedAt: '1' };
+    const added = await store.dispatchEvent(
+      eventId,
+      [],
+      [
+        { key: 'running', file: '/f', definition: 'running' },
+        { key: 'queued', file: '/f', definition: 'queued' },
+      ],
+      dead,
+    );
+    const [running, queued] = added.map((a) => a.id) as [string, string];
+    expect(await store.claimRun(running, dead)).toBe('run');
+    await store.trackProcess(running, 4242, true);
+    const [mine] = (await store.dispatchEvent(eventId, [], [{ key: 'mine', file: '/f', definition: 'mine' }], OWNER)).map((a) => a.id);
+    const [remote] = (await store.dispatchEvent(eventId, [], [{ key: 'remote', file: '/f', definition: 'remote' }], elsewhere)).map(
+      (a) => a.id,
+    );
+
+    const reaped = await store.reapLost(ownerAlive);
+    expect(reaped.sort((a, b) => a.runId.localeCompare(b.runId))).toEqual(
+      [
+        { runId: running, pgids: [4242] },
+        { runId: queued, pgids: [] },
+      ].sort((a, b) => a.runId.localeCompare(b.runId)),
+    );
+    const status = async (id: string) => {
+      const found = await store.findRun(id);
+      return 'found' in found ? [found.found.status, found.found.reason] : found.missing;
+    };
+    expect(await status(running)).toEqual(['lost', 'the trig process that ran it (pid 999999999) died']);
+    expect(await status(queued)).toEqual(['lost', 'the trig process that ran it (pid 999999999) died']);
+    expect(await status(mine!)).toEqual(['queued', null]);
+    // Another host's process cannot be checked from here: its runs are left to that host.
+    expect(await status(remote!)).toEqual(['queued', null]);
+    expect(await store.reapLost(ownerAlive)).toEqual([]);
+  });
+
+  it('takes a live pid that started at another time for a dead owner (the pid was reused)', () => {
+    expect(ownerAlive(thisProcess())).toBe(true);
+    expect(ownerAlive({ ...thisProcess(), startedAt: '1' })).toBe(false);
+    expect(ownerAlive({ host: os.hostname(), pid: 999_999_999, startedAt: '' })).toBe(false);
+  });
+});
+
+describe('findRun and findEvent', () => {
+  it('find by a unique prefix in either case, and say when a prefix is ambiguous, missing or not hex', async () => {
+    const store = open();
+    await store.admitEvent(event({ id: 'abc000000001' }));
+    await store.admitEvent(event({ id: 'abc000000002' }));
+    await store.admitEvent(event({ id: 'a0c000000003' }));
+    const found = await store.findEvent('ABC000000001');
+    expect('found' in found && found.found.id).toBe('abc000000001');
+    expect(await store.findEvent('abc')).toEqual({
+      missing: 'abc is the start of several events (abc000000001, abc000000002); give more of it',
+    });
+    expect(await store.findEvent('fff')).toEqual({ missing: 'no event fff' });
+    // LIKE's wildcards are not hex digits: they never match everything.
+    for (const input of ['%', '_', 'a%', 'a_c', '', 'abc\\', 'abc-1'])
+      expect(await store.findEvent(input)).toEqual({ missing: `"${input}" is not an id (hex digits)` });
+    expect(await store.findRun('%')).toEqual({ missing: '"%" is not an id (hex digits)' });
+    expect(await store.findRun('0')).toEqual({ missing: 'no run 0' });
+  });
+
+  it('say which runs share a prefix, five at most', async () => {
+    const store = open();
+    const { eventId } = await store.admitEvent(event());
+    const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+    await store.dispatchEvent(
+      eventId,
+      [],
+      keys.map((key) => ({ key, file: '/f', definition: key })),
+      OWNER,
+    );
+    // 40 ids over 16 first digits: some digit starts six or more of them, or at least two.
+    const byDigit = new Map<string, string[]>();
+    for (const id of keys.map(runIdOf)) byDigit.set(id[0]!, [...(byDigit.get(id[0]!) ?? []), id]);
+    const [digit, ids] = [...byDigit].sort((a, b) => b[1].length - a[1].length)[0]!;
+    const found = await store.findRun(digit);
+    expect('missing' in found && found.missing).toMatch(new RegExp(`^${digit} is the start of several runs \\(`));
+    const listed = ('missing' in found ? found.missing : '').replace(/^.*\((.*)\).*$/, '$1').split(', ');
+    expect(listed.length).toBe(Math.min(ids.length, 5) + (ids.length > 5 ? 1 : 0));
+    for (const id of listed.filter((x) => x !== '…')) expect(ids).toContain(id);
+    const one = await store.findRun(ids[0]!);
+    expect('found' in one && one.found.id).toBe(ids[0]);
+  });
+});
+
+describe('the schema version', () => {
+  it('refuses a database made by a newer trig, with a clear message, and leaves it as it was', () => {
+    const dir = freshDir();
+    open(dir).close();
+    const file = path.join(dir, 'trig.db');
+    const raw = new Database(file);
+    raw.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    raw.close();
+    expect(() => openSqliteStore(dir)).toThrow(StorePlaceError);
+    expect(() => openSqliteStore(dir)).toThrow(
+      `the store ${file} has schema version ${MIGRATIONS.length + 1}, newer than this trig knows (${MIGRATIONS.length}); upgrade trig`,
+    );
+    const after = new Database(file, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length + 1);
+    after.close();
+  });
+});
