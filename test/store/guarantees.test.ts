@@ -81,7 +81,9 @@ describe('appendLog', () => {
   it('keeps the last 1 MiB of a run, dropping whole lines from the oldest, and counts what it dropped', async () => {
     const store = open();
     const { eventId } = await store.admitEvent(event());
-    const [{ id }] = (await store.dispatchEvent(eventId, [], [{ key: 'k', file: '/f', definition: 'd' }], OWNER)) as [{ id: string }];
+    const [{ id }] = (await store.dispatchEvent(eventId, [], [{ key: 'k', file: '/f', definition: 'd' }], OWNER)) as unknown as [
+      { id: string },
+    ];
     const big = (c: string) => c.repeat(400 * 1024);
     await store.appendLog(id, [{ step: 's', text: big('a') }]);
     await store.appendLog(id, [
@@ -113,7 +115,9 @@ describe('prune', () => {
       const { eventId } = await store.admitEvent(event({ at: new Date(Date.UTC(2026, 11, 1, 10, i)) }));
       ids.push(eventId);
       if (status === 'none') continue;
-      const [{ id }] = (await store.dispatchEvent(eventId, [], [{ key: eventId, file: '/f', definition: 'd' }], OWNER)) as [{ id: string }];
+      const [{ id }] = (await store.dispatchEvent(eventId, [], [{ key: eventId, file: '/f', definition: 'd' }], OWNER)) as unknown as [
+        { id: string },
+      ];
       if (status !== 'queued') expect(await store.claimRun(id, OWNER)).toBe('run');
       if (status === 'done') await store.finishRun(id, { status: 'succeeded', exitCode: 0, steps: [] });
     }
