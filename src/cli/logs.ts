@@ -25,11 +25,12 @@ export async function runNamed(store: Store, idPrefix: string): Promise<StoredRu
   return found.found;
 }
 
-function checkStep(run: StoredRun, step: string | undefined): void {
-  // While a run is going its steps are not recorded yet: any name is taken.
+async function checkStep(store: Store, run: StoredRun, step: string | undefined): Promise<void> {
+  // While a run is going its steps are not all known yet: any name is taken.
   if (step === undefined || ACTIVE_STATUSES.includes(run.status)) return;
-  const names = [...new Set(run.steps.flatMap((s) => (s.name === null ? [s.stage] : [s.stage, s.name])))];
-  if (names.includes(step)) return;
+  const logged = (await store.readLog(run.id)).flatMap((line) => (line.step === null ? [] : [line.step]));
+  const names = [...new Set([...run.steps.flatMap((s) => (s.name === null ? [] : [s.name])), ...logged])];
+  if (names.some((name) => name === step || name.startsWith(`${step}/`))) return;
   const guess = suggest(step, names);
   throw new UsageError(
     `run ${run.id} has no step "${oneLine(step)}"${guess ? `; did you mean "${oneLine(guess)}"?` : ''}${names.length ? ` (steps: ${names.map(oneLine).join(', ')})` : ''}`,
@@ -78,7 +79,7 @@ export async function runLogs(idPrefix: string, flags: LogsFlags, io: Output): P
   if (flags.json && flags.follow) throw new UsageError('--json and --follow do not go together: --json prints one document');
   return withStoredData(io, { missing: idPrefix }, async (store) => {
     const run = await runNamed(store, idPrefix);
-    checkStep(run, flags.step);
+    await checkStep(store, run, flags.step);
     if (flags.follow) {
       await follow(store, run, flags.step, io);
       return 0;

@@ -80,7 +80,7 @@ function buildProgram(io: Output): Command {
     .command('logs')
     .description("Print a run's stored output (masked), as trig fire printed it.")
     .argument('<run-id>', 'the run id, or a unique start of it')
-    .option('--step <name>', "only this step's lines (a stage name: its steps' lines)")
+    .option('--step <name>', "only this step's lines")
     .option('--follow', 'keep printing new lines until the run is over')
     .option('--json', 'print one JSON document (schemas/logs-output.schema.json)')
     .action(async (id: string, options) => {

@@ -32,7 +32,11 @@ export async function runPrune(flags: PruneFlags, io: Output): Promise<number> {
     throw new UsageError(`--older-than "${oneLine(olderThan)}": expected a duration such as 12h, 30d`);
   }
   const before = olderThanMs === undefined ? undefined : new Date(Date.now() - olderThanMs);
-  const empty = { removed: { events: 0, runs: 0 }, ...(before ? { before: before.toISOString() } : {}), ...(keep !== undefined ? { keep } : {}) };
+  const empty = {
+    removed: { events: 0, runs: 0 },
+    ...(before ? { before: before.toISOString() } : {}),
+    ...(keep !== undefined ? { keep } : {}),
+  };
   return withStoredData(io, flags.json ? { json: empty } : undefined, async (store) => {
     const removed = await store.prune({ ...(before ? { before } : {}), ...(keep !== undefined ? { keep } : {}) });
     if (flags.json) {

@@ -16,7 +16,11 @@ export const NOTHING_RECORDED = 'no runs recorded yet';
  * prints NOTHING_RECORDED (or its empty JSON document) and returns 0; a command about one
  * run or event (`missing` is its id) fails as for an id the store does not hold.
  */
-export async function withStoredData(io: Output, empty: { json: unknown } | { missing: string } | undefined, read: (store: Store) => Promise<number>): Promise<number> {
+export async function withStoredData(
+  io: Output,
+  empty: { json: unknown } | { missing: string } | undefined,
+  read: (store: Store) => Promise<number>,
+): Promise<number> {
   const store = await openStoreIfAny(process.env);
   if (!store) {
     if (empty && 'missing' in empty) throw new UsageError(`no run ${oneLine(empty.missing)} (${NOTHING_RECORDED})`);
