@@ -273,7 +273,7 @@ describe('trig runs, logs, history and prune over real fires', () => {
 });
 
 /** Runs trig as a child process of its own, for commands that go on while the test acts. */
-function start(args: string[], cwd: string, state: string): { output: () => string; exit: Promise<number | null> } {
+function start(args: string[], cwd: string, state: string): { pid: number; output: () => string; exit: Promise<number | null> } {
   const child = spawn(process.execPath, [TRIG, ...args], {
     cwd,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, TRIG_CACHE_DIR: CACHE_DIR, TRIG_STATE_DIR: state },
@@ -282,7 +282,7 @@ function start(args: string[], cwd: string, state: string): { output: () => stri
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  return { output: () => out, exit: new Promise((resolve) => child.on('close', resolve)) };
+  return { pid: child.pid!, output: () => out, exit: new Promise((resolve) => child.on('close', resolve)) };
 }
 
 async function until(condition: () => boolean, what: string, limitMs = 20_000): Promise<void> {
@@ -322,6 +322,42 @@ describe('trig logs --follow', () => {
     expect(masked(following.output())).toEqual(['[slow/wait] early', '[slow/wait] late', '[slow] succeeded in <duration>']);
     expect(await firing.exit).toBe(0);
     expect(trig(['logs', id, '--follow'], { env: env(state) }).stdout).toBe(following.output());
+  });
+  it('ends when the trig process of the run dies: the run is found lost, and its step stopped', async () => {
+    const state = temp('follow-lost');
+    const work = temp('work');
+    const dir = project({
+      'slow.yaml': pipeline('slow', 'deploy', 'echo early\necho $$ > step.pid\nwhile [ ! -f go ]; do sleep 0.05; done\necho late', 'wait'),
+    });
+    const firing = start(['fire', '--event', 'deploy', '--workdir', work], dir, state);
+    await until(
+      () => existsSync(path.join(work, 'step.pid')) && readFileSync(path.join(work, 'step.pid'), 'utf8').endsWith('\n'),
+      'the step',
+    );
+    const id = (
+      JSON.parse(trig(['runs', '--status', 'running', '--json'], { cwd: dir, env: env(state) }).stdout) as { runs: { id: string }[] }
+    ).runs[0]!.id;
+    const following = start(['logs', id, '--follow'], dir, state);
+    await until(() => following.output().includes('early'), 'the follower to print the first line');
+    process.kill(firing.pid, 'SIGKILL');
+    expect(await following.exit).toBe(0);
+    expect(following.output()).toBe(`[slow/wait] early\n[slow] lost: the trig process that ran it (pid ${firing.pid}) died\n`);
+    // The step the dead trig left behind was stopped: it never got to its last line.
+    const stepPid = Number(readFileSync(path.join(work, 'step.pid'), 'utf8'));
+    await until(() => {
+      try {
+        process.kill(stepPid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'the step to be stopped');
+    writeFileSync(path.join(work, 'go'), '');
+    expect(
+      trig(['runs', '--status', 'lost'], { cwd: dir, env: env(state) })
+        .stdout.split('\n')[1]!
+        .slice(0, 12),
+    ).toBe(id);
   });
 });
 
