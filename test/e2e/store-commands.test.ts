@@ -5,6 +5,8 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { thisProcess } from '../../src/fire/record.js';
+import { openSqliteStore, runIdOf } from '../../src/store/sqlite.js';
 import { CACHE_DIR, ROOT, TRIG, trig, type TrigResult } from '../helpers/trig.js';
 
 // trig runs, logs, history and prune, against runs made by real `trig fire` processes in a
@@ -269,6 +271,45 @@ describe('trig runs, logs, history and prune over real fires', () => {
     expect(trig(['runs', '--all'], { env: env(state2) }).stdout).toBe('no runs recorded\n');
     const bad = trig(['prune', '--older-than', 'soon'], { env: env(state2) });
     expect([bad.code, bad.stderr]).toEqual([2, 'trig: --older-than "soon": expected a duration such as 12h, 30d\n']);
+  });
+});
+
+describe('runs that share the start of their ids, and runs not started', () => {
+  it('refuses a start of an id that several runs share, listing them; lists queued runs without a duration', async () => {
+    const state = temp('ambiguous');
+    // Run ids are hashes of their keys: of 17 keys, two share their first hex digit.
+    const keys: string[] = [];
+    let shared: string | undefined;
+    for (let i = 0; !shared; i++) {
+      const key = `key-${i}`;
+      shared = keys.map(runIdOf).find((id) => id[0] === runIdOf(key)[0])?.[0];
+      keys.push(key);
+    }
+    const store = openSqliteStore(state);
+    try {
+      const runs = keys.map((key) => ({ key, file: '/defs/a.yaml', definition: `d-${key}` }));
+      const decisions = runs.map((r) => ({ file: r.file, definition: r.definition, matched: true, reason: 'matched on: deploy' }));
+      // Queued, owned by this (living) process: nothing reaps them.
+      await store.admitEvent(
+        { name: 'deploy', source: 'cli', at: new Date(), places: ['/defs'], payload: {} },
+        { decisions, runs, owner: thisProcess() },
+      );
+    } finally {
+      store.close();
+    }
+    const sharing = keys
+      .map(runIdOf)
+      .filter((id) => id[0] === shared)
+      .sort();
+    const result = trig(['logs', shared!], { env: env(state) });
+    expect([result.code, result.stdout]).toEqual([2, '']);
+    expect(result.stderr).toMatch(
+      new RegExp(`^trig: ${shared} is the start of several runs \\(([0-9a-f]{12}(, |\\)))+; give more of it\n$`),
+    );
+    for (const id of sharing.slice(0, 5)) expect(result.stderr).toContain(id);
+    expect(trig(['logs', sharing[0]!.slice(0, 11)], { env: env(state) }).code).toBe(0);
+    const queued = masked(trig(['runs', '--all', '--status', 'queued', '--limit', '1'], { env: env(state) }).stdout);
+    expect(queued[1]).toMatch(/^[0-9a-f]{12} \| queued \| d-key-\d+ \| deploy \| <time> \| -$/);
   });
 });
 
