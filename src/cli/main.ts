@@ -59,6 +59,58 @@ function buildProgram(io: Output): Command {
       process.exitCode = await runFire(options, io);
     });
 
+  // The commands that read the store: none creates it (see cli/stored.ts).
+  program
+    .command('runs')
+    .description('List the recorded runs, newest first: of the definitions here, or of every place with --all.')
+    .option('--limit <n>', 'show at most this many', '20')
+    .option('--status <status>', 'only runs with this status (succeeded, failed, running, lost, …)')
+    .option('--definition <name>', 'only runs of this definition')
+    .option('--event <name>', 'only runs of this event')
+    .option('--since <duration>', 'only runs queued within this long (90m, 12h, 7d)')
+    .option('--all', 'runs of every place, not only of the definitions here')
+    .option('--defs <paths...>', 'the definitions whose runs to show (default: .harness/)')
+    .option('--json', 'print one JSON document (schemas/runs-output.schema.json)')
+    .action(async (options) => {
+      const { runRuns } = await import('./runs.js');
+      process.exitCode = await runRuns(options, io);
+    });
+
+  program
+    .command('logs')
+    .description("Print a run's stored output (masked), as trig fire printed it.")
+    .argument('<run-id>', 'the run id, or a unique start of it')
+    .option('--step <name>', "only this step's lines")
+    .option('--follow', 'keep printing new lines until the run is over')
+    .option('--json', 'print one JSON document (schemas/logs-output.schema.json)')
+    .action(async (id: string, options) => {
+      const { runLogs } = await import('./logs.js');
+      process.exitCode = await runLogs(id, options, io);
+    });
+
+  program
+    .command('history')
+    .description('List the events received, newest first, with what each matched and the runs it started.')
+    .option('--limit <n>', 'show at most this many', '20')
+    .option('--all', 'events of every place, not only of the definitions here')
+    .option('--defs <paths...>', 'the definitions whose events to show (default: .harness/)')
+    .option('--json', 'print one JSON document (schemas/history-output.schema.json)')
+    .action(async (options) => {
+      const { runHistory } = await import('./history.js');
+      process.exitCode = await runHistory(options, io);
+    });
+
+  program
+    .command('prune')
+    .description('Remove old events with their runs and logs from the store (runs not over are kept).')
+    .option('--older-than <duration>', 'remove events received longer ago than this (default 30d unless --keep is given)')
+    .option('--keep <n>', 'keep only the newest n events')
+    .option('--json', 'print one JSON document (schemas/prune-output.schema.json)')
+    .action(async (options) => {
+      const { runPrune } = await import('./prune.js');
+      process.exitCode = await runPrune(options, io);
+    });
+
   const cron = program
     .command('cron')
     .description("Fire the definitions' schedule triggers from the system's cron (one entry per repository).");

@@ -3,5 +3,5 @@
 
 export { checkEvent, checkWorkdir, fire, type FireDeps, type FireOptions, type FireOutcome, type FireRequest } from './fire.js';
 export { fireExitCode } from './exit.js';
-export { openStore } from './record.js';
+export { openStore, openStoreIfAny, settleLost } from './record.js';
 export { presentFire, type PresentOptions, type Presenter } from './present.js';

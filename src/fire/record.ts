@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { RunObserver } from '../execute/execute.js';
 import type { RunResult } from '../execute/run.js';
+import { oneLine } from '../shared/printable.js';
 import { LOG_LIMIT_BYTES, logLineBytes, type LogLine, type Owner, type Store } from '../store/store.js';
 
 /** How often a run waiting for its concurrency group asks again, and a running one looks for a cancel request. */
@@ -48,6 +49,16 @@ export function ownerAlive(owner: Owner): boolean {
   return started === undefined || owner.startedAt === '' || started === owner.startedAt;
 }
 
+/** TRIG_KEEP_EVENTS: the automatic bound on stored events, when set (a positive whole number). */
+function keepEventsOf(env: NodeJS.ProcessEnv, fail: (message: string) => Error): number | undefined {
+  const text = env.TRIG_KEEP_EVENTS;
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1)
+    throw fail(`TRIG_KEEP_EVENTS "${oneLine(text)}": expected a positive whole number`);
+  return n;
+}
+
 /**
  * Opens the store of this user (lazily loaded: only a fire that needs it pays for it) and
  * settles the runs of trig processes that died: their surviving process groups are stopped
@@ -63,14 +74,29 @@ export async function openStore(env: NodeJS.ProcessEnv): Promise<Store> {
     if (!missing) throw error;
     throw new StorePlaceError('the store needs the better-sqlite3 package, which is not installed beside trig (run npm install)');
   }
-  const store = openSqliteStore(stateDir(env));
+  const keepEvents = keepEventsOf(env, (message) => new StorePlaceError(message));
+  const store = openSqliteStore(stateDir(env), keepEvents === undefined ? {} : { keepEvents });
+  await settleLost(store);
+  return store;
+}
+
+/**
+ * The store, for commands that only read it (trig runs, logs, history, prune); undefined
+ * when nothing was ever recorded, and then nothing is created (not even the folder).
+ */
+export async function openStoreIfAny(env: NodeJS.ProcessEnv): Promise<Store | undefined> {
+  const { stateDir, storeExists } = await import('../store/place.js');
+  return storeExists(stateDir(env)) ? openStore(env) : undefined;
+}
+
+/** Marks lost the runs whose trig process died, and stops what they left running. */
+export async function settleLost(store: Store): Promise<void> {
   const lost = await store.reapLost(ownerAlive);
   if (lost.some((run) => run.pgids.length)) {
     // What a dead trig left running (its steps are process-group leaders of their own).
     const { stopGroup } = await import('../execute/process.js');
     await Promise.all(lost.flatMap((run) => run.pgids.map((pgid) => stopGroup(pgid))));
   }
-  return store;
 }
 
 /** Records each run of one fire in the store; runs are given by their index in the executed requests. */

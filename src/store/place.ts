@@ -31,6 +31,17 @@ function lstatOrUndefined(file: string): Stats | undefined {
   }
 }
 
+/** Whether the store's file exists (as anything: preparePlace judges what it is), without creating the folder. */
+export function storeExists(dir: string): boolean {
+  try {
+    return lstatOrUndefined(path.join(dir, STORE_FILE)) !== undefined;
+  } catch (error) {
+    // The state folder is a file: opening says so.
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return true;
+    throw error;
+  }
+}
+
 /** Creates the folder (0700) when missing and checks that it, and the database file if present, are private. */
 export function preparePlace(dir: string): string {
   let stats = lstatOrUndefined(dir);

@@ -89,7 +89,12 @@ function migrate(db: Database.Database): void {
   run.immediate();
 }
 
-export function openSqliteStore(dir: string): Store {
+export interface SqliteStoreOptions {
+  /** The automatic bound (default KEEP_EVENTS): a lower one lets tests see it act. */
+  keepEvents?: number;
+}
+
+export function openSqliteStore(dir: string, options: SqliteStoreOptions = {}): Store {
   const file = preparePlace(dir);
   let db: Database.Database;
   try {
@@ -108,7 +113,7 @@ export function openSqliteStore(dir: string): Store {
     if (error instanceof StorePlaceError) throw error;
     throw new StorePlaceError(`cannot open the store ${file}: ${(error as Error).message}`);
   }
-  return new SqliteStore(db);
+  return new SqliteStore(db, options.keepEvents ?? KEEP_EVENTS);
 }
 
 interface RunRow {
@@ -190,7 +195,10 @@ function overlaps(a: readonly string[], b: readonly string[]): boolean {
 }
 
 class SqliteStore implements Store {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly keepEvents: number,
+  ) {}
 
   private write<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
@@ -224,8 +232,9 @@ class SqliteStore implements Store {
             event.replayOf ?? null,
             JSON.stringify(event.details ?? {}),
           );
-        // The automatic bound, checked every 100 events rather than on each.
-        if (Number(lastInsertRowid) % 100 === 0) this.pruneBeyond(KEEP_EVENTS);
+        // The automatic bound, checked every 100 events rather than on each (every
+        // keepEvents when that is lower, so that a small bound holds too).
+        if (Number(lastInsertRowid) % Math.min(100, this.keepEvents) === 0) this.pruneBeyond(this.keepEvents);
         const runs = dispatch ? this.dispatch(id, dispatch.decisions, dispatch.runs, dispatch.owner) : [];
         return { duplicate: false, eventId: id, runs };
       }),
@@ -549,7 +558,7 @@ class SqliteStore implements Store {
   }
 
   prune(options: { before?: Date; keep?: number }): Promise<{ events: number; runs: number }> {
-    return Promise.resolve(this.write(() => this.pruneBeyond(options.keep ?? KEEP_EVENTS, options.before)));
+    return Promise.resolve(this.write(() => this.pruneBeyond(options.keep ?? this.keepEvents, options.before)));
   }
 
   close(): void {
