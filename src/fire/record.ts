@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { RunObserver } from '../execute/execute.js';
 import type { RunResult } from '../execute/run.js';
+import { oneLine } from '../shared/printable.js';
 import { LOG_LIMIT_BYTES, logLineBytes, type LogLine, type Owner, type Store } from '../store/store.js';
 
 /** How often a run waiting for its concurrency group asks again, and a running one looks for a cancel request. */
@@ -64,13 +65,18 @@ export async function openStore(env: NodeJS.ProcessEnv): Promise<Store> {
     throw new StorePlaceError('the store needs the better-sqlite3 package, which is not installed beside trig (run npm install)');
   }
   const store = openSqliteStore(stateDir(env));
+  await settleLost(store);
+  return store;
+}
+
+/** Marks lost the runs of trig processes that died, and stops what they left running. */
+async function settleLost(store: Store): Promise<void> {
   const lost = await store.reapLost(ownerAlive);
   if (lost.some((run) => run.pgids.length)) {
     // What a dead trig left running (its steps are process-group leaders of their own).
     const { stopGroup } = await import('../execute/process.js');
     await Promise.all(lost.flatMap((run) => run.pgids.map((pgid) => stopGroup(pgid))));
   }
-  return store;
 }
 
 /** Records each run of one fire in the store; runs are given by their index in the executed requests. */
@@ -101,17 +107,29 @@ export class RecordingObserver implements RunObserver {
     return this.writes;
   }
 
-  async begin(index: number, cancel: (reason: string) => void, stop: AbortSignal): Promise<{ cancelled?: string }> {
+  async begin(
+    index: number,
+    cancel: (reason: string) => void,
+    stop: AbortSignal,
+    note: (message: string) => void,
+  ): Promise<{ cancelled?: string }> {
     const id = this.runIds[index]!;
-    for (;;) {
+    for (let waited = false; ; waited = true) {
       if (stop.aborted) return { cancelled: 'trig was stopped while the run waited for its concurrency group' };
       const claim = await this.store.claimRun(id, thisProcess());
+      if (claim === 'run') break;
       if (claim === 'cancelled') {
         const run = await this.store.findRun(id);
         return { cancelled: ('found' in run && run.found.reason) || 'cancelled' };
       }
-      if (claim === 'run') break;
+      if (!waited) {
+        const run = await this.store.findRun(id);
+        const group = 'found' in run && run.found.group !== null ? ` ${oneLine(JSON.stringify(run.found.group))}` : '';
+        note(`waiting: another run of concurrency group${group} is in progress`);
+      }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      // The run it waits for may belong to a trig that died: nothing else would end it.
+      await settleLost(this.store);
     }
     this.cancels.set(index, cancel);
     this.cancelTimer ??= setInterval(() => void this.checkCancels(), POLL_MS);
@@ -120,10 +138,11 @@ export class RecordingObserver implements RunObserver {
 
   private async checkCancels(): Promise<void> {
     const running = [...this.cancels.keys()];
-    const asked = new Set(await this.store.cancelRequested(running.map((i) => this.runIds[i]!)));
+    const asked = new Map((await this.store.cancelRequested(running.map((i) => this.runIds[i]!))).map((r) => [r.runId, r.reason]));
     for (const index of running) {
-      if (!asked.has(this.runIds[index]!)) continue;
-      this.cancels.get(index)!('cancelled by a newer run of its concurrency group');
+      const reason = asked.get(this.runIds[index]!);
+      if (reason === undefined) continue;
+      this.cancels.get(index)?.(reason);
       this.cancels.delete(index);
     }
   }
