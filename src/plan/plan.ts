@@ -334,7 +334,8 @@ export function planRun(document: Definition, trigger: Record<string, unknown>, 
   if (body.clone !== undefined) plan.clone = planner.resolveValue(body.clone, plan.problems);
   if (planner.stop) return { stop: planner.stop, secrets: [...planner.secrets] };
   const concurrency = planConcurrency(body.concurrency, scope);
-  if (concurrency.stop !== undefined) return { stop: concurrency.stop, secrets: [...planner.secrets, ...concurrency.secrets] };
+  if (concurrency.stop !== undefined)
+    return { stop: concurrency.stop, secrets: [...new Set([...planner.secrets, ...concurrency.secrets])] };
   if (concurrency.group) plan.concurrency = concurrency.group;
   plan.problems.push(...concurrency.problems);
   plan.secrets = [...planner.secrets];
