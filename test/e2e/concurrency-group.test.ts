@@ -69,7 +69,19 @@ function setup(concurrency: string): { dir: string; env: NodeJS.ProcessEnv; defs
 function start(at: { dir: string; env: NodeJS.ProcessEnv; defs: string }, tag: string, branch = 'main') {
   const child = spawn(
     process.execPath,
-    [TRIG, 'fire', '--json', '--defs', at.defs, '--event', 'push', '--payload', path.join(at.dir, `${branch}.json`), '--input', `tag=${tag}`],
+    [
+      TRIG,
+      'fire',
+      '--json',
+      '--defs',
+      at.defs,
+      '--event',
+      'push',
+      '--payload',
+      path.join(at.dir, `${branch}.json`),
+      '--input',
+      `tag=${tag}`,
+    ],
     {
       cwd: at.dir,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, TRIG_CACHE_DIR: CACHE_DIR, ...at.env },
@@ -85,7 +97,7 @@ function start(at: { dir: string; env: NodeJS.ProcessEnv; defs: string }, tag: s
   );
   let exited = false;
   void done.then(() => (exited = true));
-  return { done, stderr: () => stderr, exited: () => exited };
+  return { done, stderr: () => stderr, exited: () => exited, pid: child.pid! };
 }
 
 async function until(what: string, condition: () => boolean, limitMs = 30_000): Promise<void> {
@@ -153,7 +165,9 @@ describe('concurrency groups across trig fire processes', () => {
     expect(superseded.json.summary).toMatchObject({ matched: 1, cancelled: 1, failed: 0 });
     // A run a newer one replaced is not a failure: every fire exits 0.
     expect([ran.code, superseded.code, last.code]).toEqual([0, 0, 0]);
-    expect(superseded.stderr).toContain(`[deploy] cancelled (superseded by run ${runOf(last).id}, newer in concurrency group "deploy-main")\n`);
+    expect(superseded.stderr).toContain(
+      `[deploy] cancelled (superseded by run ${runOf(last).id}, newer in concurrency group "deploy-main")\n`,
+    );
   });
 
   it('with cancel-in-progress, cancels the running one (its step process stopped) and runs the newer one', async () => {
@@ -176,6 +190,24 @@ describe('concurrency groups across trig fire processes', () => {
       reason: `cancelled by run ${runOf(ran).id}, newer in concurrency group "deploy" (cancel-in-progress)`,
     });
     expect([cancelled.code, ran.code]).toEqual([0, 0]);
+  });
+
+  it('does not wait for ever on a run whose trig died: the waiting trig marks it lost, stops its step and starts', async () => {
+    const at = setup('concurrency: solo');
+    const first = start(at, 'a');
+    await until('the first run started', () => existsSync(path.join(at.dir, 'started-a')));
+    const step = Number(read(at.dir, 'pid-a'));
+    const second = start(at, 'b');
+    await until('the second run waits', () => second.stderr().includes(waiting));
+    process.kill(first.pid, 'SIGKILL');
+    await first.done;
+    // The orphaned step still holds on (nothing released it); the waiting trig must end it.
+    await until('the second run started', () => existsSync(path.join(at.dir, 'started-b')));
+    expect(alive(step)).toBe(false);
+    writeFileSync(path.join(at.dir, 'release-b'), '');
+    const ran = await second.done;
+    expect(read(at.dir, 'order')).toBe('start a\nstart b\nend b\n');
+    expect([runOf(ran).status, ran.code]).toEqual(['succeeded', 0]);
   });
 
   it('takes the short form `concurrency: <group>`: a second run waits for the first, then runs', async () => {
@@ -213,7 +245,18 @@ describe('concurrency groups across trig fire processes', () => {
 
   it('shows the resolved group in the --dry-run plan, as text and as JSON', () => {
     const at = setup('concurrency:\n  group: ci-<+trigger.branch>\n  cancel-in-progress: true');
-    const args = ['fire', '--dry-run', '--defs', at.defs, '--event', 'push', '--payload', path.join(at.dir, 'dev.json'), '--input', 'tag=x'];
+    const args = [
+      'fire',
+      '--dry-run',
+      '--defs',
+      at.defs,
+      '--event',
+      'push',
+      '--payload',
+      path.join(at.dir, 'dev.json'),
+      '--input',
+      'tag=x',
+    ];
     const text = trig(args, { env: at.env });
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(
