@@ -39,9 +39,15 @@ export interface ExecuteOptions {
 export interface RunObserver {
   /**
    * Before the run starts. Resolves when it may start, or with the reason it is not run
-   * (cancelled). `cancel` stops the run later, as cancelled, with that reason.
+   * (cancelled). `cancel` stops the run later, as cancelled, with that reason; `note` says
+   * something about the run in its output (why it waits).
    */
-  begin(index: number, cancel: (reason: string) => void, stop: AbortSignal): Promise<{ cancelled?: string }>;
+  begin(
+    index: number,
+    cancel: (reason: string) => void,
+    stop: AbortSignal,
+    note: (message: string) => void,
+  ): Promise<{ cancelled?: string }>;
   processStarted(index: number, pgid: number): void;
   processEnded(index: number, pgid: number): void;
   /** A masked line of the run's output; step is null for lines about the whole run. */
@@ -98,7 +104,12 @@ export async function executeRuns(requests: readonly RunRequest[], options: Exec
       const id = request.id ?? randomUUID();
       const output = new RunOutput(options, request.definition, index, observer && ((step, masked) => observer.line(index, step, masked)));
       const begun = observer
-        ? await observer.begin(index, (reason) => cancel.abort({ kind: 'cancel', reason } satisfies StopReason), stop.signal)
+        ? await observer.begin(
+            index,
+            (reason) => cancel.abort({ kind: 'cancel', reason } satisfies StopReason),
+            stop.signal,
+            (message) => output.note(message),
+          )
         : {};
       if (begun.cancelled !== undefined || stop.signal.aborted) {
         const reason = begun.cancelled ?? `not started: trig received ${received}`;

@@ -127,17 +127,29 @@ export class RecordingObserver implements RunObserver {
     return this.writes;
   }
 
-  async begin(index: number, cancel: (reason: string) => void, stop: AbortSignal): Promise<{ cancelled?: string }> {
+  async begin(
+    index: number,
+    cancel: (reason: string) => void,
+    stop: AbortSignal,
+    note: (message: string) => void,
+  ): Promise<{ cancelled?: string }> {
     const id = this.runIds[index]!;
-    for (;;) {
+    for (let waited = false; ; waited = true) {
       if (stop.aborted) return { cancelled: 'trig was stopped while the run waited for its concurrency group' };
       const claim = await this.store.claimRun(id, thisProcess());
+      if (claim === 'run') break;
       if (claim === 'cancelled') {
         const run = await this.store.findRun(id);
         return { cancelled: ('found' in run && run.found.reason) || 'cancelled' };
       }
-      if (claim === 'run') break;
+      if (!waited) {
+        const run = await this.store.findRun(id);
+        const group = 'found' in run && run.found.group !== null ? ` ${oneLine(JSON.stringify(run.found.group))}` : '';
+        note(`waiting: another run of concurrency group${group} is in progress`);
+      }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      // The run it waits for may belong to a trig that died: nothing else would end it.
+      await settleLost(this.store);
     }
     this.cancels.set(index, cancel);
     this.cancelTimer ??= setInterval(() => void this.checkCancels(), POLL_MS);
@@ -146,10 +158,11 @@ export class RecordingObserver implements RunObserver {
 
   private async checkCancels(): Promise<void> {
     const running = [...this.cancels.keys()];
-    const asked = new Set(await this.store.cancelRequested(running.map((i) => this.runIds[i]!)));
+    const asked = new Map((await this.store.cancelRequested(running.map((i) => this.runIds[i]!))).map((r) => [r.runId, r.reason]));
     for (const index of running) {
-      if (!asked.has(this.runIds[index]!)) continue;
-      this.cancels.get(index)!('cancelled by a newer run of its concurrency group');
+      const reason = asked.get(this.runIds[index]!);
+      if (reason === undefined) continue;
+      this.cancels.get(index)?.(reason);
       this.cancels.delete(index);
     }
   }

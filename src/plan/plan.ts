@@ -3,6 +3,7 @@ import { findProgram } from '../shared/programs.js';
 import path from 'node:path';
 import type { Definition } from '../load/definition.js';
 import { resolveDeep, resolveString, type ResolveScope } from '../resolve/expressions.js';
+import { planConcurrency, type ConcurrencyGroup } from './concurrency.js';
 import { resolveInputs } from './inputs.js';
 import { rewriteScript } from './script.js';
 
@@ -64,7 +65,7 @@ export interface RunPlan {
    */
   secretVariables: string[];
   /** The definition's concurrency group, resolved: at most one running and one waiting run per name. */
-  concurrency?: { name: string; cancelInProgress: boolean };
+  concurrency?: ConcurrencyGroup;
 }
 
 export interface PlanOptions {
@@ -332,6 +333,11 @@ export function planRun(document: Definition, trigger: Record<string, unknown>, 
   if (timeout !== undefined) plan.timeout = timeout;
   if (body.clone !== undefined) plan.clone = planner.resolveValue(body.clone, plan.problems);
   if (planner.stop) return { stop: planner.stop, secrets: [...planner.secrets] };
+  const concurrency = planConcurrency(body.concurrency, scope);
+  if (concurrency.stop !== undefined)
+    return { stop: concurrency.stop, secrets: [...new Set([...planner.secrets, ...concurrency.secrets])] };
+  if (concurrency.group) plan.concurrency = concurrency.group;
+  plan.problems.push(...concurrency.problems);
   plan.secrets = [...planner.secrets];
   return { plan };
 }

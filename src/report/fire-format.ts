@@ -204,6 +204,12 @@ export function formatFireText(report: FireReport, options: FireTextOptions, sty
     for (const problem of d.plan.problems) out.push(`  ${style.yellow('warning:')} ${oneLine(problem)}`);
     // trig runs in --workdir and does not clone; the resolved settings are shown for checking.
     if (d.plan.clone !== undefined) out.push(`  clone ${JSON.stringify(d.plan.clone)}`);
+    if (d.plan.concurrency) {
+      const { name, cancelInProgress } = d.plan.concurrency;
+      out.push(
+        `  concurrency group ${oneLine(JSON.stringify(name))}${cancelInProgress ? ' (cancel-in-progress: a new run cancels the one running)' : ''}`,
+      );
+    }
     for (const stage of d.plan.stages) {
       const why = stage.reason ? `: ${stage.approval ? style.red('blocked') : style.yellow('skipped')}: ${oneLine(stage.reason)}` : '';
       out.push(`  stage ${stage.name}${stage.if ? ` (if ${stage.if})` : ''}${why}`);

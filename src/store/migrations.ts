@@ -46,7 +46,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_by_event ON runs (event_id);
   CREATE INDEX runs_by_time ON runs (queued_at);
   CREATE INDEX runs_by_group ON runs (group_name, status) WHERE group_name IS NOT NULL;
-  CREATE INDEX runs_active ON runs (status) WHERE status IN ('queued', 'running');
+  CREATE INDEX runs_active ON runs (status) WHERE status IN ('queued', 'waiting', 'running');
 
   CREATE TABLE logs (
     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,

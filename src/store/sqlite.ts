@@ -3,6 +3,7 @@ import { closeSync, constants, linkSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { oneLine } from '../shared/printable.js';
 import { MIGRATIONS } from './migrations.js';
 import { preparePlace, StorePlaceError } from './place.js';
 import {
@@ -179,6 +180,11 @@ function toRun(row: RunRow): StoredRun {
   };
 }
 
+/** A group name inside a reason: quoted, on one line, its control characters escaped (it may come from a payload). */
+function quoted(name: string): string {
+  return oneLine(JSON.stringify(name));
+}
+
 /** LIKE with the prefix taken literally. */
 function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -250,18 +256,20 @@ class SqliteStore implements Store {
     const now = Date.now();
     const insert = this.db.prepare(
       `INSERT INTO runs (id, event_id, file, definition, status, group_name, cancel_in_progress, queued_at, owner_host, owner_pid, owner_start)
-       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     return runs.map((run): AddedRun => {
       const id = runIdOf(run.key);
       const existing = this.db.prepare('SELECT status FROM runs WHERE id = ?').pluck().get(id) as StoredRunStatus | undefined;
       if (existing) return { id, added: false, status: existing };
       const group = run.group;
+      const status = group ? this.arrive(id, group) : 'queued';
       insert.run(
         id,
         eventId,
         run.file,
         run.definition,
+        status,
         group?.name ?? null,
         group?.cancelInProgress ? 1 : 0,
         now,
@@ -273,53 +281,44 @@ class SqliteStore implements Store {
     });
   }
 
+  /**
+   * A run of a concurrency group arrives (GitHub Actions' rule, decided when the run is
+   * queued, as GitHub does): the group's waiting run, if any, is superseded by it; with
+   * cancel-in-progress, the run that holds the group is cancelled too (asked to stop when it
+   * is running, cancelled outright when it has not started). The new run holds the group
+   * (`queued`: it starts when its fire gets to it) when no other one does, else it waits.
+   */
+  private arrive(id: string, group: { name: string; cancelInProgress: boolean }): 'queued' | 'waiting' {
+    const byNewer = `superseded by run ${id}, newer in concurrency group ${quoted(group.name)}`;
+    for (const waiting of this.groupRuns(group.name, ['waiting'])) {
+      this.end(waiting.id, { status: 'cancelled', exitCode: null, reason: byNewer, steps: [] });
+    }
+    let holders = this.groupRuns(group.name, ['queued', 'running']);
+    if (group.cancelInProgress && holders.length) {
+      const reason = `cancelled by run ${id}, newer in concurrency group ${quoted(group.name)} (cancel-in-progress)`;
+      for (const holder of holders) {
+        if (holder.status === 'queued') this.end(holder.id, { status: 'cancelled', exitCode: null, reason, steps: [] });
+        else this.db.prepare('UPDATE runs SET cancel_requested = ? WHERE id = ? AND cancel_requested IS NULL').run(reason, holder.id);
+      }
+      holders = holders.filter((holder) => holder.status === 'running');
+    }
+    return holders.length ? 'waiting' : 'queued';
+  }
+
+  private groupRuns(name: string, statuses: readonly StoredRunStatus[]): { id: string; status: StoredRunStatus }[] {
+    return this.db
+      .prepare(`SELECT id, status FROM runs WHERE group_name = ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY rowid`)
+      .all(name, ...statuses) as { id: string; status: StoredRunStatus }[];
+  }
+
   claimRun(runId: string, owner: Owner): Promise<Claim> {
     return Promise.resolve(
       this.write((): Claim => {
-        const run = this.db.prepare('SELECT rowid, status, group_name, cancel_in_progress FROM runs WHERE id = ?').get(runId) as
-          { rowid: number; status: StoredRunStatus; group_name: string | null; cancel_in_progress: number } | undefined;
-        if (!run || run.status !== 'queued') return 'cancelled';
-        if (run.group_name !== null) {
-          const newer = this.db
-            .prepare("SELECT id FROM runs WHERE group_name = ? AND status = 'queued' AND rowid > ? ORDER BY rowid DESC LIMIT 1")
-            .pluck()
-            .get(run.group_name, run.rowid) as string | undefined;
-          if (newer) {
-            this.end(runId, {
-              status: 'cancelled',
-              exitCode: null,
-              reason: `superseded by run ${newer} in concurrency group ${run.group_name}`,
-              steps: [],
-            });
-            return 'cancelled';
-          }
-          // An older waiting run gives way to this one.
-          for (const older of this.db
-            .prepare("SELECT id FROM runs WHERE group_name = ? AND status = 'queued' AND rowid < ?")
-            .pluck()
-            .all(run.group_name, run.rowid) as string[]) {
-            this.end(older, {
-              status: 'cancelled',
-              exitCode: null,
-              reason: `superseded by run ${runId} in concurrency group ${run.group_name}`,
-              steps: [],
-            });
-          }
-          const running = this.db
-            .prepare("SELECT id FROM runs WHERE group_name = ? AND status = 'running' AND id != ?")
-            .pluck()
-            .all(run.group_name, runId) as string[];
-          if (running.length) {
-            if (run.cancel_in_progress) {
-              this.db
-                .prepare(
-                  `UPDATE runs SET cancel_requested = ? WHERE id IN (${running.map(() => '?').join(',')}) AND cancel_requested IS NULL`,
-                )
-                .run(runId, ...running);
-            }
-            return 'wait';
-          }
-        }
+        const run = this.db.prepare('SELECT status, group_name FROM runs WHERE id = ?').get(runId) as
+          { status: StoredRunStatus; group_name: string | null } | undefined;
+        if (!run || (run.status !== 'queued' && run.status !== 'waiting')) return 'cancelled';
+        // A waiting run takes the group once no run holds it (the one it waited for ended).
+        if (run.status === 'waiting' && this.groupRuns(run.group_name!, ['queued', 'running']).length) return 'wait';
         this.db
           .prepare("UPDATE runs SET status = 'running', started_at = ?, owner_host = ?, owner_pid = ?, owner_start = ? WHERE id = ?")
           .run(Date.now(), owner.host, owner.pid, owner.startedAt, runId);
@@ -393,13 +392,14 @@ class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  cancelRequested(runIds: readonly string[]): Promise<string[]> {
+  cancelRequested(runIds: readonly string[]): Promise<{ runId: string; reason: string }[]> {
     if (!runIds.length) return Promise.resolve([]);
     return Promise.resolve(
       this.db
-        .prepare(`SELECT id FROM runs WHERE id IN (${runIds.map(() => '?').join(',')}) AND cancel_requested IS NOT NULL`)
-        .pluck()
-        .all(...runIds) as string[],
+        .prepare(
+          `SELECT id AS runId, cancel_requested AS reason FROM runs WHERE id IN (${runIds.map(() => '?').join(',')}) AND cancel_requested IS NOT NULL`,
+        )
+        .all(...runIds) as { runId: string; reason: string }[],
     );
   }
 

@@ -14,10 +14,14 @@
 //     definition for the same delivery) is not added again, and its caller is told which
 //     run holds it. So a definition never runs twice for one delivery, even when a caller
 //     dies between admitting an event and adding its runs and another one finishes the job.
-//  3. claimRun decides the concurrency group under one write transaction: at most one run
-//     per group is `running`, and at most one is waiting (`queued` with a group); a newer
-//     waiting run cancels the older one, and with cancelInProgress asks the running one to
-//     stop (cancelRequested turns true; its owner stops it and records `cancelled`).
+//  3. Concurrency groups (GitHub Actions' rule), decided under write transactions: of the
+//     runs of one group, at most one holds it (`queued`, about to start, or `running`) and
+//     at most one is `waiting`. A run that arrives (is dispatched) cancels the group's waiting run
+//     (superseded), then holds the group if no run does, else waits; with cancelInProgress
+//     it also cancels the holder: outright when it has not started, else by asking it to
+//     stop (cancelRequested names it; its owner stops it and records `cancelled`). claimRun
+//     starts a holder, and a waiting run once no run holds the group; a run cancelled
+//     meanwhile gets `cancelled`.
 //  4. A run is owned by one process (host, pid, process start time) while it is queued or
 //     running. reapLost marks `lost` every run of this host whose owner is gone, and hands
 //     back its process groups so the caller can stop what survived; nothing stays
@@ -43,7 +47,7 @@ export const RUN_STATUSES = [
 ] as const;
 export type StoredRunStatus = (typeof RUN_STATUSES)[number];
 /** A run in one of these is not over: it has an owner process. */
-export const ACTIVE_STATUSES: readonly StoredRunStatus[] = ['queued', 'running'];
+export const ACTIVE_STATUSES: readonly StoredRunStatus[] = ['queued', 'waiting', 'running'];
 
 /** The last this many bytes of each run's output are kept. */
 export const LOG_LIMIT_BYTES = 1024 * 1024;
@@ -192,14 +196,14 @@ export interface Store {
   admitEvent(event: NewEvent, dispatch?: Dispatch): Promise<Admission>;
   /** The decisions of an admitted event and the runs they start (queued, owned by owner). */
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]>;
-  /** Whether a queued run may start now, must wait for its group, or was cancelled. */
+  /** Whether a queued or waiting run may start now, must wait for its group, or was cancelled (see guarantee 3). */
   claimRun(runId: string, owner: Owner): Promise<Claim>;
   trackProcess(runId: string, pgid: number, alive: boolean): Promise<void>;
   /** Adds lines to a run's log; `droppedBytes` counts lines the caller dropped before them (over the cap anyway). */
   appendLog(runId: string, lines: readonly LogLine[], droppedBytes?: number): Promise<void>;
   finishRun(runId: string, end: RunEnd): Promise<void>;
-  /** Of these runs, the ones asked to stop (cancel-in-progress of a newer run in their group). */
-  cancelRequested(runIds: readonly string[]): Promise<string[]>;
+  /** Of these runs, the ones asked to stop (cancel-in-progress of a newer run in their group), and why. */
+  cancelRequested(runIds: readonly string[]): Promise<{ runId: string; reason: string }[]>;
   /** Runs of this host whose owner process is gone are marked lost; their process groups are returned. */
   reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; pgids: number[] }[]>;
 

@@ -1,4 +1,5 @@
 import { activityTypes } from './activity-types.js';
+import { concurrency } from './concurrency.js';
 import { condition } from './condition.js';
 import { cron } from './cron.js';
 import { exclusiveFilters } from './exclusive-filters.js';
@@ -25,6 +26,7 @@ export const RULES: readonly Rule[] = [
   numericPattern,
   pullRequestPaths,
   expression,
+  concurrency,
   condition,
   scriptComment,
   literalSecret,
