@@ -14,6 +14,7 @@ import path from 'node:path';
 import { EVENT_NAMES, eventSpec } from '../catalog/events.js';
 import type { RunResult } from '../execute/run.js';
 import { buildTriggerContexts } from '../match/context.js';
+import { scheduleMinute } from '../match/filters.js';
 import { decideDefinitions, type Decision, type MatchedDecision } from '../match/decide.js';
 import type { PlanResult, RunPlan } from '../plan/plan.js';
 import { summarizeRuns, type FiredDefinition, type FireReport } from '../report/fire-format.js';
@@ -61,6 +62,13 @@ export interface FireRequest {
   source?: EventSource;
   /** Identifies the delivery: a second fire with the same source and key runs nothing. */
   deliveryKey?: string;
+  /**
+   * The event is a schedule slot (the cron entry's tick, or a catch-up of a missed one):
+   * once something matched, and without a deliveryKey, its key is the places and the
+   * minute of `at` (slotKey), so that two cron daemons, or a tick and a catch-up, run a
+   * slot once. A tick that matches nothing has no key and never opens the store.
+   */
+  keyBySlot?: boolean;
   /** The stored event this fire replays (trig replay): recorded, and never a duplicate. */
   replayOf?: string;
   /** HTTP headers to keep with the event, for replaying it. */
@@ -112,6 +120,11 @@ export interface FireOutcome extends FireReport {
   duplicate?: { deliveryKey: string };
 }
 
+/** The delivery key of a schedule slot: the minute, and where the definitions are. */
+export function slotKey(places: readonly string[], at: Date): string {
+  return `schedule ${scheduleMinute(at)} ${places.join(' ')}`;
+}
+
 /** The run key of a definition for an event: the same definition for the same delivery is one run. */
 function runKey(source: EventSource, deliveryKey: string | undefined, eventId: string, definition: string): string {
   return [source, deliveryKey === undefined ? `event ${eventId}` : `delivery ${deliveryKey}`, definition].join('\n');
@@ -121,13 +134,15 @@ function decisionRecords(decisions: readonly Decision[], cwd: string): DecisionR
   return decisions.map((d) => ({ file: path.resolve(cwd, d.file), definition: d.name, matched: d.matched, reason: d.reason }));
 }
 
+/** The places of definition paths as given (none: `.harness/`), as absolute paths. */
+export function definitionPlaces(paths: readonly string[], cwd: string): string[] {
+  return (paths.length ? paths : ['.harness']).map((p) => path.resolve(cwd, p));
+}
+
 /** Where the definitions come from, as absolute paths: what `trig runs` here looks for. */
 function placesOf(request: FireRequest, checked: CheckResult, cwd: string): string[] {
   if (request.places) return request.places.map((p) => path.resolve(cwd, p));
-  if (Array.isArray(request.definitions)) {
-    const given = request.definitions.length ? request.definitions : ['.harness'];
-    return given.map((p: string) => path.resolve(cwd, p));
-  }
+  if (Array.isArray(request.definitions)) return definitionPlaces(request.definitions as readonly string[], cwd);
   return [...new Set(checked.definitions.map((d) => path.resolve(cwd, d.file)))];
 }
 
@@ -180,9 +195,13 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
   const decisions = decideDefinitions(checked, contexts, { at, strict: options.strict });
   const source = request.source ?? 'cli';
 
+  const matchedAny = decisions.some((d) => d.matched);
+  const places = placesOf(request, checked, deps.cwd());
+  const deliveryKey = request.deliveryKey ?? (request.keyBySlot && matchedAny ? slotKey(places, at) : undefined);
+
   // Remembered only when it matters: the every-minute schedule fire that matches nothing
   // never opens the store.
-  const remember = !options.dryRun && deps.openStore && (decisions.some((d) => d.matched) || request.deliveryKey !== undefined);
+  const remember = !options.dryRun && deps.openStore && (matchedAny || deliveryKey !== undefined);
   const store = remember ? await deps.openStore!() : undefined;
   try {
     let eventId: string | undefined;
@@ -191,17 +210,17 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
         name: request.event,
         source,
         at,
-        ...(request.deliveryKey !== undefined ? { deliveryKey: request.deliveryKey } : {}),
-        places: placesOf(request, checked, deps.cwd()),
+        ...(deliveryKey !== undefined ? { deliveryKey } : {}),
+        places,
         payload: request.payload,
         ...(request.headers ? { headers: request.headers } : {}),
         ...(request.replayOf ? { replayOf: request.replayOf } : {}),
         ...(request.details ? { details: request.details } : {}),
       });
-      if (admission.duplicate) return duplicateOutcome(request, at, contexts[0]!.fields, options, admission.eventId);
+      if (admission.duplicate) return duplicateOutcome(request, at, contexts[0]!.fields, options, admission.eventId, deliveryKey!);
       eventId = admission.eventId;
     }
-    return await fireDecided(request, deps, { options, at, checked, contexts, decisions, source, store, eventId });
+    return await fireDecided(request, deps, { options, at, checked, contexts, decisions, source, deliveryKey, store, eventId });
   } finally {
     store?.close();
   }
@@ -213,6 +232,7 @@ function duplicateOutcome(
   trigger: Record<string, unknown>,
   options: FireOptions,
   eventId: string,
+  deliveryKey: string,
 ): FireOutcome {
   return {
     event: request.event,
@@ -226,7 +246,7 @@ function duplicateOutcome(
     unreadableFiles: 0,
     runsFailed: false,
     eventId,
-    duplicate: { deliveryKey: request.deliveryKey! },
+    duplicate: { deliveryKey },
   };
 }
 
@@ -237,6 +257,7 @@ interface Decided {
   contexts: ReturnType<typeof buildTriggerContexts>;
   decisions: Decision[];
   source: EventSource;
+  deliveryKey: string | undefined;
   store: Store | undefined;
   eventId: string | undefined;
 }
@@ -296,7 +317,7 @@ async function fireDecided(request: FireRequest, deps: FireDeps, decided: Decide
       runnable.map((d) => {
         const plan = planOf(d)!;
         return {
-          key: runKey(decided.source, request.deliveryKey, eventId, d.decision.name),
+          key: runKey(decided.source, decided.deliveryKey, eventId, d.decision.name),
           file: path.resolve(deps.cwd(), d.decision.file),
           definition: d.decision.name,
           ...(plan.concurrency ? { group: plan.concurrency } : {}),
