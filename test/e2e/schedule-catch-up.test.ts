@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpath
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeTickStamp } from '../../src/integrations/cron/tick-stamp.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { StoredEvent } from '../../src/store/store.js';
 import { CACHE_DIR, TRIG, trig } from '../helpers/trig.js';
@@ -93,6 +94,13 @@ describe('trig fire --cron: missed schedules', () => {
     const late = p.tick('2026-11-23T03:00:00Z', []);
     expect(late.code, late.stderr).toBe(0);
     expect(late.stdout).toBe('');
+    expect(p.marks()).toHaveLength(1);
+    // A second cron daemon that read the stamp before the first one moved it finds the same
+    // gap and catches the same slot up: a duplicate, which runs nothing.
+    writeTickStamp(p.state, [path.join(p.repo, '.harness')], new Date('2026-11-23T02:00:00Z'));
+    const second = p.tick('2026-11-23T05:00:00Z');
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toBe('');
     expect(p.marks()).toHaveLength(1);
 
     const events = await p.events();
