@@ -145,21 +145,24 @@ async function recordGap(deps: FireDeps, places: readonly string[], now: Date, g
   const store = await deps.openStore();
   try {
     const missed = { from: scheduleMinute(gap.from), to: scheduleMinute(gap.to) };
-    const admission = await store.admitEvent({
-      name: 'schedule',
-      source: 'cron',
-      at: now,
-      deliveryKey: `missed ${missed.from}..${missed.to} ${places.join(' ')}`,
-      places,
-      payload: {},
-      details: {
-        missed,
-        caughtUp: late.flatMap(({ slot, definitions }) =>
-          definitions.map((d) => ({ file: path.resolve(deps.cwd(), d.file), definition: d.name, scheduledAt: scheduleMinute(slot) })),
-        ),
+    // With an empty dispatch: the event is complete (decided, nothing to run) when recorded.
+    await store.admitEvent(
+      {
+        name: 'schedule',
+        source: 'cron',
+        at: now,
+        deliveryKey: `missed ${missed.from}..${missed.to} ${places.join(' ')}`,
+        places,
+        payload: {},
+        details: {
+          missed,
+          caughtUp: late.flatMap(({ slot, definitions }) =>
+            definitions.map((d) => ({ file: path.resolve(deps.cwd(), d.file), definition: d.name, scheduledAt: scheduleMinute(slot) })),
+          ),
+        },
       },
-    });
-    if (!admission.duplicate) await store.dispatchEvent(admission.eventId, [], [], thisProcess());
+      { decisions: [], runs: [], owner: thisProcess() },
+    );
   } finally {
     store.close();
   }
