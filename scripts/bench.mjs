@@ -10,11 +10,23 @@
 //
 // Build first (`npm run build`): the benchmark measures bin/trig as installed.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateInputs } from './bench/inputs.mjs';
+import { loadTs } from './load-ts.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -48,11 +60,19 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'trig-bench-'));
 // measure it warm, as cron and git hooks meet it, and the `--no-cache` cases measure the
 // cost of checking every file afresh. The bench's cache lives in its own folder.
 env.TRIG_CACHE_DIR = path.join(work, 'cache');
+// The store and the cron entry's tick stamps: the bench's own, never the user's.
+env.TRIG_STATE_DIR = path.join(work, 'state');
+// The cron tick's own, so that it can tell that it never opened the store.
+const TICK_STATE_DIR = path.join(work, 'tick-state');
+mkdirSync(TICK_STATE_DIR, { mode: 0o700 });
+const { writeTickStamp } = await loadTs('src/integrations/cron/tick-stamp.ts');
 const inputs = generateInputs(work, { large: !quick });
 // The package is measured from a copy of what `npm pack` ships, so that a rebuild in the
 // working tree during the run cannot change what is measured.
 for (const part of ['bin', 'dist', 'schemas', 'package.json'])
   cpSync(path.join(root, part), path.join(work, 'trig', part), { recursive: true });
+// An install has its one run-time dependency (better-sqlite3, for the store) beside it.
+symlinkSync(path.join(root, 'node_modules'), path.join(work, 'trig', 'node_modules'));
 const TRIG = path.join(work, 'trig', 'bin', 'trig');
 
 // Peak memory is read inside the measured process as it exits (ru_maxrss of the process
@@ -69,10 +89,11 @@ writeFileSync(
 function runOnce(c, { peak = false } = {}) {
   const peakFile = path.join(work, 'peak.out');
   const argv = peak ? ['-r', PEAK_HOOK, ...c.argv] : c.argv;
+  c.prepare?.();
   const start = process.hrtime.bigint();
   const result = spawnSync(process.execPath, argv, {
     cwd: c.cwd ?? work,
-    env: peak ? { ...env, TRIG_BENCH_PEAK_OUT: peakFile } : env,
+    env: { ...env, ...c.env, ...(peak ? { TRIG_BENCH_PEAK_OUT: peakFile } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -122,6 +143,21 @@ const cases = [
     label: 'trig fire --dry-run --no-cache, 200 defs, none matched',
     argv: trig('fire', '--dry-run', '--json', '--no-cache', '--event', 'schedule', '--at', NOT_DUE, '--defs', inputs.defs200),
     check: matched(0, 0),
+  },
+  {
+    // What cron runs every minute (trig cron install): not a dry run, so it reads and moves
+    // the tick stamp, and opens the store only when something matched or ticks were missed.
+    id: 'fire-tick-200',
+    label: 'trig fire --cron (the cron tick), 200 defs, none matched',
+    argv: trig('fire', '--event', 'schedule', '--cron', '--quiet', '--at', NOT_DUE, '--defs', inputs.defs200),
+    // Each tick finds the previous minute's stamp and writes its own, as under cron.
+    env: { TRIG_STATE_DIR: TICK_STATE_DIR },
+    prepare: () => writeTickStamp(TICK_STATE_DIR, [path.resolve(work, inputs.defs200)], new Date(Date.parse(NOT_DUE) - 60_000)),
+    check: (out) => {
+      if (out !== '') throw new Error(`the tick printed something:\n${out}`);
+      if (existsSync(path.join(TICK_STATE_DIR, 'trig.db'))) throw new Error('the tick that matched nothing opened the store');
+    },
+    target: 3,
   },
   {
     id: 'fire-some-200',

@@ -217,8 +217,13 @@ const GITHUB_EVENTS: EventSpec[] = [
       cron: { kind: 'schedule', description: 'A five-field cron expression.' },
       timezone: { kind: 'schedule', description: 'An IANA time zone for the cron expression; UTC when absent.' },
       name: { kind: 'schedule', description: 'A name for the schedule, given to the run as `scheduleName`.' },
+      'catch-up': {
+        kind: 'schedule',
+        description:
+          'A duration (`6h`, `2d`): when the cron entry finds that ticks were missed (the machine was off or asleep), the most recent missed time within it runs once, with `caughtUp` true.',
+      },
     },
-    fields: ['scheduleName', 'cron'],
+    fields: ['scheduleName', 'cron', 'scheduledAt', 'caughtUp'],
   },
   github('status', 'A commit status changed.', NO_TYPES),
   github('watch', 'The repository was starred.', ['started']),

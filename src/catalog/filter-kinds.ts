@@ -82,7 +82,7 @@ export const FILTER_KINDS: Readonly<Record<FilterKind, FilterKindFacets>> = {
     schema: (spec) => ({ description: spec.description, type: 'number' }),
   },
   schedule: {
-    doc: "a cron expression of the schedule item (`cron`, `timezone` and `name` together) is due at the event's minute",
+    doc: "a cron expression of the schedule item (`cron`, `timezone`, `name` and `catch-up` together) is due at the event's minute",
     patterns: false,
     reads: 'nothing',
     schema: (spec) => ({ description: spec.description, type: 'string', minLength: 1 }),

@@ -5,6 +5,7 @@ import { CrontabError, readCrontab, writeCrontab, type CrontabOptions } from '..
 import { CronEnvironmentError, cronBlock, scheduleTriggers, type CronEntryOptions } from '../integrations/cron/entries.js';
 import { EXIT, UsageError } from '../shared/errors.js';
 import { noticesTo, type Output } from '../shared/io.js';
+import { oneLine } from '../shared/printable.js';
 import { loadDefinitions } from '../validate/definitions.js';
 
 export type CronAction = 'print' | 'install' | 'uninstall';
@@ -54,7 +55,10 @@ async function checkSchedules(options: CronOptions, io: Output): Promise<void> {
   for (const s of schedules) {
     const where = `${path.relative(process.cwd(), s.file) || s.file}: ${s.definition}`;
     if (s.problem) io.stderr.write(`trig: ${where}: never fires: ${s.problem}\n`);
-    else io.stderr.write(`trig: ${where}: "${s.cron}" (${s.timezone ?? 'UTC'}) as ${JSON.stringify(s.scheduleName)}\n`);
+    else {
+      const catchUp = s.catchUp === undefined ? '' : `, missed times caught up within ${oneLine(s.catchUp)}`;
+      io.stderr.write(`trig: ${where}: "${s.cron}" (${s.timezone ?? 'UTC'}) as ${JSON.stringify(s.scheduleName)}${catchUp}\n`);
+    }
   }
   if (usable.length === 0) {
     throw new UsageError(

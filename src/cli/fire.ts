@@ -34,6 +34,8 @@ export interface FireFlags {
   ref?: string;
   /** --delivery-id: the first fire with this id runs, any later one runs nothing. */
   deliveryId?: string;
+  /** --cron: the tick of the cron entry (integrations/cron/tick.ts). */
+  cron?: boolean;
 }
 
 const INPUT = /^([A-Za-z_][A-Za-z0-9_.-]*)=([\s\S]*)$/;
@@ -131,8 +133,44 @@ export function processFireDeps(
   };
 }
 
+/** The flags the cron entry's tick cannot take: it fires this minute's schedules, and catches up, as the entry says. */
+function checkCronFlags(flags: FireFlags): void {
+  if (flags.event !== 'schedule') throw new UsageError(`--cron fires the schedule event, not "${oneLine(flags.event)}"`);
+  const refused = [
+    ['--json', flags.json],
+    ['--dry-run', flags.dryRun],
+    ['--payload', flags.payload !== undefined],
+    ['--delivery-id', flags.deliveryId !== undefined],
+    ['--from-git', flags.fromGit || flags.before !== undefined || flags.after !== undefined || flags.ref !== undefined],
+  ] as const;
+  const given = refused.find(([, on]) => on);
+  if (given) throw new UsageError(`--cron cannot be combined with ${given[0]}: it is the cron entry's tick (see trig cron)`);
+}
+
+/** `trig fire --cron`: this minute's schedules and the catch-ups, each outcome said as it ends; the worst exit code. */
+async function runCronTick(flags: FireFlags, io: Output): Promise<number> {
+  checkCronFlags(flags);
+  const request = await fireRequest(flags, io);
+  const { cronTick } = await import('../integrations/cron/tick.js');
+  const style = await styleFor(io.stdout);
+  const presenter = presentFire(io, { json: false, explain: Boolean(flags.explain), quiet: Boolean(flags.quiet), style });
+  const outcomes = await cronTick(
+    { at: request.at ?? new Date(), definitions: flags.defs ?? [], ...(request.options ? { options: request.options } : {}) },
+    {
+      ...processFireDeps(io, flags),
+      runOutput: io.stdout,
+      runStyle: style,
+      onPlanned: presenter.planned,
+      onFinished: presenter.finished,
+      warn: (message) => io.stderr.write(`trig: warning: ${message}\n`),
+    },
+  );
+  return Math.max(...outcomes.map(fireExitCode));
+}
+
 /** `trig fire`: the flags become a request to the fire core, its outcome text or JSON, and an exit code. */
 export async function runFire(flags: FireFlags, io: Output): Promise<number> {
+  if (flags.cron) return runCronTick(flags, io);
   const request = await fireRequest(flags, io);
   // With --json, standard output is the one JSON document: the runs' lines go to stderr.
   const runOutput = flags.json ? io.stderr : io.stdout;

@@ -54,6 +54,8 @@ function buildProgram(io: Output): Command {
     .option('--after <rev>', 'with --from-git: the new commit (default: HEAD)')
     .option('--ref <ref>', 'with --from-git: the full ref name (default: the branch or tag --after names)')
     .option('--delivery-id <id>', 'the delivery id of the event: a later fire with the same id runs nothing (exactly once)')
+    // What the cron entry passes (trig cron install); not for people: see README, "trig cron".
+    .addOption(new Option('--cron', 'the tick of the cron entry').hideHelp())
     .action(async (options) => {
       const { runFire } = await import('./fire.js');
       process.exitCode = await runFire(options, io);

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { EVENT_NAMES, eventSpec } from '../catalog/events.js';
 import type { RunResult } from '../execute/run.js';
 import { buildTriggerContexts } from '../match/context.js';
+import { scheduleMinute } from '../match/filters.js';
 import { decideDefinitions, type Decision, type MatchedDecision } from '../match/decide.js';
 import type { PlanResult, RunPlan } from '../plan/plan.js';
 import { summarizeRuns, type FiredDefinition, type FireReport } from '../report/fire-format.js';
@@ -61,6 +62,13 @@ export interface FireRequest {
   source?: EventSource;
   /** Identifies the delivery: a second fire with the same source and key runs nothing. */
   deliveryKey?: string;
+  /**
+   * The event is a schedule slot (the cron entry's tick, or a catch-up of a missed one):
+   * once something matched, and without a deliveryKey, its key is the places and the
+   * minute of `at` (slotKey), so that two cron daemons, or a tick and a catch-up, run a
+   * slot once. A tick that matches nothing has no key and never opens the store.
+   */
+  keyBySlot?: boolean;
   /**
    * Identifies what happened, for each definition: a definition runs at most once per
    * (source, occurrence), even when several fires report it with different definitions
@@ -127,6 +135,11 @@ export interface FireOutcome extends FireReport {
 
 const FAILED_ENDS: readonly StoredRunStatus[] = ['failed', 'timed_out', 'lost', 'blocked'];
 
+/** The delivery key of a schedule slot: the minute, and where the definitions are. */
+export function slotKey(places: readonly string[], at: Date): string {
+  return `schedule ${scheduleMinute(at)} ${places.join(' ')}`;
+}
+
 /** The run key of a definition for an event: the same definition for the same delivery is one run. */
 function runKey(source: EventSource, request: FireRequest, eventId: string, definition: string): string {
   const occurrence =
@@ -147,13 +160,15 @@ function decisionRecords(definitions: readonly FiredDefinition[], cwd: string): 
   }));
 }
 
+/** The places of definition paths as given (none: `.harness/`), as absolute paths. */
+export function definitionPlaces(paths: readonly string[], cwd: string): string[] {
+  return (paths.length ? paths : ['.harness']).map((p) => path.resolve(cwd, p));
+}
+
 /** Where the definitions come from, as absolute paths: what `trig runs` here looks for. */
 function placesOf(request: FireRequest, checked: CheckResult, cwd: string): string[] {
   if (request.places) return request.places.map((p) => path.resolve(cwd, p));
-  if (Array.isArray(request.definitions)) {
-    const given = request.definitions.length ? request.definitions : ['.harness'];
-    return given.map((p: string) => path.resolve(cwd, p));
-  }
+  if (Array.isArray(request.definitions)) return definitionPlaces(request.definitions as readonly string[], cwd);
   return [...new Set(checked.definitions.map((d) => path.resolve(cwd, d.file)))];
 }
 
@@ -204,6 +219,11 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
     : (request.definitions as CheckResult);
   const contexts = buildTriggerContexts(request.event, request.payload);
   const decisions = decideDefinitions(checked, contexts, { at, strict: options.strict });
+  // A schedule slot is keyed only once something matched: the tick that matches nothing
+  // carries no key, so it never opens the store.
+  if (request.keyBySlot && request.deliveryKey === undefined && decisions.some((d) => d.matched)) {
+    request = { ...request, deliveryKey: slotKey(placesOf(request, checked, deps.cwd()), at) };
+  }
   const planned = await planDecisions(decisions, checked, request, options, deps);
   const outcome: FireOutcome = {
     event: request.event,

@@ -38,7 +38,10 @@ export function presentFire(io: Output, options: PresentOptions): Presenter {
     },
     finished(outcome) {
       if (outcome.duplicate && !json) {
-        io.stdout.write(`duplicate delivery ${oneLine(outcome.duplicate.deliveryKey)}: already handled as event ${outcome.eventId}\n`);
+        // Not a failure: a second cron daemon's tick, or the pre-push after a post-commit, stays silent.
+        if (!quiet) {
+          io.stdout.write(`duplicate delivery ${oneLine(outcome.duplicate.deliveryKey)}: already handled as event ${outcome.eventId}\n`);
+        }
         return;
       }
       if (json) {

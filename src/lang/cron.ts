@@ -87,6 +87,21 @@ export function isDue(cron: string, timezone: string | undefined, at: Date): boo
   return next !== null && next.getTime() === wall;
 }
 
+/**
+ * The latest minute from `from` to `to` (both included, seconds ignored) at which the
+ * expression is due, in the time zone, or undefined when it is due at none. Asked minute
+ * by minute with `isDue`, latest first, so that a missed time is exactly a minute a tick
+ * would have fired (daylight-saving changes included); the cron entry asks it only after
+ * ticks were missed, over at most the `catch-up` window. Throws as `isDue` does.
+ */
+export function lastDueBetween(cron: string, timezone: string | undefined, from: Date, to: Date): Date | undefined {
+  const first = Math.floor(from.getTime() / MINUTE) * MINUTE;
+  for (let minute = Math.floor(to.getTime() / MINUTE) * MINUTE; minute >= first; minute -= MINUTE) {
+    if (isDue(cron, timezone, new Date(minute))) return new Date(minute);
+  }
+  return undefined;
+}
+
 /** Why `expr` is not a five-field cron expression croner accepts, or undefined. */
 export function cronProblem(expr: string): string | undefined {
   const trimmed = expr.trim();

@@ -149,6 +149,8 @@ export interface ScheduleItem {
   cron: string;
   timezone?: string;
   name?: string;
+  /** `catch-up` as written: how far back the cron entry catches up a missed time (integrations/cron/tick.ts). */
+  catchUp?: string;
 }
 
 function scheduleItem(value: unknown): ScheduleItem[] {
@@ -156,15 +158,17 @@ function scheduleItem(value: unknown): ScheduleItem[] {
   const map = value as Record<string, unknown>;
   const timezone = typeof map.timezone === 'string' ? map.timezone : undefined;
   const name = typeof map.name === 'string' ? map.name : undefined;
+  const catchUp = typeof map['catch-up'] === 'string' ? map['catch-up'] : undefined;
   return filterValues(map.cron).map((cron) => ({
     cron,
     ...(timezone !== undefined ? { timezone } : {}),
     ...(name !== undefined ? { name } : {}),
+    ...(catchUp !== undefined ? { catchUp } : {}),
   }));
 }
 
 /**
- * The schedule items of an entry: the entry's own `{cron, timezone, name}` (with `cron`
+ * The schedule items of an entry: the entry's own `{cron, timezone, name, catch-up}` (with `cron`
  * one expression or a list sharing the zone and name), or a list of such items, as in
  * GitHub's `schedule: [{cron: ...}]`.
  */
@@ -174,6 +178,11 @@ export function scheduleItems(filters: unknown): ScheduleItem[] {
 
 function minuteStamp(at: Date): string {
   return `${at.toISOString().slice(0, 16)}Z`;
+}
+
+/** The minute of `at` as `scheduledAt` gives it (`2026-11-23T09:00:00Z`), as the cron entry's `date -u` writes `--at`. */
+export function scheduleMinute(at: Date): string {
+  return `${at.toISOString().slice(0, 16)}:00Z`;
 }
 
 function scheduleCheck(filters: unknown, context: TriggerContext, at: Date): { check: FilterCheck; context: TriggerContext } {
@@ -192,6 +201,10 @@ function scheduleCheck(filters: unknown, context: TriggerContext, at: Date): { c
       // The shared context belongs to every definition being matched: copy, never mutate.
       const fields: Record<string, unknown> = { ...context.fields, cron: item.cron };
       if (item.name !== undefined) fields.scheduleName = item.name;
+      // The minute the schedule is due, and whether the cron entry fires it late because
+      // the tick was missed (its payload says so, see integrations/cron/tick.ts).
+      fields.scheduledAt = scheduleMinute(at);
+      fields.caughtUp = context.fields.caughtUp === true;
       return { check: pass('schedule'), context: { event: context.event, fields } };
     }
     missed.push({ item });

@@ -95,6 +95,22 @@ describe('lazy loading', () => {
     }
   });
 
+  it("loads neither the store nor planning nor running for the cron entry's tick until something matched or a gap is found", () => {
+    const fire = staticClosure(outputFor('src/cli/fire.ts'));
+    const tick = Object.keys(outputs).filter((o) => 'src/integrations/cron/tick.ts' in outputs[o]!.inputs);
+    expect(tick).toHaveLength(1);
+    // Reached from trig fire only when --cron is given.
+    expect(fire).not.toContain(tick[0]);
+    const closure = staticClosure(tick[0]!);
+    const loaded = new Set(closure.flatMap((o) => Object.keys(outputs[o]!.inputs)));
+    expect(loaded).toContain('src/integrations/cron/tick-stamp.ts');
+    for (const module of ['src/store/sqlite.ts', 'src/plan/matched.ts', 'src/execute/execute.ts'])
+      expect(loaded, module).not.toContain(module);
+    expect(closure.flatMap((o) => outputs[o]!.imports.filter((i) => i.kind === 'import-statement').map((i) => i.path))).not.toContain(
+      'better-sqlite3',
+    );
+  });
+
   it('loads chalk only through a dynamic import', () => {
     const withChalk = Object.keys(outputs).filter((o) => packages([o]).includes('chalk'));
     expect(withChalk).toHaveLength(1);
@@ -140,11 +156,11 @@ describe('built-in modules at run time', () => {
       "process.on('exit', () => require('node:fs').writeFileSync(out, process.moduleLoadList.join('\\n')));\n",
   );
 
-  function loadedBuiltins(args: string[], cache = path.join(dir, 'cache')): string[] {
+  function loadedBuiltins(args: string[], cache = path.join(dir, 'cache'), env: NodeJS.ProcessEnv = {}): string[] {
     const out = path.join(dir, `modules-${args.join('-').replace(/\W+/g, '_')}.txt`);
     const r = spawnSync(process.execPath, ['-r', hook, TRIG, ...args], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', TRIG_TEST_MODULES_OUT: out, TRIG_CACHE_DIR: cache },
+      env: { ...process.env, NO_COLOR: '1', TRIG_TEST_MODULES_OUT: out, TRIG_CACHE_DIR: cache, ...env },
       encoding: 'utf8',
     });
     expect(r.status, r.stderr).toBe(0);
@@ -162,6 +178,18 @@ describe('built-in modules at run time', () => {
     const args = ['validate', 'fixtures/seed'];
     expect(loadedBuiltins(args, cache)).toContain('NativeModule crypto');
     expect(loadedBuiltins(args, cache)).not.toContain('NativeModule crypto');
+  });
+
+  it("does not load crypto for the cron entry's tick that matches nothing, with the definitions in the check cache", () => {
+    const cache = mkdtempSync(path.join(dir, 'cache-'));
+    const state = mkdtempSync(path.join(dir, 'state-'));
+    const args = ['fire', '--event', 'schedule', '--cron', '--at', '2026-11-23T09:01:00Z', '--defs', 'fixtures/seed'];
+    loadedBuiltins(args, cache, { TRIG_STATE_DIR: state });
+    const modules = loadedBuiltins([...args.slice(0, -3), '2026-11-23T09:02:00Z', '--defs', 'fixtures/seed'], cache, {
+      TRIG_STATE_DIR: state,
+    });
+    expect(modules).not.toContain('NativeModule crypto');
+    expect(modules).not.toContain('NativeModule child_process');
   });
 
   it('sees child_process when a process does load it (the hook works)', () => {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shQuote } from '../../src/shared/shell.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import { TRIG, trig } from '../helpers/trig.js';
 
 const crontabProgram = spawnSync('sh', ['-c', 'command -v crontab'], { encoding: 'utf8' }).stdout.trim();
@@ -55,6 +56,7 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
   const repo = path.join(temp, "my 'repo'");
   const marker = path.join(temp, 'marker.txt');
   const leapMarker = path.join(temp, 'leap-marker.txt');
+  const lateMarker = path.join(temp, 'late-marker.txt');
   const others = '# someone else\'s entries\nMAILTO=""\n15 3 * * 1  /usr/local/bin/backup --full   \n\n';
   const node = process.execPath;
   const trigBin = realpathSync(TRIG);
@@ -68,7 +70,7 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
     `# BEGIN trig ${repo}`,
     '# Written by `trig cron install`; `trig cron uninstall` removes this block.',
     '# Every minute trig fires the schedule triggers that are due, each read in its own time zone.',
-    `* * * * * export PATH=${shQuote(installEnv.PATH)} SHELL=/bin/sh && cd ${q(repo)} && ${node} ${trigBin} fire --event schedule --at "$(date -u +\\%Y-\\%m-\\%dT\\%H:\\%M:00Z)" --quiet`,
+    `* * * * * export PATH=${shQuote(installEnv.PATH)} SHELL=/bin/sh && cd ${q(repo)} && ${node} ${trigBin} fire --event schedule --at "$(date -u +\\%Y-\\%m-\\%dT\\%H:\\%M:00Z)" --cron --quiet`,
     `# END trig ${repo}`,
     '',
   ].join('\n');
@@ -108,6 +110,16 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
         leapMarker,
       ),
     );
+    // Due at 10:00 UTC on 28 February, and caught up within an hour when that tick is missed.
+    writeFileSync(
+      path.join(repo, '.harness', 'late.yaml'),
+      markingDefinition(
+        'late',
+        ['    - schedule:', '        cron: "0 10 28 2 *"', '        catch-up: 1h'],
+        '<+trigger.caughtUp> <+trigger.scheduledAt>',
+        lateMarker,
+      ),
+    );
     crontabSet(others);
   });
 
@@ -122,6 +134,7 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
     expect(result.stdout).toBe(expectedBlock);
     expect(result.stderr).toContain('"* * * * *" (UTC) as "every-minute"');
     expect(result.stderr).toContain('"0 0 1 1 *" (Pacific/Kiritimati) as "ticker"');
+    expect(result.stderr).toContain('"0 10 28 2 *" (UTC) as "late", missed times caught up within 1h');
     expect(crontabList().text).toBe(others);
   });
 
@@ -147,22 +160,49 @@ describe.skipIf(!hasCrontab)('trig cron (the real crontab)', () => {
    * directory (a temporary one here: trig keeps its check cache under it). The entry sets
    * PATH and SHELL itself.
    */
-  function runEntry(extra: string[] = []) {
+  function runEntry(extra: string[] = [], home = mkdtempSync(path.join(os.tmpdir(), 'trig-cron-home-'))): string {
     const line = crontabList()
       .text.split('\n')
       .find((l) => l.startsWith('* * * * * '))!;
     const command = line.replace(/^(\S+\s+){5}/, '').replace(/\\%/g, '%');
-    const home = mkdtempSync(path.join(os.tmpdir(), 'trig-cron-home-'));
     const env = ['-i', `HOME=${home}`, 'SHELL=/bin/sh', 'PATH=/usr/bin:/bin', ...extra];
     const result = spawnSync('env', [...env, 'sh', '-c', command], { cwd: home, encoding: 'utf8', timeout: 60_000 });
     expect(result.status, result.stderr + result.stdout).toBe(0);
+    return home;
   }
 
-  it("runs the entry's command the way cron does and fires the due schedule", () => {
-    runEntry();
+  /** The events the store under `home` (the state folder's default place) recorded. */
+  async function storedEvents(home: string) {
+    const store = openSqliteStore(path.join(home, '.local', 'state', 'trig'));
+    try {
+      return await store.listEvents({});
+    } finally {
+      store.close();
+    }
+  }
+
+  it("runs the entry's command the way cron does and fires the due schedule, with the cron source", async () => {
+    const home = runEntry();
     expect(existsSync(marker), 'the script step did not run').toBe(true);
     expect(readFileSync(marker, 'utf8')).toBe(`schedule every-minute * * * * * ${repo}\n`);
     expect(existsSync(leapMarker), 'a schedule that is not due ran').toBe(false);
+    const events = await storedEvents(home);
+    expect(events.map((e) => [e.name, e.source, e.runs.length])).toEqual([['schedule', 'cron', 1]]);
+    expect(events[0]!.deliveryKey).toMatch(new RegExp(`^schedule \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:00Z ${path.join(repo, '.harness')}$`));
+  });
+
+  it('catches up through the entry: a tick after missed minutes fires the missed slot once, late', async () => {
+    rmSync(marker, { force: true });
+    const home = runEntry(['TRIG_TEST_DATE=2027-02-28T09:58:00Z']);
+    expect(existsSync(lateMarker)).toBe(false);
+    // Asleep from 09:59 to 10:19: the 10:00 slot is caught up at 10:20, and only once.
+    runEntry(['TRIG_TEST_DATE=2027-02-28T10:20:00Z'], home);
+    runEntry(['TRIG_TEST_DATE=2027-02-28T10:20:00Z'], home);
+    expect(readFileSync(lateMarker, 'utf8')).toBe('true 2027-02-28T10:00:00Z\n');
+    const events = await storedEvents(home);
+    expect(events.filter((e) => e.details.missed).map((e) => [e.source, e.details.missed])).toEqual([
+      ['cron', { from: '2027-02-28T09:59:00Z', to: '2027-02-28T10:19:00Z' }],
+    ]);
   });
 
   it('fires the minute the shell read when cron started the entry', () => {
@@ -227,7 +267,7 @@ describe("the cron entry under cron's bare environment", () => {
     const line = result.stdout.split('\n').find((l) => l.startsWith('* * * * * '))!;
     const escapedTools = `'${tools.replace(/%/g, '\\%')}:/usr/bin:/bin'`;
     expect(line).toBe(
-      `* * * * * export PATH=${escapedTools} SHELL=/bin/sh && cd ${repo} && ${process.execPath} ${realpathSync(TRIG)} fire --event schedule --at "$(date -u +\\%Y-\\%m-\\%dT\\%H:\\%M:00Z)" --quiet`,
+      `* * * * * export PATH=${escapedTools} SHELL=/bin/sh && cd ${repo} && ${process.execPath} ${realpathSync(TRIG)} fire --event schedule --at "$(date -u +\\%Y-\\%m-\\%dT\\%H:\\%M:00Z)" --cron --quiet`,
     );
     // As cron runs it: `\%` becomes `%`, and the command goes to sh in an environment with
     // nothing of the installing user's (here not even cron's own PATH).

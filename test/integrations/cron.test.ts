@@ -73,7 +73,7 @@ describe('cron entries', () => {
   it('changes to the directory and runs trig by absolute paths', () => {
     const command = fireCommand(options);
     expect(command).toBe(
-      "cd '/srv/o'\\''brien 100%' && '/opt/node 20/bin/node' /opt/trig/bin/trig fire --event schedule --at \"$(date -u +%Y-%m-%dT%H:%M:00Z)\" --quiet",
+      "cd '/srv/o'\\''brien 100%' && '/opt/node 20/bin/node' /opt/trig/bin/trig fire --event schedule --at \"$(date -u +%Y-%m-%dT%H:%M:00Z)\" --cron --quiet",
     );
     expect(cronLine(options)).toBe(`* * * * * ${command.replace(/%/g, '\\%')}`);
     expect(fireCommand({ ...options, defs: ['ci/a b.yaml', 'more/'] })).toMatch(/ --defs 'ci\/a b\.yaml' more\/$/);

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { cronProblem, isDue, timezoneProblem } from '../../src/lang/cron.js';
+import { cronProblem, isDue, lastDueBetween, timezoneProblem } from '../../src/lang/cron.js';
 
 const cronerLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => /[\\/]croner[\\/]/.test(k));
 
@@ -82,6 +82,28 @@ describe('isDue', () => {
   it('throws on an invalid expression or time zone', () => {
     expect(() => isDue('61 * * * *', undefined, new Date())).toThrow('"61 * * * *" is not a valid cron expression');
     expect(() => isDue('0 9 * * MON', 'Mars/Olympus', new Date())).toThrow('"Mars/Olympus" is not a known IANA time zone');
+  });
+});
+
+describe('lastDueBetween', () => {
+  const at = (iso: string) => new Date(iso);
+  it.each([
+    // The latest due minute of the window, both ends included, seconds ignored.
+    ['*/15 * * * *', undefined, '2026-11-23T02:01:00Z', '2026-11-23T04:59:00Z', '2026-11-23T04:45:00.000Z'],
+    ['*/15 * * * *', undefined, '2026-11-23T04:45:00Z', '2026-11-23T04:45:59Z', '2026-11-23T04:45:00.000Z'],
+    ['0 3 * * *', undefined, '2026-11-23T02:01:00Z', '2026-11-23T04:59:00Z', '2026-11-23T03:00:00.000Z'],
+    ['0 3 * * *', undefined, '2026-11-23T03:00:00Z', '2026-11-23T03:00:00Z', '2026-11-23T03:00:00.000Z'],
+    // 03:00 in New York is 08:00 UTC in November.
+    ['0 3 * * *', 'America/New_York', '2026-11-23T02:01:00Z', '2026-11-23T09:59:00Z', '2026-11-23T08:00:00.000Z'],
+    // A weekly schedule a week back, over a window of more than 10,000 minutes (2026-11-23 is a Monday).
+    ['0 9 * * MON', undefined, '2026-11-16T00:00:00Z', '2026-11-23T08:59:00Z', '2026-11-16T09:00:00.000Z'],
+  ])('%s (%s) from %s to %s: %s', (cron, zone, from, to, expected) => {
+    expect(lastDueBetween(cron, zone, at(from), at(to))?.toISOString()).toBe(expected);
+  });
+
+  it('is undefined when the expression is due at no minute of the window, or the window is empty', () => {
+    expect(lastDueBetween('0 3 * * *', undefined, at('2026-11-23T03:01:00Z'), at('2026-11-23T04:59:00Z'))).toBeUndefined();
+    expect(lastDueBetween('0 3 * * *', undefined, at('2026-11-23T05:00:00Z'), at('2026-11-23T02:00:00Z'))).toBeUndefined();
   });
 });
 

@@ -366,12 +366,22 @@ describe('schedule', () => {
     expect(reason('schedule', 'schedule', {})).toBe('schedule: no cron expression is given');
   });
 
-  it('a match gets scheduleName and cron on a copy of the context', () => {
+  it('a match gets scheduleName, cron, scheduledAt and caughtUp on a copy of the context', () => {
     const contexts = buildTriggerContexts('schedule', {});
     const matcher = createMatcher({ at: new Date('2026-11-23T12:00:00Z') });
     const named = matcher.match(triggerEntries({ schedule: { cron: ['0 9 * * MON', '0 12 * * *'], name: 'midday' } }), contexts);
     expect(named).toMatchObject({ matched: true, reason: 'matched on: schedule {cron, name}' });
-    expect(named.context!.fields).toEqual({ event: 'schedule', payload: {}, cron: '0 12 * * *', scheduleName: 'midday' });
+    expect(named.context!.fields).toEqual({
+      event: 'schedule',
+      payload: {},
+      cron: '0 12 * * *',
+      scheduleName: 'midday',
+      scheduledAt: '2026-11-23T12:00:00Z',
+      caughtUp: false,
+    });
+    // The cron entry's catch-up says so in its payload.
+    const late = matcher.match(triggerEntries({ schedule: { cron: '0 12 * * *' } }), buildTriggerContexts('schedule', { caughtUp: true }));
+    expect(late.context!.fields.caughtUp).toBe(true);
     expect(contexts[0]!.fields).toEqual({ event: 'schedule', payload: {} });
     const unnamed = matcher.match(triggerEntries({ schedule: { cron: '0 12 * * *' } }), contexts);
     expect(unnamed.context!.fields).not.toHaveProperty('scheduleName');

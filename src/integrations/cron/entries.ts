@@ -25,6 +25,8 @@ export interface ScheduleTrigger {
   timezone?: string;
   /** What the run sees as `<+trigger.scheduleName>`: the item's name, else the definition's. */
   scheduleName: string;
+  /** `catch-up` as written. */
+  catchUp?: string;
   /** Why trig will never fire this schedule (a bad expression or time zone). */
   problem?: string;
 }
@@ -43,6 +45,7 @@ export function scheduleTriggers(documents: readonly Pick<Definition, 'file' | '
           cron: item.cron,
           ...(item.timezone !== undefined ? { timezone: item.timezone } : {}),
           scheduleName: item.name ?? document.name,
+          ...(item.catchUp !== undefined ? { catchUp: item.catchUp } : {}),
           ...(problem ? { problem } : {}),
         });
       }
@@ -121,7 +124,8 @@ export function fireCommand(options: CronEntryOptions): string {
     shQuote(options.trig),
     // The minute is read by the shell as cron starts the entry, not by trig once node is
     // up: on a loaded machine a slow start must not move the fire into the next minute.
-    `fire --event schedule --at "$(date -u +${SHELL_MINUTE_FORMAT})" --quiet`,
+    // --cron: the tick's source is cron, each slot runs once, missed ticks are caught up.
+    `fire --event schedule --at "$(date -u +${SHELL_MINUTE_FORMAT})" --cron --quiet`,
     ...defs,
   ].join(' ');
 }

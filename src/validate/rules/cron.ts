@@ -1,10 +1,12 @@
 import { cronProblem, timezoneProblem } from '../../lang/cron.js';
+import { parseDuration } from '../../shared/duration.js';
 import { entryPath, isRecord, type Rule } from './rule.js';
 
 export const cron: Rule = {
   name: 'cron',
   description:
-    'cron expressions that are not five valid fields (checked with croner), unknown time zones, a `schedule` ' + 'without `cron`',
+    'cron expressions that are not five valid fields (checked with croner), unknown time zones, a `schedule` ' +
+    'without `cron`, a `catch-up` that is not a duration (or is shorter than the minute cron ticks at)',
   check(document, report) {
     for (const entry of document.entries) {
       if (entry.event !== 'schedule') continue;
@@ -28,6 +30,22 @@ export const cron: Rule = {
         if (typeof timezone === 'string') {
           const problem = timezoneProblem(timezone);
           if (problem) report({ path: [...itemPath, 'timezone'], message: problem });
+        }
+        const catchUp = isRecord(item) ? item['catch-up'] : undefined;
+        if (typeof catchUp === 'string') {
+          const ms = parseDuration(catchUp);
+          if (ms === undefined) {
+            report({
+              path: [...itemPath, 'catch-up'],
+              message: `catch-up ${JSON.stringify(catchUp)} is not a duration; write one such as 30m, 6h or 2d`,
+            });
+          } else if (ms < 60_000) {
+            report({
+              path: [...itemPath, 'catch-up'],
+              severity: 'warning',
+              message: `catch-up ${JSON.stringify(catchUp)} is shorter than a minute, so no missed time is ever within it; write 1m or more`,
+            });
+          }
         }
       }
     }

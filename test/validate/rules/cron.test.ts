@@ -40,4 +40,20 @@ describe('cron', () => {
       '4:7 error: schedule needs a "cron" expression, e.g. schedule: {cron: "0 9 * * MON"} @ schedule',
     ]);
   });
+
+  it('accepts a catch-up duration, in an item of its own or of a list', () => {
+    expect(check(cron, schedule('cron: "0 3 * * *"', 'catch-up: 6h'))).toEqual([]);
+    const list = ['pipeline:', '  on:', '    - schedule:', '        - cron: "0 3 * * *"', '          catch-up: 1h30m'].join('\n');
+    expect(check(cron, list)).toEqual([]);
+  });
+
+  it('reports a catch-up that is not a duration at its value, and warns of one shorter than a minute', () => {
+    expect(check(cron, schedule('cron: "0 3 * * *"', 'catch-up: 6 hours'))).toEqual([
+      '5:19 error: catch-up "6 hours" is not a duration; write one such as 30m, 6h or 2d @ 6 hours',
+    ]);
+    const list = ['pipeline:', '  on:', '    - schedule:', '        - cron: "0 3 * * *"', '          catch-up: 30s'].join('\n');
+    expect(check(cron, list)).toEqual([
+      '5:21 warning: catch-up "30s" is shorter than a minute, so no missed time is ever within it; write 1m or more @ 30s',
+    ]);
+  });
 });
