@@ -59,6 +59,27 @@ function buildProgram(io: Output): Command {
       process.exitCode = await runFire(options, io);
     });
 
+  program
+    .command('replay')
+    .description('Fire a recorded event again, against the definitions as they are now (a new event, recorded with replayOf).')
+    .argument('<event-id>', 'the recorded event (trig history), or a unique start of its id')
+    .option('--defs <paths...>', "definition files, directories and globs (default: the places the event's definitions came from)")
+    .option('--input <key=value>', 'an input value (repeatable)', (value: string, all: string[] = []) => [...all, value])
+    .option('--dry-run', 'show the decision and the run plans; launch and record nothing')
+    .option('--explain', 'also say why each other definition did not match')
+    .option('--json', 'print one JSON document (schemas/fire-output.schema.json)')
+    .option('--quiet', 'print only failures')
+    .option('--workdir <dir>', 'the working directory of the runs (default: the current directory)')
+    .option('--container-runtime <cli>', 'the container engine CLI for container steps', FIRE_DEFAULTS.containerRuntime)
+    .option('--concurrency <n>', 'how many runs at most at once', String(FIRE_DEFAULTS.concurrency))
+    .option('--timeout <duration>', 'bound each run (90s, 30m, 1h)')
+    .option('--no-cache', 'check every definition afresh, without the check cache')
+    .option('--strict', 'treat definitions with warnings as invalid: they do not fire')
+    .action(async (eventId: string, options) => {
+      const { runReplay } = await import('./replay.js');
+      process.exitCode = await runReplay(eventId, options, io);
+    });
+
   const cron = program
     .command('cron')
     .description("Fire the definitions' schedule triggers from the system's cron (one entry per repository).");

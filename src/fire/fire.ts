@@ -55,6 +55,8 @@ export interface FireRequest {
   inputs?: Readonly<Record<string, string>>;
   /** The time of the event, which decides the schedules that are due (default: the clock's now). */
   at?: Date;
+  /** When the event is recorded as received (default: at). A replay decides at the original event's time, and is received now. */
+  receivedAt?: Date;
   /** Each one left out takes its default (FIRE_DEFAULTS, the current directory, off). */
   options?: Partial<FireOptions>;
   /** Who reports the event (default: cli). */
@@ -190,7 +192,7 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
       const admission = await store.admitEvent({
         name: request.event,
         source,
-        at,
+        at: request.receivedAt ?? at,
         ...(request.deliveryKey !== undefined ? { deliveryKey: request.deliveryKey } : {}),
         places: placesOf(request, checked, deps.cwd()),
         payload: request.payload,
@@ -282,6 +284,7 @@ async function fireDecided(request: FireRequest, deps: FireDeps, decided: Decide
     unreadableFiles: checked.readErrors.length,
     runsFailed: false,
     ...(eventId ? { eventId } : {}),
+    ...(request.replayOf ? { replayOf: request.replayOf } : {}),
   };
 
   // Each runnable definition becomes a run in the store (the same definition for the same
