@@ -26,10 +26,26 @@ function buildProgram(io: Output): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--strict', 'fail on warnings too')
     .option('--no-cache', 'check every file afresh, without the check cache')
-    .action(async (paths: string[], options: { format: 'text' | 'json' | 'github'; strict?: boolean; cache: boolean }) => {
-      const { runValidate } = await import('./validate.js');
-      process.exitCode = await runValidate(paths, options, io);
-    });
+    .option(
+      '--against-history [n]',
+      'decide the last n recorded events (default 100) again and show the runs that would appear or disappear; --strict: exit 1 if any',
+    )
+    .option('--all', "with --against-history: every recorded event, not only those of these definitions' places")
+    .action(
+      async (
+        paths: string[],
+        options: { format: 'text' | 'json' | 'github'; strict?: boolean; cache: boolean; againstHistory?: string | true; all?: boolean },
+      ) => {
+        if (options.againstHistory !== undefined) {
+          const { runAgainstHistory } = await import('./against-history.js');
+          process.exitCode = await runAgainstHistory(paths, { ...options, againstHistory: options.againstHistory }, io);
+          return;
+        }
+        if (options.all) throw new UsageError('--all goes with --against-history');
+        const { runValidate } = await import('./validate.js');
+        process.exitCode = await runValidate(paths, options, io);
+      },
+    );
 
   program
     .command('fire')

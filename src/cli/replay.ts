@@ -3,9 +3,9 @@
 // `replayOf`, and carries no delivery key: replaying is the one way to run a delivery again.
 
 import { lstatSync } from 'node:fs';
-import path from 'node:path';
 import { checkWorkdir, fire, fireExitCode, openStore, presentFire, type FireOutcome } from '../fire/index.js';
 import { GLOB_CHARACTER } from '../load/paths.js';
+import { displayPath } from '../shared/display-path.js';
 import { UsageError } from '../shared/errors.js';
 import type { Output } from '../shared/io.js';
 import { oneLine } from '../shared/printable.js';
@@ -43,13 +43,6 @@ export async function findRecordedEvent(idPrefix: string, env: NodeJS.ProcessEnv
   }
 }
 
-/** A path as the user would type it from here: relative when it is inside the current directory. */
-function fromHere(place: string, cwd: string): string {
-  const relative = path.relative(cwd, place);
-  if (relative === '') return '.';
-  return relative.startsWith('..') || path.isAbsolute(relative) ? place : relative;
-}
-
 /**
  * The definitions a replay uses without --defs: the places the event was fired against,
  * those that still exist (a glob is kept as it is: loading it says when it matches nothing).
@@ -64,7 +57,7 @@ export function recordedDefinitions(event: StoredEvent, cwd: string, warn: (line
     } catch {
       // gone, unless it is a glob
     }
-    if (exists) kept.push(fromHere(place, cwd));
+    if (exists) kept.push(displayPath(place, cwd));
     else warn(`warning: ${oneLine(place)}, where event ${event.id} found its definitions, no longer exists`);
   }
   if (!kept.length) {

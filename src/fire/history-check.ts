@@ -1,0 +1,79 @@
+// What an edit of the definitions changes: recorded events decided again against the
+// definitions as they are now, and compared with what was decided when they came
+// (`trig validate --against-history`). Deciding only: nothing is planned, run or recorded.
+
+import path from 'node:path';
+import { eventSpec } from '../catalog/events.js';
+import { buildTriggerContexts } from '../match/context.js';
+import { decideDefinitions } from '../match/decide.js';
+import { isRecord } from '../shared/records.js';
+import type { DecisionRecord, StoredEvent } from '../store/store.js';
+import type { CheckResult } from '../validate/check.js';
+
+/** A definition whose run an event would now start and did not then, or started then and would not now. */
+export interface RunChange {
+  change: 'appears' | 'disappears';
+  /** Absolute, as recorded. */
+  file: string;
+  definition: string;
+  /** Why it matched or did not then; null when it was not among the definitions then. */
+  then: string | null;
+  /** Why it would or would not now; null when it is not among the definitions now. */
+  now: string | null;
+}
+
+export interface EventComparison {
+  event: StoredEvent;
+  /** Why the event was not compared (its fire never decided; an event or payload trig cannot decide on today). */
+  notCompared?: string;
+  /** Empty: the event would start the same runs today. */
+  changes: RunChange[];
+}
+
+const key = (file: string, definition: string) => `${file}\n${definition}`;
+
+/** Each event decided against `checked` (files resolved against cwd), compared with its recorded decisions. */
+export function compareWithHistory(
+  events: readonly StoredEvent[],
+  checked: CheckResult,
+  options: { cwd: string; strict: boolean },
+): EventComparison[] {
+  return events.map((event) => {
+    if (!event.dispatched) return { event, notCompared: 'its fire stopped before deciding', changes: [] };
+    if (!eventSpec(event.name)) return { event, notCompared: `trig no longer knows the event "${event.name}"`, changes: [] };
+    if (!isRecord(event.payload)) return { event, notCompared: 'its payload is not a JSON object', changes: [] };
+    const decisions = decideDefinitions(checked, buildTriggerContexts(event.name, event.payload), { at: event.at, strict: options.strict });
+    const now = new Map<string, DecisionRecord>();
+    for (const d of decisions) {
+      const file = path.resolve(options.cwd, d.file);
+      now.set(key(file, d.name), { file, definition: d.name, matched: d.matched, reason: d.reason });
+    }
+    const then = new Map(event.decisions.map((d) => [key(d.file, d.definition), d]));
+    const changes: RunChange[] = [];
+    for (const before of event.decisions) {
+      const after = now.get(key(before.file, before.definition));
+      if (before.matched && !after?.matched) {
+        changes.push({
+          change: 'disappears',
+          file: before.file,
+          definition: before.definition,
+          then: before.reason,
+          now: after?.reason ?? null,
+        });
+      }
+    }
+    for (const after of now.values()) {
+      const before = then.get(key(after.file, after.definition));
+      if (after.matched && !before?.matched) {
+        changes.push({
+          change: 'appears',
+          file: after.file,
+          definition: after.definition,
+          then: before?.reason ?? null,
+          now: after.reason,
+        });
+      }
+    }
+    return { event, changes };
+  });
+}
