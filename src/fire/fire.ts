@@ -24,7 +24,7 @@ import { PLAIN_STYLE, type Style } from '../shared/style.js';
 import { suggest } from '../shared/suggest.js';
 import type { CheckResult } from '../validate/check.js';
 import { readDocument } from '../validate/definitions.js';
-import type { DecisionRecord, EventSource, Store } from '../store/store.js';
+import type { DecisionRecord, EventSource, Store, StoredRunStatus } from '../store/store.js';
 import { FIRE_DEFAULTS } from './defaults.js';
 
 export interface FireOptions {
@@ -63,6 +63,13 @@ export interface FireRequest {
   source?: EventSource;
   /** Identifies the delivery: a second fire with the same source and key runs nothing. */
   deliveryKey?: string;
+  /**
+   * Identifies what happened, for each definition: a definition runs at most once per
+   * (source, occurrence), even when several fires report it with different definitions
+   * in view (a ref update seen by a clone's hook and by its server's). Default: the
+   * delivery key, else the event itself.
+   */
+  occurrence?: string;
   /** The stored event this fire replays (trig replay): recorded, and never a duplicate. */
   replayOf?: string;
   /** HTTP headers to keep with the event, for replaying it. */
@@ -112,11 +119,25 @@ export interface FireOutcome extends FireReport {
   eventId?: string;
   /** The delivery was handled before: nothing was decided or run. */
   duplicate?: { deliveryKey: string };
+  /**
+   * A definition was not run again because it already ran for this occurrence, and that
+   * run failed: the fire reports the failure it would have had (a pre-push with
+   * --block-on-failure refuses a push whose post-commit run failed).
+   */
+  earlierRunFailed?: boolean;
 }
 
+const FAILED_ENDS: readonly StoredRunStatus[] = ['failed', 'timed_out', 'lost', 'blocked'];
+
 /** The run key of a definition for an event: the same definition for the same delivery is one run. */
-function runKey(source: EventSource, deliveryKey: string | undefined, eventId: string, definition: string): string {
-  return [source, deliveryKey === undefined ? `event ${eventId}` : `delivery ${deliveryKey}`, definition].join('\n');
+function runKey(source: EventSource, request: FireRequest, eventId: string, definition: string): string {
+  const occurrence =
+    request.occurrence !== undefined
+      ? `occurrence ${request.occurrence}`
+      : request.deliveryKey !== undefined
+        ? `delivery ${request.deliveryKey}`
+        : `event ${eventId}`;
+  return [source, occurrence, definition].join('\n');
 }
 
 function decisionRecords(decisions: readonly Decision[], cwd: string): DecisionRecord[] {
@@ -299,7 +320,7 @@ async function fireDecided(request: FireRequest, deps: FireDeps, decided: Decide
       runnable.map((d) => {
         const plan = planOf(d)!;
         return {
-          key: runKey(decided.source, request.deliveryKey, eventId, d.decision.name),
+          key: runKey(decided.source, request, eventId, d.decision.name),
           file: path.resolve(deps.cwd(), d.decision.file),
           definition: d.decision.name,
           ...(plan.concurrency ? { group: plan.concurrency } : {}),
@@ -309,19 +330,23 @@ async function fireDecided(request: FireRequest, deps: FireDeps, decided: Decide
     );
     runIds = [];
     const already = new Map<FiredDefinition, RunResult>();
+    let earlierFailed = false;
     runnable.forEach((d, i) => {
       const run = added[i]!;
       if (run.added) runIds!.push(run.id);
-      else
+      else {
+        earlierFailed ||= FAILED_ENDS.includes(run.status);
         already.set(d, {
           id: run.id,
           status: 'skipped',
           exitCode: null,
           durationMs: 0,
-          reason: `already run for this delivery as run ${run.id} (${run.status})`,
+          reason: `already run for this ${request.occurrence !== undefined ? 'occurrence' : 'delivery'} as run ${run.id} (${run.status})`,
           steps: [],
         });
+      }
     });
+    outcome.earlierRunFailed = earlierFailed;
     if (already.size) outcome.definitions = definitions.map((d) => (already.has(d) ? { ...d, run: already.get(d)! } : d));
   }
   await deps.onPlanned?.(outcome);
@@ -336,7 +361,9 @@ async function fireDecided(request: FireRequest, deps: FireDeps, decided: Decide
     // A matched definition that could not start (a required input without a value) fails the
     // fire like a failed run: the event asked for work that did not happen.
     // A run cancelled by a newer one of its concurrency group did what was asked of it.
-    runsFailed: finished.some((d) => d.decision.matched && (!d.run || !['succeeded', 'skipped', 'cancelled'].includes(d.run.status))),
+    runsFailed:
+      Boolean(outcome.earlierRunFailed) ||
+      finished.some((d) => d.decision.matched && (!d.run || !['succeeded', 'skipped', 'cancelled'].includes(d.run.status))),
     ...(executed.signal ? { signal: executed.signal } : {}),
   };
   return done;
