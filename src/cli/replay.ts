@@ -12,24 +12,24 @@ import { oneLine } from '../shared/printable.js';
 import { isRecord } from '../shared/records.js';
 import { styleFor } from '../shared/style.js';
 import type { StoredEvent } from '../store/store.js';
-import { parseConcurrency, parseInputs, parseTimeout, processFireDeps } from './fire.js';
+import { parseConcurrency, parseInputs, parseTimeout, processFireDeps, type FireFlags } from './fire.js';
 
-/** The flags of `trig replay`, as commander gives them. */
-export interface ReplayFlags {
-  defs?: string[];
-  input?: string[];
-  dryRun?: boolean;
-  explain?: boolean;
-  json?: boolean;
-  quiet?: boolean;
-  workdir?: string;
-  containerRuntime: string;
-  concurrency: string;
-  timeout?: string;
-  /** false with --no-cache. */
-  cache?: boolean;
-  strict?: boolean;
-}
+/** The flags of `trig replay`: those of `trig fire` that do not describe the event (it is recorded). */
+export type ReplayFlags = Pick<
+  FireFlags,
+  | 'defs'
+  | 'input'
+  | 'dryRun'
+  | 'explain'
+  | 'json'
+  | 'quiet'
+  | 'workdir'
+  | 'containerRuntime'
+  | 'concurrency'
+  | 'timeout'
+  | 'cache'
+  | 'strict'
+>;
 
 /** The recorded event an id (or a unique start of one) names; anything else is a one-line usage error. */
 export async function findRecordedEvent(idPrefix: string, env: NodeJS.ProcessEnv): Promise<StoredEvent> {
