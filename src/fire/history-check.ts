@@ -50,29 +50,19 @@ export function compareWithHistory(
     }
     const then = new Map(event.decisions.map((d) => [key(d.file, d.definition), d]));
     const changes: RunChange[] = [];
-    for (const before of event.decisions) {
-      const after = now.get(key(before.file, before.definition));
-      if (before.matched && !after?.matched) {
-        changes.push({
-          change: 'disappears',
-          file: before.file,
-          definition: before.definition,
-          then: before.reason,
-          now: after?.reason ?? null,
-        });
-      }
-    }
-    for (const after of now.values()) {
-      const before = then.get(key(after.file, after.definition));
-      if (after.matched && !before?.matched) {
-        changes.push({
-          change: 'appears',
-          file: after.file,
-          definition: after.definition,
-          then: before?.reason ?? null,
-          now: after.reason,
-        });
-      }
+    // The recorded definitions in their order, then those that are new.
+    for (const k of new Set([...then.keys(), ...now.keys()])) {
+      const before = then.get(k);
+      const after = now.get(k);
+      if (Boolean(before?.matched) === Boolean(after?.matched)) continue;
+      const { file, definition } = (before ?? after)!;
+      changes.push({
+        change: after?.matched ? 'appears' : 'disappears',
+        file,
+        definition,
+        then: before?.reason ?? null,
+        now: after?.reason ?? null,
+      });
     }
     return { event, changes };
   });
