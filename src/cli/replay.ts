@@ -3,6 +3,7 @@
 // `replayOf`, and carries no delivery key: replaying is the one way to run a delivery again.
 
 import { lstatSync } from 'node:fs';
+import { DECIDED_AT } from '../fire/history-check.js';
 import { checkWorkdir, fire, fireExitCode, openStore, presentFire, type FireOutcome } from '../fire/index.js';
 import { GLOB_CHARACTER } from '../load/paths.js';
 import { displayPath } from '../shared/display-path.js';
@@ -106,7 +107,8 @@ export async function runReplay(idPrefix: string, flags: ReplayFlags, io: Output
       source: 'replay',
       replayOf: original.id,
       ...(original.headers ? { headers: original.headers } : {}),
-      ...(Object.keys(original.details).length ? { details: original.details } : {}),
+      // The time it was decided at, for validate --against-history (its received time is now).
+      details: { ...original.details, [DECIDED_AT]: original.at.toISOString() },
     },
     {
       ...processFireDeps(io, flags),

@@ -30,6 +30,19 @@ export interface EventComparison {
   changes: RunChange[];
 }
 
+/**
+ * The detail a replay records: the time its event was decided at (the replayed event's),
+ * when that is not the time it was received. A schedule event is decided again at it.
+ */
+export const DECIDED_AT = 'decidedAt';
+
+/** When an event was decided: a replay at its replayed event's time, any other at its own. */
+export function decidedAt(event: Pick<StoredEvent, 'at' | 'details'>): Date {
+  const recorded = event.details[DECIDED_AT];
+  const date = typeof recorded === 'string' ? new Date(recorded) : undefined;
+  return date && !Number.isNaN(date.getTime()) ? date : event.at;
+}
+
 const key = (file: string, definition: string) => `${file}\n${definition}`;
 
 /** Each event decided against `checked` (files resolved against cwd), compared with its recorded decisions. */
@@ -42,7 +55,10 @@ export function compareWithHistory(
     if (!event.dispatched) return { event, notCompared: 'its fire stopped before deciding', changes: [] };
     if (!eventSpec(event.name)) return { event, notCompared: `trig no longer knows the event "${event.name}"`, changes: [] };
     if (!isRecord(event.payload)) return { event, notCompared: 'its payload is not a JSON object', changes: [] };
-    const decisions = decideDefinitions(checked, buildTriggerContexts(event.name, event.payload), { at: event.at, strict: options.strict });
+    const decisions = decideDefinitions(checked, buildTriggerContexts(event.name, event.payload), {
+      at: decidedAt(event),
+      strict: options.strict,
+    });
     const now = new Map<string, DecisionRecord>();
     for (const d of decisions) {
       const file = path.resolve(options.cwd, d.file);

@@ -194,7 +194,10 @@ describe('trig validate --against-history and trig replay on real GitHub deliver
         deliveryKey: null,
         places: [harness],
         payload: push,
+        details: { decidedAt: at.push },
       });
+      // Received now, decided at the replayed event's time.
+      expect('found' in found && found.found.at.getTime()).toBeGreaterThan(Date.parse(at.push!));
       const runs = await store.listRuns({ event: 'push' });
       expect(runs.map((run) => [run.eventId, run.definition, run.status])).toEqual([[replayId, 'deploy', 'succeeded']]);
     } finally {

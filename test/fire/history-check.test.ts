@@ -61,6 +61,9 @@ describe('comparing recorded events with the definitions as they are now', () =>
     // At 10:00 the same definitions change nothing.
     const later = event({ ...recorded, at: new Date('2026-11-23T10:00:00Z') });
     expect(compareWithHistory([later], now, { cwd: dir, strict: false })[0]!.changes).toEqual([]);
+    // A replay received at 10:00 of the 09:00 slot is decided at the slot.
+    const replay = event({ ...later, source: 'replay', details: { decidedAt: '2026-11-23T09:00:00.000Z' } });
+    expect(compareWithHistory([replay], now, { cwd: dir, strict: false })[0]!.changes.map((c) => c.change)).toEqual(['disappears']);
   });
 
   it('names the file of a definition that moved (same name, another file), and says it is gone from the old one', async () => {
