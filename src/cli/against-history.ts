@@ -38,7 +38,7 @@ export function parseEventCount(value: string | true): number {
 /** How a definition is named in a change line: its name, with its file when the event's changes name it in two files. */
 function definitionLabel(change: RunChange, changes: readonly RunChange[], cwd: string): string {
   const ambiguous = changes.some((c) => c.definition === change.definition && c.file !== change.file);
-  return ambiguous ? `${displayPath(change.file, cwd)}: ${oneLine(change.definition)}` : oneLine(change.definition);
+  return ambiguous ? `${oneLine(displayPath(change.file, cwd))}: ${oneLine(change.definition)}` : oneLine(change.definition);
 }
 
 function changeLine(change: RunChange, changes: readonly RunChange[], cwd: string): string {
