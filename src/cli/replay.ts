@@ -3,7 +3,7 @@
 // `replayOf`, and carries no delivery key: replaying is the one way to run a delivery again.
 
 import { lstatSync } from 'node:fs';
-import { DECIDED_AT } from '../fire/history-check.js';
+import { DECIDED_AT, decidedAt } from '../fire/history-check.js';
 import { checkWorkdir, fire, fireExitCode, openStore, presentFire, type FireOutcome } from '../fire/index.js';
 import { GLOB_CHARACTER } from '../load/paths.js';
 import { displayPath } from '../shared/display-path.js';
@@ -94,21 +94,23 @@ export async function runReplay(idPrefix: string, flags: ReplayFlags, io: Output
   const quiet = Boolean(flags.quiet);
   const presenter = presentFire(io, { json: Boolean(flags.json), explain: Boolean(flags.explain), quiet, style });
   const { dryRun = false, strict = false, containerRuntime } = flags;
+  // Decided at the event's own time (a schedule event starts the definitions due then; a
+  // replay's is the time of the event it replayed), recorded as received now.
+  const at = decidedAt(original);
   const outcome = await fire(
     {
       event: original.name,
       payload: original.payload,
       definitions,
       inputs,
-      // Decided at the event's own time (a schedule event starts the definitions due then), recorded as received now.
-      at: original.at,
+      at,
       receivedAt: new Date(),
       options: { dryRun, strict, quiet, concurrency, timeoutMs, workdir, containerRuntime },
       source: 'replay',
       replayOf: original.id,
       ...(original.headers ? { headers: original.headers } : {}),
       // The time it was decided at, for validate --against-history (its received time is now).
-      details: { ...original.details, [DECIDED_AT]: original.at.toISOString() },
+      details: { ...original.details, [DECIDED_AT]: at.toISOString() },
     },
     {
       ...processFireDeps(io, flags),

@@ -223,7 +223,11 @@ describe('trig validate --against-history and trig replay on real GitHub deliver
       expect(out.at).toBe(at.comment);
     }
     expect(replayed[0].eventId).not.toBe(replayed[1].eventId);
-    expect(ran()).toBe(`${before}answer issue_comment\nanswer issue_comment\n`);
+    // A replay of a replay: decided at the first event's time too, and pointing at the replay given.
+    const again2 = trig(['replay', replayed[0].eventId, '--json'], { cwd: repo, env });
+    expect(again2.code, again2.stderr).toBe(0);
+    expect(JSON.parse(again2.stdout)).toMatchObject({ at: at.comment, replayOf: replayed[0].eventId, summary: { succeeded: 1 } });
+    expect(ran()).toBe(`${before}answer issue_comment\nanswer issue_comment\nanswer issue_comment\n`);
   });
 
   it('--dry-run shows the plan and neither runs nor records anything', async () => {
