@@ -5,6 +5,22 @@ import { processOutput, type Output } from '../shared/io.js';
 
 declare const TRIG_VERSION: string | undefined;
 
+/** The options `trig fire` and `trig replay` share: inputs, how the runs go, and what is said. */
+function fireOptions(command: Command): Command {
+  return command
+    .option('--input <key=value>', 'an input value (repeatable)', (value: string, all: string[] = []) => [...all, value])
+    .option('--dry-run', 'show the decision and the run plans; launch nothing (and record nothing)')
+    .option('--explain', 'also say why each other definition did not match')
+    .option('--json', 'print one JSON document (schemas/fire-output.schema.json)')
+    .option('--quiet', 'print only failures')
+    .option('--workdir <dir>', 'the working directory of the runs (default: the current directory)')
+    .option('--container-runtime <cli>', 'the container engine CLI for container steps', FIRE_DEFAULTS.containerRuntime)
+    .option('--concurrency <n>', 'how many runs at most at once', String(FIRE_DEFAULTS.concurrency))
+    .option('--timeout <duration>', 'bound each run (90s, 30m, 1h)')
+    .option('--no-cache', 'check every definition afresh, without the check cache')
+    .option('--strict', 'treat definitions with warnings as invalid: they do not fire');
+}
+
 // Each command's implementation is imported when the command runs, so `trig --version`
 // and `trig validate` never load what `trig fire` needs.
 function buildProgram(io: Output): Command {
@@ -26,29 +42,35 @@ function buildProgram(io: Output): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'))
     .option('--strict', 'fail on warnings too')
     .option('--no-cache', 'check every file afresh, without the check cache')
-    .action(async (paths: string[], options: { format: 'text' | 'json' | 'github'; strict?: boolean; cache: boolean }) => {
-      const { runValidate } = await import('./validate.js');
-      process.exitCode = await runValidate(paths, options, io);
-    });
+    .option(
+      '--against-history [n]',
+      'decide the last n recorded events (default 100) again and show the runs that would appear or disappear; --strict: exit 1 if any',
+    )
+    .option('--all', "with --against-history: every recorded event, not only those of these definitions' places")
+    .action(
+      async (
+        paths: string[],
+        options: { format: 'text' | 'json' | 'github'; strict?: boolean; cache: boolean; againstHistory?: string | true; all?: boolean },
+      ) => {
+        if (options.againstHistory !== undefined) {
+          const { runAgainstHistory } = await import('./against-history.js');
+          process.exitCode = await runAgainstHistory(paths, { ...options, againstHistory: options.againstHistory }, io);
+          return;
+        }
+        if (options.all) throw new UsageError('--all goes with --against-history');
+        const { runValidate } = await import('./validate.js');
+        process.exitCode = await runValidate(paths, options, io);
+      },
+    );
 
-  program
+  const fire = program
     .command('fire')
     .description('Decide which definitions an event starts, resolve their expressions, and run them.')
     .requiredOption('--event <name>', 'the event name (push, pipeline_failed, …)')
     .option('--payload <file>', 'the event payload as JSON; - reads standard input')
     .option('--defs <paths...>', 'definition files, directories and globs (default: .harness/)')
-    .option('--input <key=value>', 'an input value (repeatable)', (value: string, all: string[] = []) => [...all, value])
-    .option('--at <time>', 'the time of the event, ISO-8601 (default: now); decides which schedules are due')
-    .option('--dry-run', 'show the decision and the run plans; launch nothing')
-    .option('--explain', 'also say why each other definition did not match')
-    .option('--json', 'print one JSON document (schemas/fire-output.schema.json)')
-    .option('--quiet', 'print only failures')
-    .option('--workdir <dir>', 'the working directory of the runs (default: the current directory)')
-    .option('--container-runtime <cli>', 'the container engine CLI for container steps', FIRE_DEFAULTS.containerRuntime)
-    .option('--concurrency <n>', 'how many runs at most at once', String(FIRE_DEFAULTS.concurrency))
-    .option('--timeout <duration>', 'bound each run (90s, 30m, 1h)')
-    .option('--no-cache', 'check every definition afresh, without the check cache')
-    .option('--strict', 'treat definitions with warnings as invalid: they do not fire')
+    .option('--at <time>', 'the time of the event, ISO-8601 (default: now); decides which schedules are due');
+  fireOptions(fire)
     .option('--from-git', 'push only: build the payload from the git repository here (as the git hooks do)')
     .option('--before <rev>', 'with --from-git: the old commit (default: the first parent of --after)')
     .option('--after <rev>', 'with --from-git: the new commit (default: HEAD)')
@@ -112,6 +134,16 @@ function buildProgram(io: Output): Command {
       const { runPrune } = await import('./prune.js');
       process.exitCode = await runPrune(options, io);
     });
+
+  const replay = program
+    .command('replay')
+    .description('Fire a recorded event again, against the definitions as they are now (a new event, recorded with replayOf).')
+    .argument('<event-id>', 'the recorded event (trig history), or a unique start of its id')
+    .option('--defs <paths...>', "definition files, directories and globs (default: the places the event's definitions came from)");
+  fireOptions(replay).action(async (eventId: string, options) => {
+    const { runReplay } = await import('./replay.js');
+    process.exitCode = await runReplay(eventId, options, io);
+  });
 
   const cron = program
     .command('cron')

@@ -56,6 +56,8 @@ export interface FireRequest {
   inputs?: Readonly<Record<string, string>>;
   /** The time of the event, which decides the schedules that are due (default: the clock's now). */
   at?: Date;
+  /** When the event is recorded as received (default: at). A replay decides at the original event's time, and is received now. */
+  receivedAt?: Date;
   /** Each one left out takes its default (FIRE_DEFAULTS, the current directory, off). */
   options?: Partial<FireOptions>;
   /** Who reports the event (default: cli). */
@@ -236,6 +238,7 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
     mask: createMasker(planned.secrets),
     unreadableFiles: checked.readErrors.length,
     runsFailed: false,
+    ...(request.replayOf ? { replayOf: request.replayOf } : {}),
   };
 
   // Remembered only when it matters: the every-minute schedule fire that matches nothing
@@ -323,7 +326,7 @@ async function recordFire(
       id: eventId,
       name: request.event,
       source,
-      at: outcome.at,
+      at: request.receivedAt ?? outcome.at,
       ...(request.deliveryKey !== undefined ? { deliveryKey: request.deliveryKey } : {}),
       places: placesOf(request, checked, deps.cwd()),
       payload: request.payload,

@@ -86,7 +86,7 @@ function existsAsEntry(p: string, error: NodeJS.ErrnoException): boolean {
 
 // Any character picomatch gives a meaning to; a path without one is never a glob, and
 // picomatch (large next to the rest of start-up) is loaded only for one that might be.
-const GLOB_CHARACTER = /[*?[\]{}()!+@]/;
+export const GLOB_CHARACTER = /[*?[\]{}()!+@]/;
 
 /**
  * Expands file, directory and glob arguments into definition files, sorted and without

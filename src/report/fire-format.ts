@@ -31,6 +31,8 @@ export interface FireReport {
   eventId?: string;
   /** The delivery was handled before (as eventId): nothing was decided or run. */
   duplicate?: { deliveryKey: string };
+  /** The stored event this fire replays (trig replay). */
+  replayOf?: string;
 }
 
 export interface RunSummary {
@@ -124,6 +126,7 @@ export function fireJson(report: FireReport) {
     }),
     ...(report.summary ? { summary: report.summary } : {}),
     ...(report.eventId ? { eventId: report.eventId } : {}),
+    ...(report.replayOf ? { replayOf: report.replayOf } : {}),
     ...(report.duplicate ? { duplicate: true, delivery: report.duplicate.deliveryKey } : {}),
   };
 }

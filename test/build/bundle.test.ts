@@ -111,6 +111,13 @@ describe('lazy loading', () => {
     );
   });
 
+  it('validate without --against-history loads neither the store, the fire core nor the history comparison', () => {
+    const loaded = new Set([cli, outputFor('src/cli/validate.ts')].flatMap(staticClosure).flatMap((o) => Object.keys(outputs[o]!.inputs)));
+    for (const module of ['src/cli/against-history.ts', 'src/fire/history-check.ts', 'src/fire/fire.ts', 'src/store/sqlite.ts']) {
+      expect(loaded, module).not.toContain(module);
+    }
+  });
+
   it('loads chalk only through a dynamic import', () => {
     const withChalk = Object.keys(outputs).filter((o) => packages([o]).includes('chalk'));
     expect(withChalk).toHaveLength(1);
