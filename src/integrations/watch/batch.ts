@@ -1,7 +1,7 @@
 // A batch of file changes, as `trig watch` gathers them until the debounce settles, and
 // the file_change payload it becomes. A path changed several times in a batch counts
-// once, by its net change: whether it existed before the batch's first change and after
-// its last (the catalog's file_change describes the fields).
+// once, by its net change: whether it existed before the batch and after it (the
+// catalog's file_change describes the fields).
 
 import { FILE_CHANGE_TYPES } from '../../catalog/events.js';
 
@@ -10,9 +10,15 @@ export type FileEvent = 'add' | 'change' | 'unlink';
 
 export type ChangeType = (typeof FILE_CHANGE_TYPES)[number];
 
+/**
+ * A path's events in a batch, as far as they tell whether the file exists: its first and
+ * last `add` or `unlink`. A `change` says only that the file is there, so a `change`
+ * reported before the `add` of a new file (the watcher stats and reports files in the
+ * order it gets to them) does not make it look older than the batch.
+ */
 interface PathHistory {
-  first: FileEvent;
-  last: FileEvent;
+  firstPresence?: 'add' | 'unlink';
+  lastPresence?: 'add' | 'unlink';
 }
 
 /** The file_change payload (the catalog's file_change fields). */
@@ -35,17 +41,22 @@ export class ChangeBatch {
   }
 
   record(file: string, event: FileEvent): void {
-    const seen = this.paths.get(file);
-    if (seen) seen.last = event;
-    else this.paths.set(file, { first: event, last: event });
+    let seen = this.paths.get(file);
+    if (!seen) this.paths.set(file, (seen = {}));
+    if (event === 'change') return;
+    seen.firstPresence ??= event;
+    seen.lastPresence = event;
   }
 
-  /** Adds a later batch: for a path in both, this one's first event and the later one's last. */
+  /** Adds a later batch: for a path in both, this one's first presence event and the later one's last. */
   merge(later: ChangeBatch): void {
     for (const [file, history] of later.paths) {
       const seen = this.paths.get(file);
-      if (seen) seen.last = history.last;
-      else this.paths.set(file, { ...history });
+      if (!seen) this.paths.set(file, { ...history });
+      else if (history.lastPresence) {
+        seen.firstPresence ??= history.firstPresence;
+        seen.lastPresence = history.lastPresence;
+      }
     }
   }
 
@@ -63,10 +74,10 @@ export class ChangeBatch {
   /** The batch's net change of each path; none for a path created and removed within it. */
   netChanges(): Map<string, ChangeType> {
     const net = new Map<string, ChangeType>();
-    for (const [file, { first, last }] of this.paths) {
+    for (const [file, { firstPresence, lastPresence }] of this.paths) {
       // A first `add` says the file was not there before; a last `unlink` that it is gone now.
-      const before = first !== 'add';
-      const after = last !== 'unlink';
+      const before = firstPresence !== 'add';
+      const after = lastPresence !== 'unlink';
       if (before && after) net.set(file, 'modified');
       else if (after) net.set(file, 'created');
       else if (before) net.set(file, 'deleted');

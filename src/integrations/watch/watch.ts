@@ -146,6 +146,8 @@ export async function watchTree(options: WatchOptions): Promise<number> {
   let stopping: NodeJS.Signals | undefined;
   let pending = new ChangeBatch();
   let pendingSince = 0;
+  /** When the watcher last reported anything (raw file system events included) while a batch was pending. */
+  let lastActivity = 0;
   let settleTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let waiting: ChangeBatch | undefined;
@@ -203,22 +205,44 @@ export async function watchTree(options: WatchOptions): Promise<number> {
     else if (waiting) waiting.merge(batch);
     else waiting = batch;
   };
+  // The debounce settles when the watcher has been quiet for debounceMs, or the batch has
+  // waited MAX_WAIT_DEBOUNCES of them. An expired timer runs before the file system events
+  // that came in meanwhile (a busy machine can hold trig back longer than the debounce), so
+  // the timer only looks, after those events (setImmediate), whether all is quiet.
+  const arm = () => {
+    clearTimeout(settleTimer);
+    const now = Date.now();
+    const deadline = pendingSince + MAX_WAIT_DEBOUNCES * debounceMs;
+    const wait = Math.min(lastActivity + debounceMs, deadline) - now;
+    settleTimer = setTimeout(() => setImmediate(look), Math.max(0, wait));
+  };
+  const look = () => {
+    if (stopping || pending.size === 0) return;
+    const now = Date.now();
+    if (now - lastActivity < debounceMs && now < pendingSince + MAX_WAIT_DEBOUNCES * debounceMs) arm();
+    else settle();
+  };
   const changed = (event: FileEvent, absolute: string) => {
     if (stopping) return;
     const relative = relativePath(root, absolute);
     if (relative === '' || relative.startsWith('..')) return;
-    const now = Date.now();
-    if (pending.size === 0) pendingSince = now;
+    lastActivity = Date.now();
+    if (pending.size === 0) pendingSince = lastActivity;
     pending.record(relative, event);
-    clearTimeout(settleTimer);
-    const deadline = pendingSince + MAX_WAIT_DEBOUNCES * debounceMs;
-    settleTimer = setTimeout(settle, Math.max(0, Math.min(debounceMs, deadline - now)));
+    arm();
   };
 
   // Symbolic links are not followed: a planted link must not make trig watch (or report)
   // what lies outside the tree.
   const tree = chokidarWatch(root, { ignored: (p: string) => ignore.skip(p), ignoreInitial: true, followSymlinks: false });
   for (const event of ['add', 'change', 'unlink'] as const) tree.on(event, (p: string) => changed(event, p));
+  // A raw event comes before the watcher has looked at the file, a new folder before it
+  // has read it: more may be on the way.
+  const busy = () => {
+    if (pending.size > 0) lastActivity = Date.now();
+  };
+  tree.on('raw', busy);
+  tree.on('addDir', busy);
   const underDefinitions = (p: string) => defRoots.some((dir) => isWithin(dir, p) && alwaysIgnored(relativePath(dir, p)));
   const definitions = chokidarWatch(defRoots, { ignoreInitial: true, ignored: underDefinitions });
   definitions.on('all', (event: string) => {
