@@ -20,9 +20,9 @@ export function alwaysIgnored(relative: string): boolean {
   return relative.split('/').some((part) => ALWAYS_IGNORED.has(part));
 }
 
-/** Whether `dir` is `root` itself or inside it. */
-function isWithin(root: string, dir: string): boolean {
-  const rel = path.relative(root, dir);
+/** Whether `file` is `dir` itself or inside it (absolute paths). */
+export function isWithin(dir: string, file: string): boolean {
+  const rel = path.relative(dir, file);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 

@@ -23,7 +23,7 @@ import { cacheRoot } from '../../validate/cache.js';
 import type { CheckResult } from '../../validate/check.js';
 import { ChangeBatch, fileChangePayload, type FileEvent } from './batch.js';
 import { DefinitionKeeper, type Served } from './definitions.js';
-import { alwaysIgnored, relativePath, watchIgnore } from './ignore.js';
+import { alwaysIgnored, isWithin, relativePath, watchIgnore } from './ignore.js';
 
 /** A file changed without pause still fires: a batch waits at most this many debounces after its first change. */
 export const MAX_WAIT_DEBOUNCES = 10;
@@ -55,11 +55,6 @@ async function definitionRoots(defs: readonly string[], cwd: string): Promise<st
     }
   }
   return roots;
-}
-
-function isWithin(dir: string, file: string): boolean {
-  const rel = path.relative(dir, file);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 function ready(watcher: FSWatcher): Promise<void> {
@@ -243,8 +238,8 @@ export async function watchTree(options: WatchOptions): Promise<number> {
   };
   tree.on('raw', busy);
   tree.on('addDir', busy);
-  const underDefinitions = (p: string) => defRoots.some((dir) => isWithin(dir, p) && alwaysIgnored(relativePath(dir, p)));
-  const definitions = chokidarWatch(defRoots, { ignoreInitial: true, ignored: underDefinitions });
+  const skipInDefinitions = (p: string) => defRoots.some((dir) => isWithin(dir, p) && alwaysIgnored(relativePath(dir, p)));
+  const definitions = chokidarWatch(defRoots, { ignoreInitial: true, ignored: skipInDefinitions });
   definitions.on('all', (event: string) => {
     if (!stopping && event !== 'addDir' && event !== 'unlinkDir') scheduleReload();
   });
