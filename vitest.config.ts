@@ -7,6 +7,7 @@ export default defineConfig({
   test: {
     include: conformance ? ['test/conformance/**/*.test.ts'] : ['test/**/*.test.ts'],
     exclude: conformance ? configDefaults.exclude : [...configDefaults.exclude, 'test/conformance/**'],
+    setupFiles: ['test/helpers/setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -24,7 +24,7 @@ import { PLAIN_STYLE, type Style } from '../shared/style.js';
 import { suggest } from '../shared/suggest.js';
 import type { CheckResult } from '../validate/check.js';
 import { readDocument } from '../validate/definitions.js';
-import type { DecisionRecord, EventSource, Store } from '../store/store.js';
+import type { DecisionRecord, EventSource, Store, StoredRunStatus } from '../store/store.js';
 import { FIRE_DEFAULTS } from './defaults.js';
 
 export interface FireOptions {
@@ -61,6 +61,13 @@ export interface FireRequest {
   source?: EventSource;
   /** Identifies the delivery: a second fire with the same source and key runs nothing. */
   deliveryKey?: string;
+  /**
+   * Identifies what happened, for each definition: a definition runs at most once per
+   * (source, occurrence), even when several fires report it with different definitions
+   * in view (a ref update seen by a clone's hook and by its server's). Default: the
+   * delivery key, else the event itself.
+   */
+  occurrence?: string;
   /** The stored event this fire replays (trig replay): recorded, and never a duplicate. */
   replayOf?: string;
   /** HTTP headers to keep with the event, for replaying it. */
@@ -112,15 +119,34 @@ export interface FireOutcome extends FireReport {
   eventId?: string;
   /** The delivery was handled before: nothing was decided or run. */
   duplicate?: { deliveryKey: string };
+  /**
+   * A definition was not run again because it already ran for this occurrence, and that
+   * run failed: the fire reports the failure it would have had (a pre-push with
+   * --block-on-failure refuses a push whose post-commit run failed).
+   */
+  earlierRunFailed?: boolean;
 }
+
+const FAILED_ENDS: readonly StoredRunStatus[] = ['failed', 'timed_out', 'lost', 'blocked'];
 
 /** The run key of a definition for an event: the same definition for the same delivery is one run. */
-function runKey(source: EventSource, deliveryKey: string | undefined, eventId: string, definition: string): string {
-  return [source, deliveryKey === undefined ? `event ${eventId}` : `delivery ${deliveryKey}`, definition].join('\n');
+function runKey(source: EventSource, request: FireRequest, eventId: string, definition: string): string {
+  const occurrence =
+    request.occurrence !== undefined
+      ? `occurrence ${request.occurrence}`
+      : request.deliveryKey !== undefined
+        ? `delivery ${request.deliveryKey}`
+        : `event ${eventId}`;
+  return [source, occurrence, definition].join('\n');
 }
 
-function decisionRecords(decisions: readonly Decision[], cwd: string): DecisionRecord[] {
-  return decisions.map((d) => ({ file: path.resolve(cwd, d.file), definition: d.name, matched: d.matched, reason: d.reason }));
+function decisionRecords(definitions: readonly FiredDefinition[], cwd: string): DecisionRecord[] {
+  return definitions.map(({ decision: d }) => ({
+    file: path.resolve(cwd, d.file),
+    definition: d.name,
+    matched: d.matched,
+    reason: d.reason,
+  }));
 }
 
 /** Where the definitions come from, as absolute paths: what `trig runs` here looks for. */
@@ -180,165 +206,185 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
     : (request.definitions as CheckResult);
   const contexts = buildTriggerContexts(request.event, request.payload);
   const decisions = decideDefinitions(checked, contexts, { at, strict: options.strict });
-  const source = request.source ?? 'cli';
-
-  // Remembered only when it matters: the every-minute schedule fire that matches nothing
-  // never opens the store.
-  const remember = !options.dryRun && deps.openStore && (decisions.some((d) => d.matched) || request.deliveryKey !== undefined);
-  const store = remember ? await deps.openStore!() : undefined;
-  try {
-    let eventId: string | undefined;
-    if (store) {
-      const admission = await store.admitEvent({
-        name: request.event,
-        source,
-        at,
-        ...(request.deliveryKey !== undefined ? { deliveryKey: request.deliveryKey } : {}),
-        places: placesOf(request, checked, deps.cwd()),
-        payload: request.payload,
-        ...(request.headers ? { headers: request.headers } : {}),
-        ...(request.replayOf ? { replayOf: request.replayOf } : {}),
-        ...(request.details ? { details: request.details } : {}),
-      });
-      if (admission.duplicate) return duplicateOutcome(request, at, contexts[0]!.fields, options, admission.eventId);
-      eventId = admission.eventId;
-    }
-    return await fireDecided(request, deps, { options, at, checked, contexts, decisions, source, store, eventId });
-  } finally {
-    store?.close();
-  }
-}
-
-function duplicateOutcome(
-  request: FireRequest,
-  at: Date,
-  trigger: Record<string, unknown>,
-  options: FireOptions,
-  eventId: string,
-): FireOutcome {
-  return {
-    event: request.event,
-    at,
-    trigger,
-    definitions: [],
-    dryRun: options.dryRun,
-    warnings: [],
-    secrets: [],
-    mask: createMasker([]),
-    unreadableFiles: 0,
-    runsFailed: false,
-    eventId,
-    duplicate: { deliveryKey: request.deliveryKey! },
-  };
-}
-
-interface Decided {
-  options: FireOptions;
-  at: Date;
-  checked: CheckResult;
-  contexts: ReturnType<typeof buildTriggerContexts>;
-  decisions: Decision[];
-  source: EventSource;
-  store: Store | undefined;
-  eventId: string | undefined;
-}
-
-async function fireDecided(request: FireRequest, deps: FireDeps, decided: Decided): Promise<FireOutcome> {
-  const { options, at, checked, contexts, decisions, store, eventId } = decided;
-
-  const warnings: string[] = [];
-  const secrets = new Set<string>();
-  let definitions: FiredDefinition[] = decisions.map((decision) => ({ decision }));
-  const matched = decisions.filter((d): d is MatchedDecision => d.matched);
-  if (matched.length) {
-    const { planMatched, planWarnings } = await import('../plan/matched.js');
-    const documents = [];
-    for (const decision of matched) documents.push({ decision, document: await readDocument(checked, decision.definition) });
-    const plans = planMatched(documents, {
-      inputs: request.inputs ?? {},
-      env: deps.env,
-      workdir: options.workdir,
-      containerRuntime: options.containerRuntime,
-    });
-    plans.secrets.forEach((s) => secrets.add(s));
-    warnings.push(...plans.warnings);
-    const planned = new Map<Decision, PlanResult>(matched.map((decision, i) => [decision, plans.planned[i]!]));
-    definitions = decisions.map((decision) => (planned.has(decision) ? { decision, planned: planned.get(decision)! } : { decision }));
-    // With dryRun a plan's problems are shown in the plan; a run says them as warnings.
-    if (!options.dryRun) {
-      for (const d of definitions) {
-        const plan = planOf(d);
-        if (plan) warnings.push(...planWarnings(d.decision.file, d.decision.name, plan));
-      }
-    }
-  }
+  const planned = await planDecisions(decisions, checked, request, options, deps);
   const outcome: FireOutcome = {
     event: request.event,
     at,
     trigger: contexts[0]!.fields,
-    definitions,
+    definitions: planned.definitions,
     dryRun: options.dryRun,
-    warnings,
-    secrets: [...secrets],
-    mask: createMasker(secrets),
+    warnings: planned.warnings,
+    secrets: [...planned.secrets],
+    mask: createMasker(planned.secrets),
     unreadableFiles: checked.readErrors.length,
     runsFailed: false,
-    ...(eventId ? { eventId } : {}),
   };
 
-  // Each runnable definition becomes a run in the store (the same definition for the same
-  // delivery only once, whoever got there first); the others are already handled.
-  let runIds: string[] | undefined;
-  if (store && eventId) {
-    const { thisProcess } = await import('./record.js');
-    const runnable = definitions.filter((d) => planOf(d));
-    const added = await store.dispatchEvent(
-      eventId,
-      decisionRecords(decisions, deps.cwd()),
-      runnable.map((d) => {
+  // Remembered only when it matters: the every-minute schedule fire that matches nothing
+  // never opens the store.
+  const remember = !options.dryRun && deps.openStore && (decisions.some((d) => d.matched) || request.deliveryKey !== undefined);
+  if (!remember) {
+    await deps.onPlanned?.(outcome);
+    return options.dryRun ? outcome : await executeOutcome(outcome, request, options, deps, undefined);
+  }
+  const store = await deps.openStore!();
+  try {
+    const recorded = await recordFire(store, outcome, request, checked, deps);
+    if (recorded.duplicate) return recorded.duplicate;
+    await deps.onPlanned?.(recorded.outcome);
+    return await executeOutcome(recorded.outcome, request, options, deps, { store, runIds: recorded.runIds });
+  } finally {
+    store.close();
+  }
+}
+
+interface Planned {
+  definitions: FiredDefinition[];
+  warnings: string[];
+  secrets: Set<string>;
+}
+
+/** The plans of the matched definitions (planning is loaded only when something matched). */
+async function planDecisions(
+  decisions: readonly Decision[],
+  checked: CheckResult,
+  request: FireRequest,
+  options: FireOptions,
+  deps: FireDeps,
+): Promise<Planned> {
+  const warnings: string[] = [];
+  const secrets = new Set<string>();
+  const matched = decisions.filter((d): d is MatchedDecision => d.matched);
+  if (!matched.length) return { definitions: decisions.map((decision) => ({ decision })), warnings, secrets };
+  const { planMatched, planWarnings } = await import('../plan/matched.js');
+  const documents = [];
+  for (const decision of matched) documents.push({ decision, document: await readDocument(checked, decision.definition) });
+  const plans = planMatched(documents, {
+    inputs: request.inputs ?? {},
+    env: deps.env,
+    workdir: options.workdir,
+    containerRuntime: options.containerRuntime,
+  });
+  plans.secrets.forEach((s) => secrets.add(s));
+  warnings.push(...plans.warnings);
+  const byDecision = new Map<Decision, PlanResult>(matched.map((decision, i) => [decision, plans.planned[i]!]));
+  const definitions = decisions.map((decision) =>
+    byDecision.has(decision) ? { decision, planned: byDecision.get(decision)! } : { decision },
+  );
+  // With dryRun a plan's problems are shown in the plan; a run says them as warnings.
+  if (!options.dryRun) {
+    for (const d of definitions) {
+      const plan = planOf(d);
+      if (plan) warnings.push(...planWarnings(d.decision.file, d.decision.name, plan));
+    }
+  }
+  return { definitions, warnings, secrets };
+}
+
+type Remembered = { duplicate: FireOutcome } | { duplicate?: undefined; outcome: FireOutcome; runIds: string[] };
+
+/**
+ * Records the event, its decisions and its runs in one transaction: either the delivery
+ * is new and every run it starts is queued, or it was handled before and nothing is. A run
+ * the same definition already had for this occurrence is not queued again; it shows as
+ * skipped, with the earlier run's id and status.
+ */
+async function recordFire(
+  store: Store,
+  outcome: FireOutcome,
+  request: FireRequest,
+  checked: CheckResult,
+  deps: FireDeps,
+): Promise<Remembered> {
+  const { thisProcess, newEventId } = await import('./record.js');
+  const source = request.source ?? 'cli';
+  const eventId = newEventId();
+  const runnable = outcome.definitions.filter((d) => planOf(d));
+  const admission = await store.admitEvent(
+    {
+      id: eventId,
+      name: request.event,
+      source,
+      at: outcome.at,
+      ...(request.deliveryKey !== undefined ? { deliveryKey: request.deliveryKey } : {}),
+      places: placesOf(request, checked, deps.cwd()),
+      payload: request.payload,
+      ...(request.headers ? { headers: request.headers } : {}),
+      ...(request.replayOf ? { replayOf: request.replayOf } : {}),
+      ...(request.details ? { details: request.details } : {}),
+    },
+    {
+      decisions: decisionRecords(outcome.definitions, deps.cwd()),
+      runs: runnable.map((d) => {
         const plan = planOf(d)!;
         return {
-          key: runKey(decided.source, request.deliveryKey, eventId, d.decision.name),
+          key: runKey(source, request, eventId, d.decision.name),
           file: path.resolve(deps.cwd(), d.decision.file),
           definition: d.decision.name,
           ...(plan.concurrency ? { group: plan.concurrency } : {}),
         };
       }),
-      thisProcess(),
-    );
-    runIds = [];
-    const already = new Map<FiredDefinition, RunResult>();
-    runnable.forEach((d, i) => {
-      const run = added[i]!;
-      if (run.added) runIds!.push(run.id);
-      else
-        already.set(d, {
-          id: run.id,
-          status: 'skipped',
-          exitCode: null,
-          durationMs: 0,
-          reason: `already run for this delivery as run ${run.id} (${run.status})`,
-          steps: [],
-        });
-    });
-    if (already.size) outcome.definitions = definitions.map((d) => (already.has(d) ? { ...d, run: already.get(d)! } : d));
-  }
-  await deps.onPlanned?.(outcome);
-  if (options.dryRun) return outcome;
+      owner: thisProcess(),
+    },
+  );
+  if (admission.duplicate) return { duplicate: duplicateOutcome(outcome, admission.eventId, request.deliveryKey!) };
 
-  const executed = await execute(outcome, request, options, deps, store && runIds ? { store, runIds } : undefined);
+  const runIds: string[] = [];
+  const already = new Map<FiredDefinition, RunResult>();
+  let earlierRunFailed = false;
+  runnable.forEach((d, i) => {
+    const run = admission.runs[i]!;
+    if (run.added) {
+      runIds.push(run.id);
+      return;
+    }
+    earlierRunFailed ||= FAILED_ENDS.includes(run.status);
+    const what = request.occurrence !== undefined ? 'occurrence' : 'delivery';
+    already.set(d, {
+      id: run.id,
+      status: 'skipped',
+      exitCode: null,
+      durationMs: 0,
+      reason: `already run for this ${what} as run ${run.id} (${run.status})`,
+      steps: [],
+    });
+  });
+  return {
+    outcome: {
+      ...outcome,
+      eventId,
+      definitions: outcome.definitions.map((d) => (already.has(d) ? { ...d, run: already.get(d)! } : d)),
+      ...(earlierRunFailed ? { earlierRunFailed } : {}),
+    },
+    runIds,
+  };
+}
+
+function duplicateOutcome(outcome: FireOutcome, eventId: string, deliveryKey: string): FireOutcome {
+  return { ...outcome, definitions: [], warnings: [], secrets: [], mask: createMasker([]), eventId, duplicate: { deliveryKey } };
+}
+
+async function executeOutcome(
+  outcome: FireOutcome,
+  request: FireRequest,
+  options: FireOptions,
+  deps: FireDeps,
+  recording: { store: Store; runIds: string[] } | undefined,
+): Promise<FireOutcome> {
+  const executed = await execute(outcome, request, options, deps, recording);
   const finished = outcome.definitions.map((d) => (executed.runs.has(d) ? { ...d, run: executed.runs.get(d)! } : d));
-  const done: FireOutcome = {
+  return {
     ...outcome,
     definitions: finished,
     summary: summarizeRuns(finished, executed.durationMs, executed.signal),
     // A matched definition that could not start (a required input without a value) fails the
-    // fire like a failed run: the event asked for work that did not happen.
-    // A run cancelled by a newer one of its concurrency group did what was asked of it.
-    runsFailed: finished.some((d) => d.decision.matched && (!d.run || !['succeeded', 'skipped', 'cancelled'].includes(d.run.status))),
+    // fire like a failed run: the event asked for work that did not happen. A run cancelled
+    // by a newer one of its concurrency group did what was asked of it.
+    runsFailed:
+      Boolean(outcome.earlierRunFailed) ||
+      finished.some((d) => d.decision.matched && (!d.run || !['succeeded', 'skipped', 'cancelled'].includes(d.run.status))),
     ...(executed.signal ? { signal: executed.signal } : {}),
   };
-  return done;
 }
 
 interface Executed {

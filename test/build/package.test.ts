@@ -84,7 +84,9 @@ describe('installed from the tarball', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('puts a working trig on PATH, usable from any directory', async () => {
-    const installed = await runAsync(npm, ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: dir });
+    const installed = await runAsync(npm, ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+      cwd: dir,
+    });
     expect(installed.code, installed.stderr).toBe(0);
     // The bundle holds everything trig runs but the store's SQLite binding, a native addon
     // that npm builds for the Node.js it installs with.

@@ -162,13 +162,14 @@ describe('trig hooks', () => {
   });
 
   it('fires post-receive on the server, which reads the pushed definitions; pre-push leaves the push to it', () => {
-    // The server learns of a new definition only from the pushed commit.
+    // The server learns of a new definition only from the pushed commit (committed without
+    // the client's hooks: a commit that post-commit has fired is not run again when pushed).
     write(
       path.join(client, '.harness/server-only.yaml'),
       definition('pushed-def', 'branches: [main]\npaths: [".harness/server-only.yaml"]'),
     );
     ok(client, 'add', '-A');
-    ok(client, 'commit', '-q', '-m', 'add a definition');
+    ok(client, '-c', 'core.hooksPath=/dev/null', 'commit', '-q', '-m', 'add a definition');
     takeLog();
     const push = git(client, 'push', '-q', 'origin', 'main');
     expect(push.code, push.out).toBe(0);
@@ -180,13 +181,28 @@ describe('trig hooks', () => {
     // The next push compares with what the server had.
     write(path.join(client, 'docs/more.md'), 'more\n');
     ok(client, 'add', '-A');
-    ok(client, 'commit', '-q', '-m', 'more docs');
+    ok(client, '-c', 'core.hooksPath=/dev/null', 'commit', '-q', '-m', 'more docs');
     takeLog();
     expect(git(client, 'push', '-q', 'origin', 'main').code).toBe(0);
     expect(takeLog()).toEqual([
       'docs post-receive server b=main t= ["docs/more.md"]',
       'main-push post-receive server b=main t= ["docs/more.md"]',
     ]);
+  });
+
+  it('runs a definition once per ref update: what post-commit ran, the push does not run again on the server', () => {
+    write(path.join(client, 'docs/once.md'), 'once\n');
+    ok(client, 'add', '-A');
+    ok(client, 'commit', '-q', '-m', 'once');
+    expect(takeLog()).toEqual([
+      'chained post-commit 0',
+      'docs post-commit server b=main t= ["docs/once.md"]',
+      'main-push post-commit server b=main t= ["docs/once.md"]',
+    ]);
+    const push = git(client, 'push', '-q', 'origin', 'main');
+    expect(push.code, push.out).toBe(0);
+    expect(push.out).toBe('');
+    expect(takeLog()).toEqual([]);
   });
 
   it('fires for a pushed tag', () => {
@@ -220,21 +236,19 @@ describe('trig hooks', () => {
     const blocked = git(client, 'push', '-q', 'origin', 'broken');
     expect(blocked.code).not.toBe(0);
     expect(sha('refs/heads/broken', server)).toBe(before);
-    expect(takeLog()).toEqual([
-      'broken post-commit server b=broken t= ["b.txt"]',
-      'broken pre-push server b=broken t= ["b.txt"]',
-      'chained post-commit 0',
-    ]);
+    // pre-push does not run `broken` again for the commit post-commit ran it for; that run failed, so the push is refused.
+    expect(blocked.out).toMatch(/trig: pre-push: refs\/heads\/broken: a run failed or did not start/);
+    expect(takeLog()).toEqual(['broken post-commit server b=broken t= ["b.txt"]', 'chained post-commit 0']);
     ok(client, 'switch', '-q', 'main');
     takeLog();
   });
 
   it('builds the same payload for trig fire --from-git', () => {
-    const result = trig(['fire', '--event', 'push', '--from-git', '--before', 'HEAD~2', '--quiet'], { cwd: client, env: ENV });
+    const result = trig(['fire', '--event', 'push', '--from-git', '--before', 'HEAD~3', '--quiet'], { cwd: client, env: ENV });
     expect(result.code, result.stderr).toBe(0);
     expect(takeLog()).toEqual([
-      'docs  server b=main t= ["docs/more.md","src/app.ts"]',
-      'main-push  server b=main t= ["docs/more.md","src/app.ts"]',
+      'docs  server b=main t= ["docs/more.md","docs/once.md","src/app.ts"]',
+      'main-push  server b=main t= ["docs/more.md","docs/once.md","src/app.ts"]',
     ]);
     const usage = trig(['fire', '--event', 'push', '--from-git', '--payload', 'x.json'], { cwd: client, env: ENV });
     expect(usage.code).toBe(2);

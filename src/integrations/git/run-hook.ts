@@ -172,11 +172,12 @@ export async function runHook(hookArg: string, args: string[], options: RunHookO
             payload: p.payload,
             definitions: p.defs,
             options: { workdir: p.workdir, quiet: true },
-            // A ref update is the ref and the commit it now names, whichever hook or copy of
-            // the repository reports it: post-commit then pre-push, or a clone and its
-            // server on this machine, run each definition once.
+            // A ref update is the repository (by name, as the payload has it), the ref and
+            // the commit it now names, whichever hook or copy reports it: post-commit then
+            // pre-push, or a clone and its server on this machine, run each definition once.
+            // Per definition, not per event: the server may hold definitions the clone has not.
             source: 'hook',
-            deliveryKey: `${p.update.ref} ${String(p.payload.commitSha)}`,
+            occurrence: `${String(p.payload.repo)} ${p.update.ref} ${String(p.payload.commitSha)}`,
             places: [p.place],
           },
           deps,
