@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { shellDefinition } from '../helpers/definition.js';
 import { GIT_TEST_ENV } from '../helpers/git.js';
 import { CACHE_DIR, TRIG, trig } from '../helpers/trig.js';
 
@@ -46,28 +47,13 @@ function setup(files: Record<string, string> = {}): { base: string; tree: string
   return { base, tree, logs, state };
 }
 
-/**
- * A definition whose step appends the payload's changedFiles (or `label` and them) as one
- * JSON line to `log`, after `before` (shell) if given.
- */
+/** A definition whose step appends `{label, payload}` as one JSON line to `log`, after `before` (shell) if given. */
 function definition(name: string, on: string, log: string, options: { label?: string; before?: string } = {}): string {
   const line = `{"label":${JSON.stringify(options.label ?? name)},"payload":'"$(cat "$TRIG_PAYLOAD")"'}`;
-  return [
-    'version: 1',
-    'pipeline:',
-    `  name: ${name}`,
-    '  on:',
-    ...on.split('\n').map((l) => `    ${l}`),
-    '  stages:',
-    '    - name: s',
-    '      steps:',
-    '        - name: log',
-    '          run:',
-    '            shell: sh',
-    '            script: |',
-    ...(options.before ? [`              ${options.before}`] : []),
-    `              printf '%s\\n' '${line}' >> ${JSON.stringify(log)}`,
-  ].join('\n');
+  return shellDefinition(name, on.split('\n'), [
+    ...(options.before ? [options.before] : []),
+    `printf '%s\\n' '${line}' >> ${JSON.stringify(log)}`,
+  ]);
 }
 
 interface Logged {
