@@ -11,6 +11,7 @@ const GROUPS: Record<EventSpec['group'], string> = {
   ccm: 'CCM',
   sto: 'STO',
   platform: 'Platform',
+  local: 'Local',
 };
 
 const code = (items: readonly string[]) => (items.length ? items.map((i) => `\`${i}\``).join(', ') : '—');

@@ -5,7 +5,7 @@
 
 import type { FilterKind } from './filter-kinds.js';
 
-export type EventGroup = 'github' | 'ci' | 'cd' | 'ccm' | 'sto' | 'platform';
+export type EventGroup = 'github' | 'ci' | 'cd' | 'ccm' | 'sto' | 'platform' | 'local';
 
 export interface FilterSpec {
   /** How the filter is evaluated: see FILTER_KINDS in filter-kinds.ts. */
@@ -338,7 +338,33 @@ const PLATFORM_EVENTS: EventSpec[] = [
   platform('flag_stale', 'platform', 'A feature flag has been identified as stale.', {}, ['featureFlag', 'repo', 'treatment']),
 ];
 
-export const EVENTS: readonly EventSpec[] = [...GITHUB_EVENTS, ...PLATFORM_EVENTS];
+/** The kinds of change a file_change event reports, in the order its payload lists them. */
+export const FILE_CHANGE_TYPES = ['created', 'modified', 'deleted'] as const;
+
+// Events trig notices itself, on this machine: `trig watch` fires file_change.
+const LOCAL_EVENTS: EventSpec[] = [
+  platform(
+    'file_change',
+    'local',
+    'Files changed in a working tree that `trig watch` watches: one event per settled batch of changes. ' +
+      '`changedFiles`: every changed path, relative to `root` with `/` separators, sorted; `created`, `modified`, ' +
+      '`deleted`: the same paths by their net change over the batch (a file created and removed within it is left out); ' +
+      '`changeTypes`: the kinds present; `root`: the watched directory, absolute.',
+    {
+      paths: gitRefFilters.paths!,
+      'paths-ignore': gitRefFilters['paths-ignore']!,
+      types: {
+        kind: 'types',
+        field: 'changeTypes',
+        description: 'Kinds of change (`created`, `modified`, `deleted`) that start a run: any file of the batch changed so.',
+      },
+    },
+    ['changedFiles', 'created', 'modified', 'deleted', 'changeTypes', 'root'],
+    FILE_CHANGE_TYPES,
+  ),
+];
+
+export const EVENTS: readonly EventSpec[] = [...GITHUB_EVENTS, ...PLATFORM_EVENTS, ...LOCAL_EVENTS];
 
 const BY_NAME = new Map(EVENTS.map((e) => [e.name, e]));
 

@@ -64,7 +64,7 @@ export const FILTER_KINDS: Readonly<Record<FilterKind, FilterKindFacets>> = {
     schema: patternList,
   },
   types: {
-    doc: "the payload's `action` is one of the activity types (without `types`: one of the event's default types, if it has any)",
+    doc: "the payload's `action` (file_change: any of its `changeTypes`) is one of the activity types (without `types`: one of the event's default types, if it has any)",
     patterns: false,
     reads: 'field',
     schema: (spec) => ({ description: spec.description, ...stringOrList() }),

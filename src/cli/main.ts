@@ -145,6 +145,24 @@ function buildProgram(io: Output): Command {
     process.exitCode = await runReplay(eventId, options, io);
   });
 
+
+  program
+    .command('watch')
+    .description('Fire file_change for each settled batch of changes in a working tree, until Ctrl-C.')
+    .argument('[dir]', 'the directory to watch (default: the current directory)')
+    .option('--defs <paths...>', 'definition files, directories and globs (default: .harness/); reloaded when they change')
+    .option('--debounce <duration>', 'how long the tree must be quiet before a batch fires', '500ms')
+    .option('--workdir <dir>', 'the working directory of the runs (default: the watched directory)')
+    .option('--quiet', 'print only failures')
+    .option('--container-runtime <cli>', 'the container engine CLI for container steps', FIRE_DEFAULTS.containerRuntime)
+    .option('--concurrency <n>', 'how many runs of one batch at most at once', String(FIRE_DEFAULTS.concurrency))
+    .option('--timeout <duration>', 'bound each run (90s, 30m, 1h)')
+    .option('--no-cache', 'check every definition afresh, without the check cache')
+    .action(async (dir: string | undefined, options) => {
+      const { runWatch } = await import('./watch.js');
+      process.exitCode = await runWatch(dir, options, io);
+    });
+
   const cron = program
     .command('cron')
     .description("Fire the definitions' schedule triggers from the system's cron (one entry per repository).");

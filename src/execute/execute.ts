@@ -30,6 +30,11 @@ export interface ExecuteOptions {
   graceMs?: number;
   /** Told of each run's life, to record it (the store); may hold a run back (a concurrency group). */
   observer?: RunObserver;
+  /**
+   * A caller that handles signals itself (trig watch) aborts this with the signal's name:
+   * the runs stop as for that signal, also when it came before they started.
+   */
+  stop?: AbortSignal;
 }
 
 /**
@@ -96,6 +101,10 @@ export async function executeRuns(requests: readonly RunRequest[], options: Exec
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, onSignal);
+  // The caller's stop is the same signal this process got: never a second one.
+  const onStop = () => received ?? onSignal(options.stop!.reason as NodeJS.Signals);
+  if (options.stop?.aborted) onStop();
+  else options.stop?.addEventListener('abort', onStop);
 
   try {
     const { observer } = options;
@@ -147,5 +156,6 @@ export async function executeRuns(requests: readonly RunRequest[], options: Exec
     return { runs, ...(received ? { signal: received } : {}), durationMs: Math.round(performance.now() - started) };
   } finally {
     for (const signal of signals) process.off(signal, onSignal);
+    options.stop?.removeEventListener('abort', onStop);
   }
 }

@@ -107,6 +107,8 @@ export interface FireDeps {
    * nothing is deduplicated (tests of the core, --dry-run).
    */
   openStore?(): Promise<Store>;
+  /** Aborted with a signal's name by a caller that handles signals itself (trig watch): the runs stop as for that signal. */
+  stop?: AbortSignal;
 }
 
 /** The outcome of a fire: the report's data, and what deciding the exit code needs. */
@@ -450,6 +452,7 @@ async function execute(
       mask: outcome.mask,
       quiet: options.quiet,
       ...(recording ? { observer: new RecordingObserver(recording.store, recording.runIds) } : {}),
+      ...(deps.stop ? { stop: deps.stop } : {}),
     },
   );
   return {

@@ -116,11 +116,21 @@ function pathsCheck(
   return pass(key);
 }
 
-function typesCheck(key: string, allowed: readonly string[], fields: Record<string, unknown>, suffix: string): FilterCheck {
-  const action = fields.action;
-  if (missing(action)) return fail(key, `the event carries no "action"${suffix}`);
-  const text = scalar(action) ?? '';
-  return allowed.includes(text) ? pass(key) : fail(key, `action "${text}" is not one of ${show(allowed)}${suffix}`);
+/**
+ * The activity type (the `field` of the event's types filter: `action`) is one of `allowed`;
+ * a list field (file_change's `changeTypes`: the kinds of change in the batch) passes when
+ * any of its items is.
+ */
+function typesCheck(key: string, allowed: readonly string[], field: string, fields: Record<string, unknown>, suffix: string): FilterCheck {
+  const value = fields[field];
+  if (Array.isArray(value)) {
+    const items = value.map(scalar).filter((v): v is string => v !== undefined);
+    if (items.some((item) => allowed.includes(item))) return pass(key);
+    return fail(key, `${field} ${show(items)} has none of ${show(allowed)}${suffix}`);
+  }
+  if (missing(value)) return fail(key, `the event carries no "${field}"${suffix}`);
+  const text = scalar(value) ?? '';
+  return allowed.includes(text) ? pass(key) : fail(key, `${field} "${text}" is not one of ${show(allowed)}${suffix}`);
 }
 
 function oneOfCheck(key: string, spec: FilterSpec, raw: unknown, fields: Record<string, unknown>): FilterCheck {
@@ -311,9 +321,9 @@ const MATCHERS: Readonly<Record<FilterKind, FilterMatcher>> = {
   'globs-ignore': globsMatcher(true),
   paths: pathsMatcher(false),
   'paths-ignore': pathsMatcher(true),
-  types(key, _filter, raw, state) {
+  types(key, filter, raw, state) {
     state.typesGiven = true;
-    return typesCheck(key, filterValues(raw), state.context.fields, '');
+    return typesCheck(key, filterValues(raw), filter.field ?? 'action', state.context.fields, '');
   },
   'one-of': (key, filter, raw, state) => oneOfCheck(key, filter, raw, state.context.fields),
   'at-least': (key, filter, raw, state) => atLeastCheck(key, filter, raw, state.context.fields),
@@ -379,7 +389,8 @@ export function evaluateEntry(entry: TriggerEntry, context: TriggerContext, env:
     if (check) checks.push(check);
   }
   if (!state.typesGiven && spec.defaultTypes) {
-    checks.push(typesCheck('types', spec.defaultTypes, fields, ` (the default for ${spec.name})`));
+    const field = spec.filters.types?.field ?? 'action';
+    checks.push(typesCheck('types', spec.defaultTypes, field, fields, ` (the default for ${spec.name})`));
   }
   return { checks, context: state.matchedContext };
 }

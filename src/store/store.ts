@@ -30,7 +30,7 @@
 //  6. Nothing here masks: callers store only masked text (logs) and payloads that carry no
 //     secrets (secrets live in TRIG_SECRET_* variables, never in events).
 
-export const EVENT_SOURCES = ['cli', 'hook', 'cron', 'http', 'replay', 'chain'] as const;
+export const EVENT_SOURCES = ['cli', 'hook', 'cron', 'http', 'replay', 'chain', 'watch'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
 export const RUN_STATUSES = [

@@ -19,10 +19,11 @@ describe('files generated from the event catalog', () => {
     expect(generatedSection('events')).toBe(eventsMarkdown());
   });
 
-  it('lists the 35 GitHub events and the 18 platform events', () => {
+  it("lists the 35 GitHub events, the 18 platform events and trig's own file_change", () => {
     expect(EVENTS.filter((e) => e.group === 'github')).toHaveLength(35);
-    expect(EVENTS.filter((e) => e.group !== 'github')).toHaveLength(18);
-    expect(new Set(EVENTS.map((e) => e.name)).size).toBe(53);
+    expect(EVENTS.filter((e) => e.group !== 'github' && e.group !== 'local')).toHaveLength(18);
+    expect(EVENTS.filter((e) => e.group === 'local').map((e) => e.name)).toEqual(['file_change']);
+    expect(new Set(EVENTS.map((e) => e.name)).size).toBe(54);
   });
 });
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GIT_TEST_ENV } from '../helpers/git.js';
 import { TRIG, trig } from '../helpers/trig.js';
+import { shellDefinition } from '../helpers/definition.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'trig-hooks-e2e-'));
 const LOG = path.join(temp, 'events.log');
@@ -48,23 +49,14 @@ function takeLog(): string[] {
 }
 
 function definition(name: string, filter: string, extra = ''): string {
-  return [
-    'version: 1',
-    'pipeline:',
-    `  name: ${name}`,
-    '  on:',
-    '    - push:',
-    ...filter.split('\n').map((l) => `        ${l}`),
-    '  stages:',
-    '    - name: s',
-    '      steps:',
-    '        - name: log',
-    '          run:',
-    '            shell: sh',
-    '            script: |',
-    `              echo "${name} $TRIG_HOOK_ACTIVE <+trigger.repo> b=<+trigger.branch> t=<+trigger.tag> <+trigger.changedFiles>" >> '${LOG}'`,
-    ...(extra ? [`              ${extra}`] : []),
-  ].join('\n');
+  return shellDefinition(
+    name,
+    ['- push:', ...filter.split('\n').map((l) => `    ${l}`)],
+    [
+      `echo "${name} $TRIG_HOOK_ACTIVE <+trigger.repo> b=<+trigger.branch> t=<+trigger.tag> <+trigger.changedFiles>" >> '${LOG}'`,
+      ...(extra ? [extra] : []),
+    ],
+  );
 }
 
 const CHAINED_POST_COMMIT = `#!/bin/sh\necho "chained post-commit $#" >> '${LOG}'\n`;

@@ -497,3 +497,43 @@ describe('decisions', () => {
     expect(spy).toHaveBeenCalledTimes(3);
   });
 });
+
+// trig watch's event: path filters over the batch's changed files, as for a push, and
+// `types` over the kinds of change the batch holds.
+describe('file_change', () => {
+  const batch = (changes: { created?: string[]; modified?: string[]; deleted?: string[] }): Payload => {
+    const { created = [], modified = [], deleted = [] } = changes;
+    const changeTypes = Object.entries({ created, modified, deleted })
+      .filter(([, files]) => files.length)
+      .map(([kind]) => kind);
+    return { changedFiles: [...created, ...modified, ...deleted].sort(), created, modified, deleted, changeTypes, root: '/w' };
+  };
+
+  it.each([
+    [{ paths: ['src/**'] }, batch({ modified: ['src/a.ts'] }), 'matched on: file_change {paths}'],
+    [{ paths: ['src/**'] }, batch({ modified: ['README.md'] }), 'paths: the changed file "README.md" matched none of [src/**]'],
+    [
+      { paths: ['src/**', '!src/gen/**'] },
+      batch({ created: ['src/gen/x.ts'] }),
+      'paths: the changed file "src/gen/x.ts" matched none of [src/**, !src/gen/**]',
+    ],
+    [{ 'paths-ignore': ['docs/**'] }, batch({ modified: ['docs/a.md', 'src/a.ts'] }), 'matched on: file_change {paths-ignore}'],
+    [
+      { 'paths-ignore': ['docs/**'] },
+      batch({ deleted: ['docs/a.md'] }),
+      'paths-ignore: the changed file "docs/a.md" is ignored by [docs/**]',
+    ],
+    [{ types: ['deleted'] }, batch({ modified: ['a'], deleted: ['b'] }), 'matched on: file_change {types}'],
+    [{ types: ['deleted'] }, batch({ created: ['a'], modified: ['b'] }), 'types: changeTypes [created, modified] has none of [deleted]'],
+    [{ types: 'created' }, batch({ created: ['a'] }), 'matched on: file_change {types}'],
+    [{ types: ['deleted'], paths: ['src/**'] }, batch({ deleted: ['src/old.ts'] }), 'matched on: file_change {types, paths}'],
+    [{ types: ['modified'] }, { changedFiles: ['a'] }, 'types: the event carries no "changeTypes"'],
+    [{ paths: ['**'] }, batch({}), 'paths: the event carries no changed files ("changedFiles"), so a path filter cannot pass'],
+  ])('%j on %j → %s', (filters, payload, expected) => {
+    expect(reason({ file_change: filters }, 'file_change', payload)).toBe(expected);
+  });
+
+  it('without filters, matches any batch', () => {
+    expect(decide('file_change', 'file_change', batch({ created: ['x'] }))).toMatchObject({ matched: true });
+  });
+});
