@@ -24,8 +24,9 @@ import { PLAIN_STYLE, type Style } from '../shared/style.js';
 import { suggest } from '../shared/suggest.js';
 import type { CheckResult } from '../validate/check.js';
 import { readDocument } from '../validate/definitions.js';
-import type { DecisionRecord, EventSource, Store, StoredRunStatus } from '../store/store.js';
-import { FIRE_DEFAULTS } from './defaults.js';
+import type { ChainLink, DecisionRecord, EventSource, Store, StoredRunStatus } from '../store/store.js';
+import { chainedEvents, guardChain, isChainStopped } from './chain.js';
+import { FIRE_DEFAULTS, MAX_CHAIN_DEPTH } from './defaults.js';
 
 export interface FireOptions {
   /** Decide and plan; launch nothing. */
@@ -42,6 +43,8 @@ export interface FireOptions {
   containerRuntime: string;
   /** The steps' lines only when they fail. */
   quiet: boolean;
+  /** How many chained events deep a chain of runs goes (0: a run's end starts nothing). */
+  chainDepth: number;
 }
 
 export interface FireRequest {
@@ -76,6 +79,8 @@ export interface FireRequest {
   details?: Record<string, unknown>;
   /** Where the definitions belong, for `trig runs` there (default: the definition paths given). */
   places?: readonly string[];
+  /** For a chained event (set by the core, source chain): the runs that led to it, oldest first. */
+  chain?: readonly ChainLink[];
 }
 
 export interface FireDeps {
@@ -123,6 +128,14 @@ export interface FireOutcome extends FireReport {
    * --block-on-failure refuses a push whose post-commit run failed).
    */
   earlierRunFailed?: boolean;
+  /** For a chained event: the runs that led to it. */
+  chain?: readonly ChainLink[];
+  /**
+   * The fires of the events this fire's runs fired when they ended (workflow_run,
+   * pipeline_failed; fire/chain.ts), each with its own chained ones; only those that
+   * started something or were stopped by their chain.
+   */
+  chained?: FireOutcome[];
 }
 
 const FAILED_ENDS: readonly StoredRunStatus[] = ['failed', 'timed_out', 'lost', 'blocked'];
@@ -177,9 +190,13 @@ function resolveOptions(given: Partial<FireOptions> | undefined, deps: FireDeps)
     workdir: given?.workdir ?? deps.cwd(),
     containerRuntime: given?.containerRuntime ?? FIRE_DEFAULTS.containerRuntime,
     quiet: given?.quiet ?? false,
+    chainDepth: given?.chainDepth ?? FIRE_DEFAULTS.chainDepth,
   };
   if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1) {
     throw new UsageError(`concurrency ${options.concurrency}: expected a positive whole number`);
+  }
+  if (!Number.isSafeInteger(options.chainDepth) || options.chainDepth < 0 || options.chainDepth > MAX_CHAIN_DEPTH) {
+    throw new UsageError(`chain depth ${options.chainDepth}: expected a whole number from 0 to ${MAX_CHAIN_DEPTH}`);
   }
   return options;
 }
@@ -188,8 +205,43 @@ function planOf(d: FiredDefinition): RunPlan | undefined {
   return d.planned && 'plan' in d.planned ? d.planned.plan : undefined;
 }
 
-/** Decides which definitions the event starts, plans them and (unless dryRun) runs them. */
+/**
+ * Decides which definitions the event starts, plans them and (unless dryRun) runs them;
+ * then fires, through this same function, the events their ends fire (fire/chain.ts).
+ */
 export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOutcome> {
+  const { outcome, checked, options } = await fireOne(request, deps);
+  // Nothing ran (dry run, duplicate), or trig is being stopped: nothing to chain.
+  if (outcome.dryRun || outcome.duplicate || outcome.signal) return outcome;
+  const chained: FireOutcome[] = [];
+  const origin = { ...(outcome.eventId ? { eventId: outcome.eventId } : {}), chain: request.chain ?? [] };
+  for (const next of chainedEvents(outcome.definitions, origin, deps.cwd())) {
+    const result = await fire(
+      {
+        event: next.event,
+        payload: next.payload,
+        definitions: checked,
+        options,
+        source: 'chain',
+        deliveryKey: next.deliveryKey,
+        places: placesOf(request, checked, deps.cwd()),
+        chain: next.chain,
+        details: { chain: next.chain },
+      },
+      deps,
+    );
+    if (result.definitions.some((d) => d.decision.matched || isChainStopped(d.decision))) chained.push(result);
+  }
+  if (!chained.length) return outcome;
+  // What is said about the fire (its JSON holds the chained plans) masks their secrets too.
+  const secrets = [...new Set([...outcome.secrets, ...chained.flatMap((c) => c.secrets)])];
+  return { ...outcome, chained, secrets, mask: createMasker(secrets) };
+}
+
+async function fireOne(
+  request: FireRequest,
+  deps: FireDeps,
+): Promise<{ outcome: FireOutcome; checked: CheckResult; options: FireOptions }> {
   checkEvent(request.event);
   const options = resolveOptions(request.options, deps);
   if (!options.dryRun) checkWorkdir(options.workdir);
@@ -198,12 +250,16 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
     ? await deps.loadDefinitions(request.definitions)
     : (request.definitions as CheckResult);
   const contexts = buildTriggerContexts(request.event, request.payload);
-  const decisions = decideDefinitions(checked, contexts, { at, strict: options.strict });
+  const candidates = decideDefinitions(checked, contexts, { at, strict: options.strict });
+  const guarded = guardChain(candidates, request.chain ?? [], options.chainDepth, deps.cwd());
+  const decisions = guarded.decisions;
   const source = request.source ?? 'cli';
 
   // Remembered only when it matters: the every-minute schedule fire that matches nothing
-  // never opens the store.
-  const remember = !options.dryRun && deps.openStore && (decisions.some((d) => d.matched) || request.deliveryKey !== undefined);
+  // never opens the store, nor does a run's end that no definition listens to. A chain
+  // that stopped is remembered, with its reasons.
+  const remember =
+    !options.dryRun && deps.openStore && (candidates.some((d) => d.matched) || (request.deliveryKey !== undefined && source !== 'chain'));
   const store = remember ? await deps.openStore!() : undefined;
   try {
     let eventId: string | undefined;
@@ -217,12 +273,17 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
         payload: request.payload,
         ...(request.headers ? { headers: request.headers } : {}),
         ...(request.replayOf ? { replayOf: request.replayOf } : {}),
-        ...(request.details ? { details: request.details } : {}),
+        ...(request.details || guarded.stopped
+          ? { details: { ...request.details, ...(guarded.stopped ? { chainStopped: guarded.stopped } : {}) } }
+          : {}),
       });
-      if (admission.duplicate) return duplicateOutcome(request, at, contexts[0]!.fields, options, admission.eventId);
+      if (admission.duplicate) {
+        return { outcome: duplicateOutcome(request, at, contexts[0]!.fields, options, admission.eventId), checked, options };
+      }
       eventId = admission.eventId;
     }
-    return await fireDecided(request, deps, { options, at, checked, contexts, decisions, source, store, eventId });
+    const outcome = await fireDecided(request, deps, { options, at, checked, contexts, decisions, source, store, eventId });
+    return { outcome, checked, options };
   } finally {
     store?.close();
   }
@@ -303,6 +364,7 @@ async function fireDecided(request: FireRequest, deps: FireDeps, decided: Decide
     unreadableFiles: checked.readErrors.length,
     runsFailed: false,
     ...(eventId ? { eventId } : {}),
+    ...(request.chain?.length ? { chain: request.chain } : {}),
   };
 
   // Each runnable definition becomes a run in the store (the same definition for the same

@@ -10,6 +10,7 @@ import {
   KEEP_EVENTS,
   LOG_LIMIT_BYTES,
   type AddedRun,
+  type ChainLink,
   type Admission,
   type Claim,
   type DecisionRecord,
@@ -128,6 +129,7 @@ interface RunRow {
   log_bytes: number;
   log_dropped: number;
   places: string;
+  event_details: string;
 }
 
 interface EventRow {
@@ -147,7 +149,7 @@ interface EventRow {
 
 const RUN_COLUMNS = `runs.id, runs.event_id, events.name AS event_name, runs.file, runs.definition, runs.status, runs.reason,
   runs.group_name, runs.queued_at, runs.started_at, runs.ended_at, runs.exit_code, runs.steps, runs.owner_pid, runs.pgids,
-  runs.log_bytes, runs.log_dropped, events.places`;
+  runs.log_bytes, runs.log_dropped, events.places, events.details AS event_details`;
 
 function toRun(row: RunRow): StoredRun {
   const date = (ms: number | null) => (ms === null ? null : new Date(ms));
@@ -169,7 +171,14 @@ function toRun(row: RunRow): StoredRun {
     pgids: JSON.parse(row.pgids) as number[],
     logBytes: row.log_bytes,
     logDroppedBytes: row.log_dropped,
+    chain: chainOf(row.event_details),
   };
+}
+
+/** The chain an event's details hold (set by the fire core for chained events), else none. */
+function chainOf(details: string): ChainLink[] {
+  const chain = (JSON.parse(details) as { chain?: unknown }).chain;
+  return Array.isArray(chain) ? (chain as ChainLink[]) : [];
 }
 
 /** LIKE with the prefix taken literally. */
