@@ -6,6 +6,7 @@ import { resolveDeep, resolveString, type ResolveScope } from '../resolve/expres
 import { resolveInputs } from './inputs.js';
 import { rewriteScript } from './script.js';
 import { parseDuration } from '../shared/duration.js';
+import { RETRY_DEFAULTS, retryAttempts } from '../shared/retry.js';
 
 export type StepKind = 'script' | 'container' | 'group' | 'parallel' | 'skipped' | 'approval';
 
@@ -29,11 +30,6 @@ export interface RetryPolicy {
   intervalsMs: number[];
   failureAction: string;
 }
-
-/** What the short form `action: retry` means, and what a `retry:` map leaves out. */
-export const RETRY_DEFAULTS = { attempts: 3, interval: '10s', failureAction: 'fail' } as const;
-/** At most this many retries of one step: more is a mistake, and a run must end. */
-export const MAX_RETRY_ATTEMPTS = 100;
 
 export interface PlanStep {
   name: string;
@@ -107,12 +103,6 @@ function timeoutOf(value: unknown): string | undefined {
 function actionName(value: unknown): string | undefined {
   const name = isRecord(value) ? Object.keys(value).find((key) => value[key] !== false) : value;
   return typeof name === 'string' ? name : undefined;
-}
-
-/** A retry's `attempts` as a whole number, if it is one (a number, or a numeric string) within bounds. */
-export function retryAttempts(value: unknown): number | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  return Number.isSafeInteger(n) && n >= 1 && n <= MAX_RETRY_ATTEMPTS ? n : undefined;
 }
 
 /** The settings of `retry`; what is missing or unusable takes its default (the retry rule reports it). */
