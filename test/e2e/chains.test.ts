@@ -198,3 +198,117 @@ describe('a finished run is an event', () => {
     expect(lines(p, 'build')).toEqual([]);
   });
 });
+
+/** A step that appends to tries.txt and succeeds on try `succeedOn` (never when 0). */
+function flaky(onFailure: string[], succeedOn: number): string {
+  return [
+    'pipeline:',
+    '  name: flaky',
+    '  on: push',
+    '  stages:',
+    '    - name: s',
+    '      steps:',
+    '        - name: try',
+    '          run:',
+    '            shell: sh',
+    `            script: echo try >> tries.txt; n=$(wc -l < tries.txt); echo "try $n"; test ${succeedOn} -ne 0 && test $n -ge ${succeedOn}`,
+    ...onFailure,
+    '        - name: after',
+    '          run: echo after >> after.txt',
+    '',
+  ].join('\n');
+}
+
+interface StepJson {
+  name: string | null;
+  status: string;
+  exitCode: number | null;
+  reason?: string;
+  attempts?: { attempt: number; status: string; exitCode: number | null }[];
+}
+
+describe('retries', () => {
+  const retry = (attempts: number, interval: string, failureAction = 'fail') => [
+    '          on-failure:',
+    '            errors: all',
+    '            action:',
+    '              retry:',
+    `                attempts: ${attempts}`,
+    `                interval: ${interval}`,
+    `                failure-action: ${failureAction}`,
+  ];
+
+  function steps(p: Place, args: string[] = []): { result: TrigResult; steps: StepJson[]; runId: string } {
+    const result = fire(p, ['--json', ...args]);
+    const run = (JSON.parse(result.stdout) as { definitions: { run?: { id: string; steps: StepJson[] } }[] }).definitions[0]!.run!;
+    return { result, steps: run.steps, runId: run.id };
+  }
+
+  it('retries a failed step with staggered intervals until it succeeds; each try is in the steps, the store and the log', async () => {
+    const p = place({ flaky: flaky(retry(4, '[20ms, 40ms]'), 3) });
+    const { result, steps: got, runId } = steps(p);
+    expect(result.code).toBe(0);
+    expect(lines(p, 'tries')).toEqual(['try', 'try', 'try']);
+    expect(lines(p, 'after')).toEqual(['after']);
+    expect(got[0]).toMatchObject({ name: 'try', status: 'succeeded', exitCode: 0 });
+    expect(got[0]!.attempts!.map((a) => [a.attempt, a.status, a.exitCode])).toEqual([
+      [1, 'failed', 1],
+      [2, 'failed', 1],
+      [3, 'succeeded', 0],
+    ]);
+    expect(result.stderr).toContain('[flaky/try] attempt 1 of 5 failed: exited with code 1; retrying in 20ms\n');
+    expect(result.stderr).toContain('[flaky/try] attempt 2 of 5 failed: exited with code 1; retrying in 40ms\n');
+    expect(result.stderr).toContain('[flaky/try] succeeded on attempt 3 of 5\n');
+    const store = openSqliteStore(p.state);
+    try {
+      const run = await store.findRun(runId);
+      expect('found' in run && run.found.steps[0]!.attempts!.length).toBe(3);
+      const log = (await store.readLog(runId, { step: 'try' })).map((l) => l.text);
+      expect(log.filter((t) => t.startsWith('try '))).toEqual(['try 1', 'try 2', 'try 3']);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('fails the run when every try fails, with the number of tries in the reason', () => {
+    const p = place({ flaky: flaky(retry(2, '10ms'), 0) });
+    const { result, steps: got } = steps(p);
+    expect(result.code).toBe(1);
+    expect(lines(p, 'tries')).toHaveLength(3);
+    expect(lines(p, 'after')).toEqual([]);
+    expect(got[0]).toMatchObject({ status: 'failed', reason: 'exited with code 1 (after 3 attempts)' });
+  });
+
+  it("failure-action ignore lets the run go on after the last try; the short form's defaults retry three times", () => {
+    const p = place({ flaky: flaky(retry(1, '10ms', 'ignore'), 0) });
+    const { result } = steps(p);
+    expect(result.code).toBe(0);
+    expect(lines(p, 'tries')).toHaveLength(2);
+    expect(lines(p, 'after')).toEqual(['after']);
+    // The short form: 3 retries, 10s apart, then fail (the plan shows them; waiting 10s has no place in a test).
+    const short = place({ flaky: flaky(['          on-failure:', '            errors: all', '            action: retry'], 2) });
+    const dry = fire(short, ['--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    const plan = JSON.parse(dry.stdout).definitions[0].plan;
+    expect(plan.stages[0].steps[0].onFailure).toEqual({
+      errors: ['all'],
+      action: 'retry',
+      retry: { attempts: 3, intervalsMs: [10_000], failureAction: 'fail' },
+    });
+  });
+
+  it("a stage's retry retries its failed step, unless the step's own on-failure covers the failure", () => {
+    const stageRetry = (own: string[]) =>
+      flaky(own, 0).replace(
+        '    - name: s\n',
+        '    - name: s\n      on-failure:\n        errors: all\n        action: {retry: {attempts: 2, interval: 10ms}}\n',
+      );
+    const p = place({ flaky: stageRetry([]) });
+    expect(fire(p).code).toBe(1);
+    expect(lines(p, 'tries')).toHaveLength(3);
+    const own = place({ flaky: stageRetry(['          on-failure:', '            errors: all', '            action: ignore']) });
+    expect(fire(own).code).toBe(0);
+    expect(lines(own, 'tries')).toHaveLength(1);
+    expect(lines(own, 'after')).toEqual(['after']);
+  });
+});
