@@ -151,8 +151,13 @@ function runKey(source: EventSource, request: FireRequest, eventId: string, defi
   return [source, occurrence, definition].join('\n');
 }
 
-function decisionRecords(decisions: readonly Decision[], cwd: string): DecisionRecord[] {
-  return decisions.map((d) => ({ file: path.resolve(cwd, d.file), definition: d.name, matched: d.matched, reason: d.reason }));
+function decisionRecords(definitions: readonly FiredDefinition[], cwd: string): DecisionRecord[] {
+  return definitions.map(({ decision: d }) => ({
+    file: path.resolve(cwd, d.file),
+    definition: d.name,
+    matched: d.matched,
+    reason: d.reason,
+  }));
 }
 
 /** Where the definitions come from, as absolute paths: what `trig runs` here looks for. */
@@ -192,11 +197,11 @@ function resolveOptions(given: Partial<FireOptions> | undefined, deps: FireDeps)
     quiet: given?.quiet ?? false,
     chainDepth: given?.chainDepth ?? FIRE_DEFAULTS.chainDepth,
   };
-  if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1) {
-    throw new UsageError(`concurrency ${options.concurrency}: expected a positive whole number`);
-  }
   if (!Number.isSafeInteger(options.chainDepth) || options.chainDepth < 0 || options.chainDepth > MAX_CHAIN_DEPTH) {
     throw new UsageError(`chain depth ${options.chainDepth}: expected a whole number from 0 to ${MAX_CHAIN_DEPTH}`);
+  }
+  if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1) {
+    throw new UsageError(`concurrency ${options.concurrency}: expected a positive whole number`);
   }
   return options;
 }
@@ -254,178 +259,190 @@ async function fireOne(
   const guarded = guardChain(candidates, request.chain ?? [], options.chainDepth, deps.cwd());
   const decisions = guarded.decisions;
   const source = request.source ?? 'cli';
+  const planned = await planDecisions(decisions, checked, request, options, deps);
+  const outcome: FireOutcome = {
+    event: request.event,
+    at,
+    trigger: contexts[0]!.fields,
+    definitions: planned.definitions,
+    dryRun: options.dryRun,
+    warnings: planned.warnings,
+    secrets: [...planned.secrets],
+    mask: createMasker(planned.secrets),
+    unreadableFiles: checked.readErrors.length,
+    runsFailed: false,
+    ...(request.chain?.length ? { chain: request.chain } : {}),
+  };
+  const done = (result: FireOutcome) => ({ outcome: result, checked, options });
 
   // Remembered only when it matters: the every-minute schedule fire that matches nothing
   // never opens the store, nor does a run's end that no definition listens to. A chain
   // that stopped is remembered, with its reasons.
   const remember =
     !options.dryRun && deps.openStore && (candidates.some((d) => d.matched) || (request.deliveryKey !== undefined && source !== 'chain'));
-  const store = remember ? await deps.openStore!() : undefined;
+  if (!remember) {
+    await deps.onPlanned?.(outcome);
+    return done(options.dryRun ? outcome : await executeOutcome(outcome, request, options, deps, undefined));
+  }
+  const recordedRequest = guarded.stopped ? { ...request, details: { ...request.details, chainStopped: guarded.stopped } } : request;
+  const store = await deps.openStore!();
   try {
-    let eventId: string | undefined;
-    if (store) {
-      const admission = await store.admitEvent({
-        name: request.event,
-        source,
-        at,
-        ...(request.deliveryKey !== undefined ? { deliveryKey: request.deliveryKey } : {}),
-        places: placesOf(request, checked, deps.cwd()),
-        payload: request.payload,
-        ...(request.headers ? { headers: request.headers } : {}),
-        ...(request.replayOf ? { replayOf: request.replayOf } : {}),
-        ...(request.details || guarded.stopped
-          ? { details: { ...request.details, ...(guarded.stopped ? { chainStopped: guarded.stopped } : {}) } }
-          : {}),
-      });
-      if (admission.duplicate) {
-        return { outcome: duplicateOutcome(request, at, contexts[0]!.fields, options, admission.eventId), checked, options };
-      }
-      eventId = admission.eventId;
-    }
-    const outcome = await fireDecided(request, deps, { options, at, checked, contexts, decisions, source, store, eventId });
-    return { outcome, checked, options };
+    const recorded = await recordFire(store, outcome, recordedRequest, checked, deps);
+    if (recorded.duplicate) return done(recorded.duplicate);
+    await deps.onPlanned?.(recorded.outcome);
+    return done(await executeOutcome(recorded.outcome, request, options, deps, { store, runIds: recorded.runIds }));
   } finally {
-    store?.close();
+    store.close();
   }
 }
 
-function duplicateOutcome(
+interface Planned {
+  definitions: FiredDefinition[];
+  warnings: string[];
+  secrets: Set<string>;
+}
+
+/** The plans of the matched definitions (planning is loaded only when something matched). */
+async function planDecisions(
+  decisions: readonly Decision[],
+  checked: CheckResult,
   request: FireRequest,
-  at: Date,
-  trigger: Record<string, unknown>,
   options: FireOptions,
-  eventId: string,
-): FireOutcome {
-  return {
-    event: request.event,
-    at,
-    trigger,
-    definitions: [],
-    dryRun: options.dryRun,
-    warnings: [],
-    secrets: [],
-    mask: createMasker([]),
-    unreadableFiles: 0,
-    runsFailed: false,
-    eventId,
-    duplicate: { deliveryKey: request.deliveryKey! },
-  };
-}
-
-interface Decided {
-  options: FireOptions;
-  at: Date;
-  checked: CheckResult;
-  contexts: ReturnType<typeof buildTriggerContexts>;
-  decisions: Decision[];
-  source: EventSource;
-  store: Store | undefined;
-  eventId: string | undefined;
-}
-
-async function fireDecided(request: FireRequest, deps: FireDeps, decided: Decided): Promise<FireOutcome> {
-  const { options, at, checked, contexts, decisions, store, eventId } = decided;
-
+  deps: FireDeps,
+): Promise<Planned> {
   const warnings: string[] = [];
   const secrets = new Set<string>();
-  let definitions: FiredDefinition[] = decisions.map((decision) => ({ decision }));
   const matched = decisions.filter((d): d is MatchedDecision => d.matched);
-  if (matched.length) {
-    const { planMatched, planWarnings } = await import('../plan/matched.js');
-    const documents = [];
-    for (const decision of matched) documents.push({ decision, document: await readDocument(checked, decision.definition) });
-    const plans = planMatched(documents, {
-      inputs: request.inputs ?? {},
-      env: deps.env,
-      workdir: options.workdir,
-      containerRuntime: options.containerRuntime,
-    });
-    plans.secrets.forEach((s) => secrets.add(s));
-    warnings.push(...plans.warnings);
-    const planned = new Map<Decision, PlanResult>(matched.map((decision, i) => [decision, plans.planned[i]!]));
-    definitions = decisions.map((decision) => (planned.has(decision) ? { decision, planned: planned.get(decision)! } : { decision }));
-    // With dryRun a plan's problems are shown in the plan; a run says them as warnings.
-    if (!options.dryRun) {
-      for (const d of definitions) {
-        const plan = planOf(d);
-        if (plan) warnings.push(...planWarnings(d.decision.file, d.decision.name, plan));
-      }
+  if (!matched.length) return { definitions: decisions.map((decision) => ({ decision })), warnings, secrets };
+  const { planMatched, planWarnings } = await import('../plan/matched.js');
+  const documents = [];
+  for (const decision of matched) documents.push({ decision, document: await readDocument(checked, decision.definition) });
+  const plans = planMatched(documents, {
+    inputs: request.inputs ?? {},
+    env: deps.env,
+    workdir: options.workdir,
+    containerRuntime: options.containerRuntime,
+  });
+  plans.secrets.forEach((s) => secrets.add(s));
+  warnings.push(...plans.warnings);
+  const byDecision = new Map<Decision, PlanResult>(matched.map((decision, i) => [decision, plans.planned[i]!]));
+  const definitions = decisions.map((decision) =>
+    byDecision.has(decision) ? { decision, planned: byDecision.get(decision)! } : { decision },
+  );
+  // With dryRun a plan's problems are shown in the plan; a run says them as warnings.
+  if (!options.dryRun) {
+    for (const d of definitions) {
+      const plan = planOf(d);
+      if (plan) warnings.push(...planWarnings(d.decision.file, d.decision.name, plan));
     }
   }
-  const outcome: FireOutcome = {
-    event: request.event,
-    at,
-    trigger: contexts[0]!.fields,
-    definitions,
-    dryRun: options.dryRun,
-    warnings,
-    secrets: [...secrets],
-    mask: createMasker(secrets),
-    unreadableFiles: checked.readErrors.length,
-    runsFailed: false,
-    ...(eventId ? { eventId } : {}),
-    ...(request.chain?.length ? { chain: request.chain } : {}),
-  };
+  return { definitions, warnings, secrets };
+}
 
-  // Each runnable definition becomes a run in the store (the same definition for the same
-  // delivery only once, whoever got there first); the others are already handled.
-  let runIds: string[] | undefined;
-  if (store && eventId) {
-    const { thisProcess } = await import('./record.js');
-    const runnable = definitions.filter((d) => planOf(d));
-    const added = await store.dispatchEvent(
-      eventId,
-      decisionRecords(decisions, deps.cwd()),
-      runnable.map((d) => {
+type Remembered = { duplicate: FireOutcome } | { duplicate?: undefined; outcome: FireOutcome; runIds: string[] };
+
+/**
+ * Records the event, its decisions and its runs in one transaction: either the delivery
+ * is new and every run it starts is queued, or it was handled before and nothing is. A run
+ * the same definition already had for this occurrence is not queued again; it shows as
+ * skipped, with the earlier run's id and status.
+ */
+async function recordFire(
+  store: Store,
+  outcome: FireOutcome,
+  request: FireRequest,
+  checked: CheckResult,
+  deps: FireDeps,
+): Promise<Remembered> {
+  const { thisProcess, newEventId } = await import('./record.js');
+  const source = request.source ?? 'cli';
+  const eventId = newEventId();
+  const runnable = outcome.definitions.filter((d) => planOf(d));
+  const admission = await store.admitEvent(
+    {
+      id: eventId,
+      name: request.event,
+      source,
+      at: outcome.at,
+      ...(request.deliveryKey !== undefined ? { deliveryKey: request.deliveryKey } : {}),
+      places: placesOf(request, checked, deps.cwd()),
+      payload: request.payload,
+      ...(request.headers ? { headers: request.headers } : {}),
+      ...(request.replayOf ? { replayOf: request.replayOf } : {}),
+      ...(request.details ? { details: request.details } : {}),
+    },
+    {
+      decisions: decisionRecords(outcome.definitions, deps.cwd()),
+      runs: runnable.map((d) => {
         const plan = planOf(d)!;
         return {
-          key: runKey(decided.source, request, eventId, d.decision.name),
+          key: runKey(source, request, eventId, d.decision.name),
           file: path.resolve(deps.cwd(), d.decision.file),
           definition: d.decision.name,
           ...(plan.concurrency ? { group: plan.concurrency } : {}),
         };
       }),
-      thisProcess(),
-    );
-    runIds = [];
-    const already = new Map<FiredDefinition, RunResult>();
-    let earlierFailed = false;
-    runnable.forEach((d, i) => {
-      const run = added[i]!;
-      if (run.added) runIds!.push(run.id);
-      else {
-        earlierFailed ||= FAILED_ENDS.includes(run.status);
-        already.set(d, {
-          id: run.id,
-          status: 'skipped',
-          exitCode: null,
-          durationMs: 0,
-          reason: `already run for this ${request.occurrence !== undefined ? 'occurrence' : 'delivery'} as run ${run.id} (${run.status})`,
-          steps: [],
-        });
-      }
-    });
-    outcome.earlierRunFailed = earlierFailed;
-    if (already.size) outcome.definitions = definitions.map((d) => (already.has(d) ? { ...d, run: already.get(d)! } : d));
-  }
-  await deps.onPlanned?.(outcome);
-  if (options.dryRun) return outcome;
+      owner: thisProcess(),
+    },
+  );
+  if (admission.duplicate) return { duplicate: duplicateOutcome(outcome, admission.eventId, request.deliveryKey!) };
 
-  const executed = await execute(outcome, request, options, deps, store && runIds ? { store, runIds } : undefined);
+  const runIds: string[] = [];
+  const already = new Map<FiredDefinition, RunResult>();
+  let earlierRunFailed = false;
+  runnable.forEach((d, i) => {
+    const run = admission.runs[i]!;
+    if (run.added) {
+      runIds.push(run.id);
+      return;
+    }
+    earlierRunFailed ||= FAILED_ENDS.includes(run.status);
+    const what = request.occurrence !== undefined ? 'occurrence' : 'delivery';
+    already.set(d, {
+      id: run.id,
+      status: 'skipped',
+      exitCode: null,
+      durationMs: 0,
+      reason: `already run for this ${what} as run ${run.id} (${run.status})`,
+      steps: [],
+    });
+  });
+  return {
+    outcome: {
+      ...outcome,
+      eventId,
+      definitions: outcome.definitions.map((d) => (already.has(d) ? { ...d, run: already.get(d)! } : d)),
+      ...(earlierRunFailed ? { earlierRunFailed } : {}),
+    },
+    runIds,
+  };
+}
+
+function duplicateOutcome(outcome: FireOutcome, eventId: string, deliveryKey: string): FireOutcome {
+  return { ...outcome, definitions: [], warnings: [], secrets: [], mask: createMasker([]), eventId, duplicate: { deliveryKey } };
+}
+
+async function executeOutcome(
+  outcome: FireOutcome,
+  request: FireRequest,
+  options: FireOptions,
+  deps: FireDeps,
+  recording: { store: Store; runIds: string[] } | undefined,
+): Promise<FireOutcome> {
+  const executed = await execute(outcome, request, options, deps, recording);
   const finished = outcome.definitions.map((d) => (executed.runs.has(d) ? { ...d, run: executed.runs.get(d)! } : d));
-  const done: FireOutcome = {
+  return {
     ...outcome,
     definitions: finished,
     summary: summarizeRuns(finished, executed.durationMs, executed.signal),
     // A matched definition that could not start (a required input without a value) fails the
-    // fire like a failed run: the event asked for work that did not happen.
-    // A run cancelled by a newer one of its concurrency group did what was asked of it.
+    // fire like a failed run: the event asked for work that did not happen. A run cancelled
+    // by a newer one of its concurrency group did what was asked of it.
     runsFailed:
       Boolean(outcome.earlierRunFailed) ||
       finished.some((d) => d.decision.matched && (!d.run || !['succeeded', 'skipped', 'cancelled'].includes(d.run.status))),
     ...(executed.signal ? { signal: executed.signal } : {}),
   };
-  return done;
 }
 
 interface Executed {

@@ -2,11 +2,12 @@
 // dead owner is recognised, and the observer that records each run's life (claim, process
 // groups, masked log lines, end) while the executor runs it.
 
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { RunObserver } from '../execute/execute.js';
 import type { RunResult } from '../execute/run.js';
-import type { LogLine, Owner, Store } from '../store/store.js';
+import { LOG_LIMIT_BYTES, logLineBytes, type LogLine, type Owner, type Store } from '../store/store.js';
 
 /** How often a run waiting for its concurrency group asks again, and a running one looks for a cancel request. */
 const POLL_MS = 200;
@@ -21,6 +22,11 @@ function processStart(pid: number | 'self'): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A new event's id: random, as short as the run ids (12 hex digits). */
+export function newEventId(): string {
+  return randomBytes(6).toString('hex');
 }
 
 let self: Owner | undefined;
@@ -68,8 +74,17 @@ export async function openStore(env: NodeJS.ProcessEnv): Promise<Store> {
 }
 
 /** Records each run of one fire in the store; runs are given by their index in the executed requests. */
+interface PendingLog {
+  lines: LogLine[];
+  /** lines[start…] are kept; the ones before were dropped (an index, so dropping stays O(1)). */
+  start: number;
+  bytes: number;
+  /** Bytes of lines dropped before reaching the store: they were over its cap already. */
+  dropped: number;
+}
+
 export class RecordingObserver implements RunObserver {
-  private readonly pending = new Map<number, LogLine[]>();
+  private readonly pending = new Map<number, PendingLog>();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly cancels = new Map<number, (reason: string) => void>();
   private cancelTimer: NodeJS.Timeout | undefined;
@@ -122,9 +137,17 @@ export class RecordingObserver implements RunObserver {
   }
 
   line(index: number, step: string | null, masked: string): void {
-    let lines = this.pending.get(index);
-    if (!lines) this.pending.set(index, (lines = []));
-    lines.push({ step, text: masked });
+    let log = this.pending.get(index);
+    if (!log) this.pending.set(index, (log = { lines: [], start: 0, bytes: 0, dropped: 0 }));
+    log.lines.push({ step, text: masked });
+    log.bytes += logLineBytes(masked);
+    // The store keeps each run's last LOG_LIMIT_BYTES: what a flood pushes out before the
+    // next flush is counted, not held in memory.
+    while (log.bytes > LOG_LIMIT_BYTES && log.start < log.lines.length - 1) {
+      const size = logLineBytes(log.lines[log.start++]!.text);
+      log.bytes -= size;
+      log.dropped += size;
+    }
     this.flushTimer ??= setTimeout(() => void this.flush(), LOG_FLUSH_MS);
   }
 
@@ -134,7 +157,7 @@ export class RecordingObserver implements RunObserver {
     const batches = [...this.pending];
     this.pending.clear();
     return this.enqueue(async () => {
-      for (const [index, lines] of batches) await this.store.appendLog(this.runIds[index]!, lines);
+      for (const [index, log] of batches) await this.store.appendLog(this.runIds[index]!, log.lines.slice(log.start), log.dropped);
     });
   }
 

@@ -9,11 +9,13 @@ import {
   ACTIVE_STATUSES,
   KEEP_EVENTS,
   LOG_LIMIT_BYTES,
+  logLineBytes,
   type AddedRun,
   type ChainLink,
   type Admission,
   type Claim,
   type DecisionRecord,
+  type Dispatch,
   type Found,
   type LogLine,
   type NewEvent,
@@ -203,7 +205,7 @@ class SqliteStore implements Store {
     return this.db.transaction(fn).immediate();
   }
 
-  admitEvent(event: NewEvent): Promise<Admission> {
+  admitEvent(event: NewEvent, dispatch?: Dispatch): Promise<Admission> {
     return Promise.resolve(
       this.write((): Admission => {
         if (event.deliveryKey !== undefined) {
@@ -213,7 +215,7 @@ class SqliteStore implements Store {
             .get(event.source, event.deliveryKey) as string | undefined;
           if (existing) return { duplicate: true, eventId: existing };
         }
-        const id = newEventId();
+        const id = event.id ?? newEventId();
         const { lastInsertRowid } = this.db
           .prepare(
             `INSERT INTO events (id, name, source, received_at, delivery_key, places, payload, headers, replay_of, details)
@@ -233,41 +235,42 @@ class SqliteStore implements Store {
           );
         // The automatic bound, checked every 100 events rather than on each.
         if (Number(lastInsertRowid) % 100 === 0) this.pruneBeyond(KEEP_EVENTS);
-        return { duplicate: false, eventId: id };
+        const runs = dispatch ? this.dispatch(id, dispatch.decisions, dispatch.runs, dispatch.owner) : [];
+        return { duplicate: false, eventId: id, runs };
       }),
     );
   }
 
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]> {
-    return Promise.resolve(
-      this.write(() => {
-        this.db.prepare('UPDATE events SET decisions = ?, dispatched = 1 WHERE id = ?').run(JSON.stringify(decisions), eventId);
-        const now = Date.now();
-        return runs.map((run): AddedRun => {
-          const id = runIdOf(run.key);
-          const existing = this.db.prepare('SELECT status FROM runs WHERE id = ?').pluck().get(id) as StoredRunStatus | undefined;
-          if (existing) return { id, added: false, status: existing };
-          this.db
-            .prepare(
-              `INSERT INTO runs (id, event_id, file, definition, status, group_name, cancel_in_progress, queued_at, owner_host, owner_pid, owner_start)
-               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
-            )
-            .run(
-              id,
-              eventId,
-              run.file,
-              run.definition,
-              run.group?.name ?? null,
-              run.group?.cancelInProgress ? 1 : 0,
-              now,
-              owner.host,
-              owner.pid,
-              owner.startedAt,
-            );
-          return { id, added: true };
-        });
-      }),
+    return Promise.resolve(this.write(() => this.dispatch(eventId, decisions, runs, owner)));
+  }
+
+  private dispatch(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): AddedRun[] {
+    this.db.prepare('UPDATE events SET decisions = ?, dispatched = 1 WHERE id = ?').run(JSON.stringify(decisions), eventId);
+    const now = Date.now();
+    const insert = this.db.prepare(
+      `INSERT INTO runs (id, event_id, file, definition, status, group_name, cancel_in_progress, queued_at, owner_host, owner_pid, owner_start)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
     );
+    return runs.map((run): AddedRun => {
+      const id = runIdOf(run.key);
+      const existing = this.db.prepare('SELECT status FROM runs WHERE id = ?').pluck().get(id) as StoredRunStatus | undefined;
+      if (existing) return { id, added: false, status: existing };
+      const group = run.group;
+      insert.run(
+        id,
+        eventId,
+        run.file,
+        run.definition,
+        group?.name ?? null,
+        group?.cancelInProgress ? 1 : 0,
+        now,
+        owner.host,
+        owner.pid,
+        owner.startedAt,
+      );
+      return { id, added: true };
+    });
   }
 
   claimRun(runId: string, owner: Owner): Promise<Claim> {
@@ -337,8 +340,8 @@ class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  appendLog(runId: string, lines: readonly LogLine[]): Promise<void> {
-    if (!lines.length) return Promise.resolve();
+  appendLog(runId: string, lines: readonly LogLine[], droppedBytes = 0): Promise<void> {
+    if (!lines.length && !droppedBytes) return Promise.resolve();
     this.write(() => {
       const state = this.db.prepare('SELECT log_seq, log_bytes FROM runs WHERE id = ?').get(runId) as
         { log_seq: number; log_bytes: number } | undefined;
@@ -347,11 +350,14 @@ class SqliteStore implements Store {
       const insert = this.db.prepare('INSERT INTO logs (run_id, seq, step, at, text, bytes) VALUES (?, ?, ?, ?, ?, ?)');
       const at = Date.now();
       for (const line of lines) {
-        const size = Buffer.byteLength(line.text) + 1;
+        const size = logLineBytes(line.text);
         insert.run(runId, ++seq, line.step, at, line.text, size);
         bytes += size;
       }
       let dropped = 0;
+      if (droppedBytes) {
+        this.db.prepare('UPDATE runs SET log_dropped = log_dropped + ? WHERE id = ?').run(droppedBytes, runId);
+      }
       if (bytes > LOG_LIMIT_BYTES) {
         // Drop whole lines from the start until the rest fits.
         const oldest = this.db.prepare('SELECT seq, bytes FROM logs WHERE run_id = ? ORDER BY seq').iterate(runId) as IterableIterator<{

@@ -8,6 +8,8 @@
 //  1. admitEvent is atomic: of any number of callers, racing in any number of processes,
 //     that admit the same (source, deliveryKey), exactly one gets `duplicate: false`; the
 //     others get the first one's event id. A recorded event is durable when it returns.
+//     Given a dispatch, the event and its runs are recorded together or not at all, so a
+//     caller that dies cannot leave a delivery marked handled with nothing queued for it.
 //  2. addRuns is idempotent per run key: a run key that is already stored (the same
 //     definition for the same delivery) is not added again, and its caller is told which
 //     run holds it. So a definition never runs twice for one delivery, even when a caller
@@ -49,6 +51,11 @@ export const ACTIVE_STATUSES: readonly StoredRunStatus[] = ['queued', 'running']
 
 /** The last this many bytes of each run's output are kept. */
 export const LOG_LIMIT_BYTES = 1024 * 1024;
+
+/** What a log line weighs against LOG_LIMIT_BYTES: its UTF-8 bytes and a newline. */
+export function logLineBytes(text: string): number {
+  return Buffer.byteLength(text) + 1;
+}
 /** The automatic bound: older events (and their runs and logs) are pruned beyond it. */
 export const KEEP_EVENTS = 10_000;
 
@@ -61,6 +68,8 @@ export interface DecisionRecord {
 }
 
 export interface NewEvent {
+  /** The caller's id for it (12 hex digits), so that run keys can name it before it is stored; random when absent. */
+  id?: string;
   name: string;
   source: EventSource;
   at: Date;
@@ -77,7 +86,14 @@ export interface NewEvent {
   details?: Record<string, unknown>;
 }
 
-export type Admission = { duplicate: false; eventId: string } | { duplicate: true; eventId: string };
+export type Admission = { duplicate: false; eventId: string; runs: AddedRun[] } | { duplicate: true; eventId: string };
+
+/** What an event starts, recorded with it (dispatchEvent's arguments). */
+export interface Dispatch {
+  decisions: readonly DecisionRecord[];
+  runs: readonly NewRun[];
+  owner: Owner;
+}
 
 export interface NewRun {
   /** The same key twice is one run (see guarantee 2). */
@@ -189,13 +205,15 @@ export interface RunFilter {
 export type Found<T> = { found: T } | { missing: string };
 
 export interface Store {
-  admitEvent(event: NewEvent): Promise<Admission>;
+  /** Records the event, and with `dispatch` its decisions and runs in the same transaction (runs: [] without). */
+  admitEvent(event: NewEvent, dispatch?: Dispatch): Promise<Admission>;
   /** The decisions of an admitted event and the runs they start (queued, owned by owner). */
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]>;
   /** Whether a queued run may start now, must wait for its group, or was cancelled. */
   claimRun(runId: string, owner: Owner): Promise<Claim>;
   trackProcess(runId: string, pgid: number, alive: boolean): Promise<void>;
-  appendLog(runId: string, lines: readonly LogLine[]): Promise<void>;
+  /** Adds lines to a run's log; `droppedBytes` counts lines the caller dropped before them (over the cap anyway). */
+  appendLog(runId: string, lines: readonly LogLine[], droppedBytes?: number): Promise<void>;
   finishRun(runId: string, end: RunEnd): Promise<void>;
   /** Of these runs, the ones asked to stop (cancel-in-progress of a newer run in their group). */
   cancelRequested(runIds: readonly string[]): Promise<string[]>;
