@@ -132,6 +132,13 @@ const PULL_REQUEST_TYPES = [
   'milestoned',
   'demilestoned',
 ];
+/** workflow_run's activity types: trig fires `completed`; `requested` and `in_progress` come from GitHub's deliveries. */
+const WORKFLOW_RUN_TYPES = ['completed', 'requested', 'in_progress'];
+/**
+ * How a finished run concluded, in workflow_run's `conclusion` (GitHub's names): trig's
+ * run statuses succeeded, failed, cancelled, timed_out and blocked (action_required).
+ */
+export const WORKFLOW_CONCLUSIONS = ['success', 'failure', 'cancelled', 'timed_out', 'action_required'] as const;
 /** The comment events' types, which comment_mention (derived from them) carries too. */
 const COMMENT_TYPES = CRUD;
 
@@ -235,7 +242,26 @@ const GITHUB_EVENTS: EventSpec[] = [
     filters: { inputs: { kind: 'dispatch-inputs', description: 'Inputs offered on a manual run.' } },
     fields: [],
   },
-  github('workflow_run', 'Another workflow run was requested or completed.', ['completed', 'requested', 'in_progress']),
+  github(
+    'workflow_run',
+    "Another workflow run was requested or completed; trig fires it (`completed`) when one of its own runs ends, with the chain of runs that led to it (see Chains). The payload's `event` is what started that run: read it as `<+trigger.payload.event>`, since `<+trigger.event>` is `workflow_run`.",
+    WORKFLOW_RUN_TYPES,
+    {
+      filters: {
+        workflows: f.globs('workflow', 'Names of the workflows (definitions) whose runs start this one; glob patterns.'),
+        types: f.types(),
+        conclusions: {
+          kind: 'one-of',
+          field: 'conclusion',
+          values: WORKFLOW_CONCLUSIONS,
+          description: 'Conclusions of the finished run that start this one (a trig addition; GitHub has `if:` for it).',
+        },
+        branches: f.globs('branch', 'Branch patterns of the finished run; a leading `!` excludes.', 'branches-ignore'),
+        'branches-ignore': f.ignore('branch', 'Branch patterns of the finished run that do not start a run.', 'branches'),
+      },
+      fields: ['conclusion', 'workflow', 'runId', 'branch', 'chain'],
+    },
+  ),
 ];
 
 function platform(

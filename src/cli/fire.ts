@@ -7,6 +7,7 @@ import { oneLine } from '../shared/printable.js';
 import { noticesTo, type Output } from '../shared/io.js';
 import { styleFor } from '../shared/style.js';
 import { loadDefinitions } from '../validate/definitions.js';
+import { FIRE_DEFAULTS, MAX_CHAIN_DEPTH } from '../fire/defaults.js';
 
 /** The flags of `trig fire`, as commander gives them. */
 export interface FireFlags {
@@ -22,6 +23,7 @@ export interface FireFlags {
   workdir?: string;
   containerRuntime: string;
   concurrency: string;
+  chainDepth?: string;
   timeout?: string;
   /** false with --no-cache. */
   cache?: boolean;
@@ -76,6 +78,14 @@ export function parseConcurrency(text: string): number {
   return n;
 }
 
+export function parseChainDepth(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n > MAX_CHAIN_DEPTH) {
+    throw new UsageError(`--chain-depth "${oneLine(text)}": expected a whole number from 0 to ${MAX_CHAIN_DEPTH}`);
+  }
+  return n;
+}
+
 export function parseTimeout(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ms = parseDuration(text);
@@ -101,6 +111,7 @@ async function fireRequest(flags: FireFlags, io: Output): Promise<FireRequest> {
   const workdir = flags.workdir ?? process.cwd();
   const at = parseAt(flags.at);
   const concurrency = parseConcurrency(flags.concurrency);
+  const chainDepth = parseChainDepth(flags.chainDepth ?? String(FIRE_DEFAULTS.chainDepth));
   const timeoutMs = parseTimeout(flags.timeout);
   if (!flags.dryRun) checkWorkdir(workdir);
   const payload = await payloadOf(flags);
@@ -113,7 +124,7 @@ async function fireRequest(flags: FireFlags, io: Output): Promise<FireRequest> {
     definitions: flags.defs ?? [],
     inputs,
     at,
-    options: { dryRun, strict, quiet, concurrency, timeoutMs, workdir, containerRuntime },
+    options: { dryRun, strict, quiet, concurrency, timeoutMs, workdir, containerRuntime, chainDepth },
     ...(flags.deliveryId !== undefined ? { deliveryKey: parseDeliveryId(flags.deliveryId) } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { FIRE_DEFAULTS } from '../fire/defaults.js';
+import { FIRE_DEFAULTS, MAX_CHAIN_DEPTH } from '../fire/defaults.js';
 import { UsageError, EXIT } from '../shared/errors.js';
 import { processOutput, type Output } from '../shared/io.js';
 
@@ -17,6 +17,11 @@ function fireOptions(command: Command): Command {
     .option('--container-runtime <cli>', 'the container engine CLI for container steps', FIRE_DEFAULTS.containerRuntime)
     .option('--concurrency <n>', 'how many runs at most at once', String(FIRE_DEFAULTS.concurrency))
     .option('--timeout <duration>', 'bound each run (90s, 30m, 1h)')
+    .option(
+      '--chain-depth <n>',
+      `how many events deep runs' ends fire further runs (workflow_run, pipeline_failed); 0 turns chains off, at most ${MAX_CHAIN_DEPTH}`,
+      String(FIRE_DEFAULTS.chainDepth),
+    )
     .option('--no-cache', 'check every definition afresh, without the check cache')
     .option('--strict', 'treat definitions with warnings as invalid: they do not fire');
 }
@@ -144,7 +149,6 @@ function buildProgram(io: Output): Command {
     const { runReplay } = await import('./replay.js');
     process.exitCode = await runReplay(eventId, options, io);
   });
-
 
   program
     .command('watch')

@@ -22,6 +22,17 @@ export interface StepResult {
   exitCode: number | null;
   durationMs: number;
   reason?: string;
+  /** Every try, first to last, when the step was retried (on-failure action retry). */
+  attempts?: AttemptResult[];
+}
+
+/** One try of a retried step. */
+export interface AttemptResult {
+  attempt: number;
+  status: StepStatus;
+  exitCode: number | null;
+  durationMs: number;
+  reason?: string;
 }
 
 export interface RunResult {
@@ -66,14 +77,45 @@ function stopText(reason: StopReason): string {
   return `trig received ${reason.signal}`;
 }
 
+/** Whether the policy covers this failure (its errors and exit codes). */
+function covers(policy: FailurePolicy | undefined, failure: StepResult): policy is FailurePolicy {
+  // An approval is not an error to tolerate: going on would run what nobody approved.
+  if (!policy || failure.status === 'blocked') return false;
+  const type = failure.status === 'timed_out' ? 'timeout' : 'unknown';
+  if (!policy.errors.some((e) => e === 'all' || e === 'any' || e === type)) return false;
+  return !policy.exitCodes || (failure.exitCode !== null && policy.exitCodes.includes(String(failure.exitCode)));
+}
+
 /** The on-failure action that lets the run go on, if the policy covers this failure. */
 function ignoredBy(policy: FailurePolicy | undefined, failure: StepResult): string | undefined {
-  // An approval is not an error to tolerate: going on would run what nobody approved.
-  if (!policy || failure.status === 'blocked') return undefined;
-  const type = failure.status === 'timed_out' ? 'timeout' : 'unknown';
-  if (!policy.errors.some((e) => e === 'all' || e === 'any' || e === type)) return undefined;
-  if (policy.exitCodes && (failure.exitCode === null || !policy.exitCodes.includes(String(failure.exitCode)))) return undefined;
+  if (!covers(policy, failure)) return undefined;
   return policy.action === 'ignore' || policy.action === 'success' ? policy.action : undefined;
+}
+
+/** Waits, or less when the signal aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+const isFailure = (entry: StepResult): boolean => entry.status === 'failed' || entry.status === 'timed_out';
+
+function attemptOf(entry: StepResult, attempt: number): AttemptResult {
+  return {
+    attempt,
+    status: entry.status,
+    exitCode: entry.exitCode,
+    durationMs: entry.durationMs,
+    ...(entry.reason ? { reason: entry.reason } : {}),
+  };
 }
 
 /** Why the steps or stages after a failure are not run. */
@@ -175,7 +217,60 @@ class Runner {
     return this.stop.aborted ? undefined : ignoredBy(policy, failure);
   }
 
-  private async step(step: PlanStep, stage: string, prefix: string): Promise<Outcome> {
+  /**
+   * Runs a failed leaf step again while the nearest on-failure that covers its failure (its
+   * own, then its groups', then its stage's) says retry; then the retry's failure-action
+   * decides. Each try's output goes to the step's log, with a note between tries.
+   */
+  private async retried(
+    first: StepResult,
+    run: () => Promise<StepResult>,
+    policies: readonly (FailurePolicy | undefined)[],
+    out: StepOutput,
+  ): Promise<{ entry: StepResult; ignored?: true }> {
+    if (!isFailure(first) || this.stop.aborted) return { entry: first };
+    const retry = policies.find((policy) => covers(policy, first))?.retry;
+    if (!retry) return { entry: first };
+    const tries = retry.attempts + 1;
+    let entry = first;
+    const attempts = [attemptOf(entry, 1)];
+    while (isFailure(entry) && attempts.length < tries && !this.stop.aborted) {
+      const wait = retry.intervalsMs[Math.min(attempts.length - 1, retry.intervalsMs.length - 1)]!;
+      out.note(
+        `attempt ${attempts.length} of ${tries} ${entry.status.replace('_', ' ')}: ${entry.reason ?? entry.status}; retrying in ${formatDuration(wait)}`,
+      );
+      await pause(wait, this.stop);
+      if (this.stop.aborted) break;
+      entry = await run();
+      attempts.push(attemptOf(entry, attempts.length + 1));
+    }
+    const result: StepResult = { ...entry, attempts };
+    if (!isFailure(entry)) {
+      out.note(`succeeded on attempt ${attempts.length} of ${tries}`);
+      return { entry: result };
+    }
+    const after = `after ${attempts.length} ${attempts.length === 1 ? 'attempt' : 'attempts'}`;
+    const why = entry.reason ?? entry.status;
+    if (this.stop.aborted) return { entry: { ...result, reason: `${why} (${after})` } };
+    const action = retry.failureAction;
+    if (action === 'ignore' || action === 'success') {
+      const reason = `${why} ${after}; ignored (retry failure-action: ${action})`;
+      out.note(`${entry.status.replace('_', ' ')}: ${reason}`);
+      return { entry: { ...result, reason }, ignored: true };
+    }
+    if (action === 'manual-intervention') {
+      const reason = `${why} ${after}; the retry's failure-action is manual-intervention, and trig cannot ask a person yet`;
+      return { entry: { ...result, status: 'blocked', reason } };
+    }
+    return { entry: { ...result, reason: `${why} (${after})` } };
+  }
+
+  private async step(
+    step: PlanStep,
+    stage: string,
+    prefix: string,
+    inherited: readonly (FailurePolicy | undefined)[] = [],
+  ): Promise<Outcome> {
     const name = prefix + step.name;
     const out = this.ctx.output.step(name);
     const started = now();
@@ -195,16 +290,18 @@ class Runner {
     }
 
     let outcome: Outcome;
+    const policies = [step.onFailure, ...inherited];
     if (step.kind === 'group' || step.kind === 'parallel') {
       const nested = step.steps ?? [];
       outcome =
         step.kind === 'group'
-          ? await this.sequence(nested, stage, `${name}/`)
-          : combine(await Promise.all(nested.map((s) => this.step(s, stage, `${name}/`))));
+          ? await this.sequence(nested, stage, `${name}/`, policies)
+          : combine(await Promise.all(nested.map((s) => this.step(s, stage, `${name}/`, policies))));
     } else {
-      const entry = await this.leaf(step, stage, name, out);
+      const run = () => this.leaf(step, stage, name, out);
+      const { entry, ignored } = await this.retried(await run(), run, policies, out);
       outcome = { results: [entry] };
-      if (entry.status === 'failed' || entry.status === 'timed_out' || entry.status === 'blocked') outcome.failure = entry;
+      if (!ignored && (entry.status === 'failed' || entry.status === 'timed_out' || entry.status === 'blocked')) outcome.failure = entry;
       else if (entry.status === 'skipped') out.note(`skipped: ${entry.reason}`);
     }
     if (outcome.failure) {
@@ -227,7 +324,12 @@ class Runner {
     return outcome;
   }
 
-  private async sequence(steps: readonly PlanStep[], stage: string, prefix: string): Promise<Outcome> {
+  private async sequence(
+    steps: readonly PlanStep[],
+    stage: string,
+    prefix: string,
+    inherited: readonly (FailurePolicy | undefined)[],
+  ): Promise<Outcome> {
     const results: StepResult[] = [];
     let failure: StepResult | undefined;
     for (const step of steps) {
@@ -236,7 +338,7 @@ class Runner {
         results.push({ stage, name: prefix + step.name, status: 'skipped', exitCode: null, durationMs: 0, reason: `not run: ${why}` });
         continue;
       }
-      const outcome = await this.step(step, stage, prefix);
+      const outcome = await this.step(step, stage, prefix, inherited);
       results.push(...outcome.results);
       failure = outcome.failure;
     }
@@ -269,7 +371,7 @@ class Runner {
       else this.ctx.output.note(`stage ${stage.name} skipped: ${condition.reason}`);
       return { results: [result], ...(condition.status === 'failed' ? { failure: result } : {}) };
     }
-    const outcome = await this.sequence(stage.steps, stage.name, '');
+    const outcome = await this.sequence(stage.steps, stage.name, '', [stage.onFailure]);
     if (outcome.failure) {
       const action = this.ignoring(stage.onFailure, outcome.failure);
       if (action) {

@@ -7,4 +7,9 @@ export const FIRE_DEFAULTS = {
   containerRuntime: 'docker',
   /** How many runs at most at once. */
   concurrency: 4,
+  /** How many chained events deep a chain of runs goes (GitHub's workflow_run: three). */
+  chainDepth: 3,
 } as const;
+
+/** The largest chain depth a caller may ask for: a chain is never unbounded. */
+export const MAX_CHAIN_DEPTH = 10;

@@ -25,8 +25,9 @@ import { PLAIN_STYLE, type Style } from '../shared/style.js';
 import { suggest } from '../shared/suggest.js';
 import type { CheckResult } from '../validate/check.js';
 import { readDocument } from '../validate/definitions.js';
-import type { DecisionRecord, EventSource, Store, StoredRunStatus } from '../store/store.js';
-import { FIRE_DEFAULTS } from './defaults.js';
+import type { ChainLink, DecisionRecord, EventSource, Store, StoredRunStatus } from '../store/store.js';
+import { chainedEvents, guardChain, isChainStopped } from './chain.js';
+import { FIRE_DEFAULTS, MAX_CHAIN_DEPTH } from './defaults.js';
 
 export interface FireOptions {
   /** Decide and plan; launch nothing. */
@@ -43,6 +44,8 @@ export interface FireOptions {
   containerRuntime: string;
   /** The steps' lines only when they fail. */
   quiet: boolean;
+  /** How many chained events deep a chain of runs goes (0: a run's end starts nothing). */
+  chainDepth: number;
 }
 
 export interface FireRequest {
@@ -86,6 +89,8 @@ export interface FireRequest {
   details?: Record<string, unknown>;
   /** Where the definitions belong, for `trig runs` there (default: the definition paths given). */
   places?: readonly string[];
+  /** For a chained event (set by the core, source chain): the runs that led to it, oldest first. */
+  chain?: readonly ChainLink[];
 }
 
 export interface FireDeps {
@@ -135,6 +140,14 @@ export interface FireOutcome extends FireReport {
    * --block-on-failure refuses a push whose post-commit run failed).
    */
   earlierRunFailed?: boolean;
+  /** For a chained event: the runs that led to it. */
+  chain?: readonly ChainLink[];
+  /**
+   * The fires of the events this fire's runs fired when they ended (workflow_run,
+   * pipeline_failed; fire/chain.ts), each with its own chained ones; only those that
+   * started something or were stopped by their chain.
+   */
+  chained?: FireOutcome[];
 }
 
 const FAILED_ENDS: readonly StoredRunStatus[] = ['failed', 'timed_out', 'lost', 'blocked'];
@@ -201,7 +214,11 @@ function resolveOptions(given: Partial<FireOptions> | undefined, deps: FireDeps)
     workdir: given?.workdir ?? deps.cwd(),
     containerRuntime: given?.containerRuntime ?? FIRE_DEFAULTS.containerRuntime,
     quiet: given?.quiet ?? false,
+    chainDepth: given?.chainDepth ?? FIRE_DEFAULTS.chainDepth,
   };
+  if (!Number.isSafeInteger(options.chainDepth) || options.chainDepth < 0 || options.chainDepth > MAX_CHAIN_DEPTH) {
+    throw new UsageError(`chain depth ${options.chainDepth}: expected a whole number from 0 to ${MAX_CHAIN_DEPTH}`);
+  }
   if (!Number.isSafeInteger(options.concurrency) || options.concurrency < 1) {
     throw new UsageError(`concurrency ${options.concurrency}: expected a positive whole number`);
   }
@@ -212,8 +229,43 @@ function planOf(d: FiredDefinition): RunPlan | undefined {
   return d.planned && 'plan' in d.planned ? d.planned.plan : undefined;
 }
 
-/** Decides which definitions the event starts, plans them and (unless dryRun) runs them. */
+/**
+ * Decides which definitions the event starts, plans them and (unless dryRun) runs them;
+ * then fires, through this same function, the events their ends fire (fire/chain.ts).
+ */
 export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOutcome> {
+  const { outcome, checked, options } = await fireOne(request, deps);
+  // Nothing ran (dry run, duplicate), or trig is being stopped: nothing to chain.
+  if (outcome.dryRun || outcome.duplicate || outcome.signal) return outcome;
+  const chained: FireOutcome[] = [];
+  const origin = { ...(outcome.eventId ? { eventId: outcome.eventId } : {}), chain: request.chain ?? [] };
+  for (const next of chainedEvents(outcome.definitions, origin, deps.cwd())) {
+    const result = await fire(
+      {
+        event: next.event,
+        payload: next.payload,
+        definitions: checked,
+        options,
+        source: 'chain',
+        deliveryKey: next.deliveryKey,
+        places: placesOf(request, checked, deps.cwd()),
+        chain: next.chain,
+        details: { chain: next.chain },
+      },
+      deps,
+    );
+    if (result.definitions.some((d) => d.decision.matched || isChainStopped(d.decision))) chained.push(result);
+  }
+  if (!chained.length) return outcome;
+  // What is said about the fire (its JSON holds the chained plans) masks their secrets too.
+  const secrets = [...new Set([...outcome.secrets, ...chained.flatMap((c) => c.secrets)])];
+  return { ...outcome, chained, secrets, mask: createMasker(secrets) };
+}
+
+async function fireOne(
+  request: FireRequest,
+  deps: FireDeps,
+): Promise<{ outcome: FireOutcome; checked: CheckResult; options: FireOptions }> {
   checkEvent(request.event);
   const options = resolveOptions(request.options, deps);
   if (!options.dryRun) checkWorkdir(options.workdir);
@@ -222,7 +274,10 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
     ? await deps.loadDefinitions(request.definitions)
     : (request.definitions as CheckResult);
   const contexts = buildTriggerContexts(request.event, request.payload);
-  const decisions = decideDefinitions(checked, contexts, { at, strict: options.strict });
+  const candidates = decideDefinitions(checked, contexts, { at, strict: options.strict });
+  const guarded = guardChain(candidates, request.chain ?? [], options.chainDepth, deps.cwd());
+  const decisions = guarded.decisions;
+  const source = request.source ?? 'cli';
   // A schedule slot is keyed only once something matched: the tick that matches nothing
   // carries no key, so it never opens the store.
   if (request.keyBySlot && request.deliveryKey === undefined && decisions.some((d) => d.matched)) {
@@ -241,21 +296,26 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
     unreadableFiles: checked.readErrors.length,
     runsFailed: false,
     ...(request.replayOf ? { replayOf: request.replayOf } : {}),
+    ...(request.chain?.length ? { chain: request.chain } : {}),
   };
+  const done = (result: FireOutcome) => ({ outcome: result, checked, options });
 
   // Remembered only when it matters: the every-minute schedule fire that matches nothing
-  // never opens the store.
-  const remember = !options.dryRun && deps.openStore && (decisions.some((d) => d.matched) || request.deliveryKey !== undefined);
+  // never opens the store, nor does a run's end that no definition listens to. A chain
+  // that stopped is remembered, with its reasons.
+  const remember =
+    !options.dryRun && deps.openStore && (candidates.some((d) => d.matched) || (request.deliveryKey !== undefined && source !== 'chain'));
   if (!remember) {
     await deps.onPlanned?.(outcome);
-    return options.dryRun ? outcome : await executeOutcome(outcome, request, options, deps, undefined);
+    return done(options.dryRun ? outcome : await executeOutcome(outcome, request, options, deps, undefined));
   }
+  const recordedRequest = guarded.stopped ? { ...request, details: { ...request.details, chainStopped: guarded.stopped } } : request;
   const store = await deps.openStore!();
   try {
-    const recorded = await recordFire(store, outcome, request, checked, deps);
-    if (recorded.duplicate) return recorded.duplicate;
+    const recorded = await recordFire(store, outcome, recordedRequest, checked, deps);
+    if (recorded.duplicate) return done(recorded.duplicate);
     await deps.onPlanned?.(recorded.outcome);
-    return await executeOutcome(recorded.outcome, request, options, deps, { store, runIds: recorded.runIds });
+    return done(await executeOutcome(recorded.outcome, request, options, deps, { store, runIds: recorded.runIds }));
   } finally {
     store.close();
   }

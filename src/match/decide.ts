@@ -23,6 +23,8 @@ export interface InvalidDecision extends DecisionBase {
 export interface UnmatchedDecision extends DecisionBase {
   valid: true;
   matched: false;
+  /** It matched, but the chain of runs that led to the event stopped it (fire/chain.ts). */
+  chainStopped?: true;
 }
 
 export interface MatchedDecision extends DecisionBase {

@@ -92,7 +92,20 @@ function createDeleteFields(p: Json): Json {
   return {};
 }
 
+/** A workflow_run delivery: the finished (or requested) run, as the flat fields trig's own workflow_run carries. */
+function workflowRunFields(p: Json): Json {
+  const run = obj(p.workflow_run);
+  return {
+    conclusion: str(run?.conclusion),
+    // The run's name, else its workflow's (some deliveries leave the run's empty).
+    workflow: str(run?.name) || str(obj(p.workflow)?.name),
+    runId: num(run?.id),
+    branch: str(run?.head_branch),
+  };
+}
+
 const EVENT_FIELDS: Record<string, (payload: Json) => Json> = {
+  workflow_run: workflowRunFields,
   push: pushFields,
   pull_request: pullRequestFields,
   pull_request_target: pullRequestFields,

@@ -6,6 +6,8 @@ import { resolveDeep, resolveString, type ResolveScope } from '../resolve/expres
 import { planConcurrency, type ConcurrencyGroup } from './concurrency.js';
 import { resolveInputs } from './inputs.js';
 import { rewriteScript } from './script.js';
+import { parseDuration } from '../shared/duration.js';
+import { RETRY_DEFAULTS, retryAttempts } from '../shared/retry.js';
 
 export type StepKind = 'script' | 'container' | 'group' | 'parallel' | 'skipped' | 'approval';
 
@@ -14,6 +16,20 @@ export interface FailurePolicy {
   errors: string[];
   action: string;
   exitCodes?: string[];
+  /** With action `retry`: its settings, defaults filled in. */
+  retry?: RetryPolicy;
+}
+
+/**
+ * `action: retry` (or `retry: {…}`): the failed step runs again, at most `attempts` more
+ * times, waiting an interval before each; when the last try fails too, `failureAction`
+ * decides (fail, ignore, success, abort, manual-intervention).
+ */
+export interface RetryPolicy {
+  attempts: number;
+  /** The wait before each retry, in milliseconds: the n-th retry waits the n-th, or the last one. */
+  intervalsMs: number[];
+  failureAction: string;
 }
 
 export interface PlanStep {
@@ -84,15 +100,35 @@ function timeoutOf(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The action a failure action names: `fail`, or the first key of `{retry: {…}}` that is not false. */
+function actionName(value: unknown): string | undefined {
+  const name = isRecord(value) ? Object.keys(value).find((key) => value[key] !== false) : value;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** The settings of `retry`; what is missing or unusable takes its default (the retry rule reports it). */
+function retryPolicy(value: unknown): RetryPolicy {
+  const settings = isRecord(value) ? value : {};
+  const intervals = [settings.interval ?? RETRY_DEFAULTS.interval]
+    .flat()
+    .map((text) => (typeof text === 'number' ? text * 1000 : typeof text === 'string' ? parseDuration(text) : undefined))
+    .filter((ms): ms is number => ms !== undefined && ms > 0);
+  const failureAction = actionName(settings['failure-action']);
+  return {
+    attempts: retryAttempts(settings.attempts) ?? RETRY_DEFAULTS.attempts,
+    intervalsMs: intervals.length ? intervals : [parseDuration(RETRY_DEFAULTS.interval)!],
+    failureAction: failureAction && failureAction !== 'retry' ? failureAction : RETRY_DEFAULTS.failureAction,
+  };
+}
+
 function failurePolicy(value: unknown): FailurePolicy | undefined {
   if (!isRecord(value)) return undefined;
   const errors = value.errors === undefined ? ['all'] : [value.errors].flat().map(String);
-  const action = isRecord(value.action)
-    ? Object.keys(value.action).find((key) => (value.action as Record<string, unknown>)[key] !== false)
-    : value.action;
-  if (typeof action !== 'string') return undefined;
+  const action = actionName(value.action);
+  if (action === undefined) return undefined;
   const policy: FailurePolicy = { errors, action };
   if (value.exitcode !== undefined) policy.exitCodes = [value.exitcode].flat().map(String);
+  if (action === 'retry') policy.retry = retryPolicy(isRecord(value.action) ? value.action.retry : undefined);
   return policy;
 }
 

@@ -9,6 +9,7 @@ import { maskDeep, type Masker } from '../shared/mask.js';
 import { oneLine, printableDeep } from '../shared/printable.js';
 import { shQuote } from '../shared/shell.js';
 import type { Style } from '../shared/style.js';
+import type { ChainLink } from '../shared/chain.js';
 
 /** One definition in a fire: what each stage returned for it. */
 export interface FiredDefinition {
@@ -33,6 +34,10 @@ export interface FireReport {
   duplicate?: { deliveryKey: string };
   /** The stored event this fire replays (trig replay). */
   replayOf?: string;
+  /** For an event a run's end fired: the runs that led to it, oldest first. */
+  chain?: readonly ChainLink[];
+  /** The events this fire's runs fired when they ended, as reports of their own. */
+  chained?: readonly FireReport[];
 }
 
 export interface RunSummary {
@@ -100,13 +105,19 @@ function definitionView(d: FiredDefinition, event: string) {
   };
 }
 
+/** What a chained fire shows of its definitions: those that matched, or that their chain stopped. */
+function chainShown(d: FiredDefinition): boolean {
+  return d.decision.matched || (d.decision.valid && d.decision.chainStopped === true);
+}
+
 /** The shape documented by schemas/fire-output.schema.json. */
-export function fireJson(report: FireReport) {
+export function fireJson(report: FireReport): Record<string, unknown> {
+  const definitions = report.chain ? report.definitions.filter(chainShown) : report.definitions;
   return {
     event: report.event,
     at: report.at.toISOString(),
     trigger: fieldsOnly(report.trigger),
-    definitions: report.definitions.map((d) => {
+    definitions: definitions.map((d) => {
       const { diagnostics, ...view } = definitionView(d, report.event);
       return {
         ...view,
@@ -128,7 +139,15 @@ export function fireJson(report: FireReport) {
     ...(report.eventId ? { eventId: report.eventId } : {}),
     ...(report.replayOf ? { replayOf: report.replayOf } : {}),
     ...(report.duplicate ? { duplicate: true, delivery: report.duplicate.deliveryKey } : {}),
+    ...(report.chain ? { chain: report.chain } : {}),
+    ...(report.chained?.length ? { chained: report.chained.map(fireJson) } : {}),
   };
+}
+
+/** `after build run 1a2b3c4d5e6f`: the run whose end fired a chained event. */
+function chainedAfter(chain: readonly ChainLink[]): string {
+  const last = chain[chain.length - 1]!;
+  return `chained after ${last.definition} run ${last.runId}`;
 }
 
 export function formatFireJson(report: FireReport, mask?: Masker): string {
@@ -176,7 +195,8 @@ export interface FireTextOptions {
  */
 export function formatFireText(report: FireReport, options: FireTextOptions, style: Style, mask?: Masker): string {
   // The text needs no trigger fields (they hold the whole payload).
-  const shown = report.definitions.map((d) => {
+  // A chained event shows only what it started or what its chain stopped, even with --explain.
+  const shown = (report.chain ? report.definitions.filter(chainShown) : report.definitions).map((d) => {
     const { trigger: _trigger, ...view } = definitionView(d, report.event);
     return view;
   });
@@ -194,7 +214,7 @@ export function formatFireText(report: FireReport, options: FireTextOptions, sty
       continue;
     }
     if (!d.matched) {
-      if (options.explain && !options.quiet) out.push(`${where}: ${style.dim('not matched')}: ${oneLine(d.reason)}`);
+      if ((options.explain || report.chain) && !options.quiet) out.push(`${where}: ${style.dim('not matched')}: ${oneLine(d.reason)}`);
       continue;
     }
     if (d.stopped) {
@@ -202,7 +222,8 @@ export function formatFireText(report: FireReport, options: FireTextOptions, sty
       continue;
     }
     if (options.quiet) continue;
-    out.push(`${where}: ${style.green('matched')} ${d.entry ?? d.event}${d.event !== event ? ` (derived from ${event})` : ''}`);
+    const from = report.chain ? ` (${oneLine(chainedAfter(report.chain))})` : d.event !== event ? ` (derived from ${event})` : '';
+    out.push(`${where}: ${style.green('matched')} ${d.entry ?? d.event}${from}`);
     if (!options.plans || !d.plan) continue;
     for (const problem of d.plan.problems) out.push(`  ${style.yellow('warning:')} ${oneLine(problem)}`);
     // trig runs in --workdir and does not clone; the resolved settings are shown for checking.

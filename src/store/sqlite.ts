@@ -12,6 +12,7 @@ import {
   LOG_LIMIT_BYTES,
   logLineBytes,
   type AddedRun,
+  type ChainLink,
   type Admission,
   type Claim,
   type DecisionRecord,
@@ -136,6 +137,7 @@ interface RunRow {
   log_bytes: number;
   log_dropped: number;
   places: string;
+  event_details: string;
 }
 
 interface EventRow {
@@ -155,7 +157,7 @@ interface EventRow {
 
 const RUN_COLUMNS = `runs.id, runs.event_id, events.name AS event_name, runs.file, runs.definition, runs.status, runs.reason,
   runs.group_name, runs.queued_at, runs.started_at, runs.ended_at, runs.exit_code, runs.steps, runs.owner_pid, runs.pgids,
-  runs.log_bytes, runs.log_dropped, events.places`;
+  runs.log_bytes, runs.log_dropped, events.places, events.details AS event_details`;
 
 function toRun(row: RunRow): StoredRun {
   const date = (ms: number | null) => (ms === null ? null : new Date(ms));
@@ -177,12 +179,19 @@ function toRun(row: RunRow): StoredRun {
     pgids: JSON.parse(row.pgids) as number[],
     logBytes: row.log_bytes,
     logDroppedBytes: row.log_dropped,
+    chain: chainOf(row.event_details),
   };
 }
 
 /** A group name inside a reason: quoted, on one line, its control characters escaped (it may come from a payload). */
 function quoted(name: string): string {
   return oneLine(JSON.stringify(name));
+}
+
+/** The chain an event's details hold (set by the fire core for chained events), else none. */
+function chainOf(details: string): ChainLink[] {
+  const chain = (JSON.parse(details) as { chain?: unknown }).chain;
+  return Array.isArray(chain) ? (chain as ChainLink[]) : [];
 }
 
 /** LIKE with the prefix taken literally. */

@@ -30,6 +30,10 @@
 //  6. Nothing here masks: callers store only masked text (logs) and payloads that carry no
 //     secrets (secrets live in TRIG_SECRET_* variables, never in events).
 
+import type { ChainLink } from '../shared/chain.js';
+
+export type { ChainLink };
+
 export const EVENT_SOURCES = ['cli', 'hook', 'cron', 'http', 'replay', 'chain', 'watch'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
@@ -115,6 +119,15 @@ export interface Owner {
 
 export type Claim = 'run' | 'wait' | 'cancelled';
 
+/** One try of a step that was retried (on-failure action retry). */
+export interface AttemptRecord {
+  attempt: number;
+  status: string;
+  exitCode: number | null;
+  durationMs: number;
+  reason?: string;
+}
+
 export interface StepRecord {
   stage: string;
   name: string | null;
@@ -122,6 +135,8 @@ export interface StepRecord {
   exitCode: number | null;
   durationMs: number;
   reason?: string;
+  /** Every try, first to last, when the step was retried; the step's own fields are the last one's. */
+  attempts?: readonly AttemptRecord[];
 }
 
 export interface RunEnd {
@@ -155,6 +170,8 @@ export interface StoredRun {
   pgids: number[];
   logBytes: number;
   logDroppedBytes: number;
+  /** The runs that led to this one (its event's details.chain): empty unless a chained event started it. */
+  chain: ChainLink[];
 }
 
 export interface StoredEvent {

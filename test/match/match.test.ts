@@ -537,3 +537,37 @@ describe('file_change', () => {
     expect(decide('file_change', 'file_change', batch({ created: ['x'] }))).toMatchObject({ matched: true });
   });
 });
+
+describe('workflow_run', () => {
+  const finished = (workflow: string, conclusion: string, branch = 'main') => ({
+    action: 'completed',
+    conclusion,
+    workflow,
+    runId: 'abc',
+    event: 'push',
+    branch,
+    repo: 'o/r',
+  });
+  const on = [{ workflow_run: { workflows: ['build*'], types: ['completed'], conclusions: ['failure'], 'branches-ignore': ['wip/**'] } }];
+
+  it.each([
+    [finished('build', 'failure'), 'matched on: workflow_run {workflows, types, conclusions, branches-ignore}'],
+    [finished('build-linux', 'failure'), 'matched on: workflow_run {workflows, types, conclusions, branches-ignore}'],
+    [finished('deploy', 'failure'), 'workflows: "deploy" matched none of [build*]'],
+    [finished('build', 'success'), 'conclusions: "success" is not one of [failure]'],
+    [finished('build', 'failure', 'wip/x'), 'branches-ignore: "wip/x" is ignored by wip/**'],
+    [{ ...finished('build', 'failure'), action: 'requested' }, 'types: action "requested" is not one of [completed]'],
+  ])('%j → %s', (payload, expected) => {
+    expect(reason(on, 'workflow_run', payload)).toBe(expected);
+  });
+
+  it("reads GitHub's workflow_run deliveries", () => {
+    const delivery = examples('workflow_run').find((p) => p.action === 'completed' && p.workflow_run.conclusion)!;
+    const fields = buildTriggerContexts('workflow_run', delivery)[0]!.fields;
+    expect(fields.workflow).toBe(delivery.workflow.name); // the run's own name is empty here
+    expect(fields.conclusion).toBe(delivery.workflow_run.conclusion);
+    expect(fields.branch).toBe(delivery.workflow_run.head_branch);
+    expect(fields.runId).toBe(delivery.workflow_run.id);
+    expect(decide({ workflow_run: { workflows: [delivery.workflow.name] } }, 'workflow_run', delivery).matched).toBe(true);
+  });
+});

@@ -9,6 +9,7 @@ import { literalSecret } from './literal-secret.js';
 import { numericPattern } from './numeric-pattern.js';
 import { pullRequestPaths } from './pull-request-paths.js';
 import type { DiagnosticKind, Rule } from './rule.js';
+import { retry } from './retry.js';
 import { scriptComment } from './script-comment.js';
 import { topLevelKey } from './top-level-key.js';
 import { unknownEvent } from './unknown-event.js';
@@ -30,6 +31,7 @@ export const RULES: readonly Rule[] = [
   condition,
   scriptComment,
   literalSecret,
+  retry,
 ];
 
 /**

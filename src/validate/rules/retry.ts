@@ -1,0 +1,111 @@
+import type { DocPath } from '../../load/triggers.js';
+import { parseDuration } from '../../shared/duration.js';
+import { MAX_RETRY_ATTEMPTS, RETRY_DEFAULTS, retryAttempts } from '../../shared/retry.js';
+import { isRecord, type Rule, type RuleProblem } from './rule.js';
+
+// The settings of an on-failure `retry` that trig could not carry out as written: the
+// schema knows their types, this rule their values.
+
+/** Unit words people write for the units durations take (`10 sec` → `10s`). */
+const UNIT_WORDS: Record<string, string> = {
+  millisecond: 'ms',
+  milliseconds: 'ms',
+  msec: 'ms',
+  msecs: 'ms',
+  sec: 's',
+  secs: 's',
+  second: 's',
+  seconds: 's',
+  min: 'm',
+  mins: 'm',
+  minute: 'm',
+  minutes: 'm',
+  hr: 'h',
+  hrs: 'h',
+  hour: 'h',
+  hours: 'h',
+  day: 'd',
+  days: 'd',
+};
+
+/** `10s` for `10 sec`, `1m` for `1 minute`; undefined when no unit word is recognised. */
+function durationGuess(text: string): string | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(text);
+  const unit =
+    match &&
+    (UNIT_WORDS[match[2]!.toLowerCase()] ??
+      (['ms', 's', 'm', 'h', 'd'].includes(match[2]!.toLowerCase()) ? match[2]!.toLowerCase() : undefined));
+  return match && unit ? `${match[1]}${unit}` : undefined;
+}
+
+const isExpression = (value: unknown): boolean => typeof value === 'string' && /^<\+.*>$/s.test(value.trim());
+
+function checkRetry(settings: Record<string, unknown>, path: DocPath, report: (problem: RuleProblem) => void): void {
+  const { attempts, interval } = settings;
+  if (attempts !== undefined && retryAttempts(attempts) === undefined) {
+    report(
+      isExpression(attempts)
+        ? {
+            path: [...path, 'attempts'],
+            severity: 'warning',
+            message: `trig does not resolve expressions in a retry's attempts: it retries ${RETRY_DEFAULTS.attempts} times; write a number`,
+          }
+        : {
+            path: [...path, 'attempts'],
+            message: `attempts must be a whole number from 1 to ${MAX_RETRY_ATTEMPTS} (the retries after the first failure)`,
+          },
+    );
+  }
+  if (Array.isArray(interval) && interval.length === 0) {
+    report({ path: [...path, 'interval'], message: 'interval is an empty list: give one duration or a list of them' });
+  }
+  for (const [i, value] of Array.isArray(interval) ? interval.entries() : interval === undefined ? [] : [[-1, interval] as const]) {
+    const at = i === -1 ? [...path, 'interval'] : [...path, 'interval', i];
+    if (typeof value === 'number' ? value > 0 : typeof value === 'string' && parseDuration(value) !== undefined) continue;
+    const guess = typeof value === 'string' ? durationGuess(value) : undefined;
+    report({
+      path: at,
+      message: `${JSON.stringify(value)} is not a duration such as 500ms, 10s, 1m or 1h30m${guess ? `; did you mean "${guess}"?` : ''}`,
+    });
+  }
+  const failureAction = settings['failure-action'];
+  if (failureAction === 'retry' || (isRecord(failureAction) && 'retry' in failureAction)) {
+    report({
+      path: [...path, 'failure-action'],
+      message: "a retry's failure-action cannot retry again: raise attempts (or list more intervals) instead",
+    });
+  } else checkAction(failureAction, [...path, 'failure-action'], report);
+}
+
+/** A failure action: `retry: {…}` is checked; `manual-intervention`'s timeout-action may hold one. */
+function checkAction(action: unknown, path: DocPath, report: (problem: RuleProblem) => void): void {
+  if (!isRecord(action)) return;
+  if (isRecord(action.retry)) checkRetry(action.retry, [...path, 'retry'], report);
+  const manual = action['manual-intervention'];
+  if (isRecord(manual)) checkAction(manual['timeout-action'], [...path, 'manual-intervention', 'timeout-action'], report);
+}
+
+/** Every `on-failure` map of stages and steps, at any depth, with its path. */
+function* failureStrategies(value: unknown, path: DocPath): Generator<[Record<string, unknown>, DocPath]> {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) yield* failureStrategies(item, [...path, i]);
+    return;
+  }
+  if (!isRecord(value)) return;
+  for (const [key, item] of Object.entries(value)) {
+    if (key === 'env' || key === 'with' || key === 'inputs' || key === 'on') continue;
+    if (key === 'on-failure' && isRecord(item)) yield [item, [...path, key]];
+    else yield* failureStrategies(item, [...path, key]);
+  }
+}
+
+export const retry: Rule = {
+  name: 'retry',
+  description:
+    'an on-failure `retry` trig cannot carry out as written: `attempts` that is not a whole number from 1 to 100, an `interval` that is not a duration (`10 sec` → did you mean `10s`?) or an empty list, a `failure-action` that retries again; an expression as `attempts` is a warning (trig uses the default)',
+  check(document, report) {
+    if (!document.root || !document.body) return;
+    for (const [strategy, path] of failureStrategies(document.body, [document.root]))
+      checkAction(strategy.action, [...path, 'action'], report);
+  },
+};
