@@ -97,6 +97,7 @@ export async function runReplay(idPrefix: string, flags: ReplayFlags, io: Output
   // Decided at the event's own time (a schedule event starts the definitions due then; a
   // replay's is the time of the event it replayed), recorded as received now.
   const at = decidedAt(original);
+  let saidReplay = false;
   const outcome = await fire(
     {
       event: original.name,
@@ -117,7 +118,9 @@ export async function runReplay(idPrefix: string, flags: ReplayFlags, io: Output
       runOutput,
       runStyle: style,
       onPlanned: (planned) => {
-        if (!flags.json && !quiet) io.stdout.write(replayLine(original, planned));
+        // Told again for the events the runs' ends fire (chains): the replay line is the first event's.
+        if (!flags.json && !quiet && !saidReplay) io.stdout.write(replayLine(original, planned));
+        saidReplay = true;
         presenter.planned(planned);
       },
     },

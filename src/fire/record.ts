@@ -188,6 +188,11 @@ export class RecordingObserver implements RunObserver {
       log.bytes -= size;
       log.dropped += size;
     }
+    // Dropped lines are let go of once they are half the array (amortised O(1) per line).
+    if (log.start > 1024 && log.start * 2 > log.lines.length) {
+      log.lines = log.lines.slice(log.start);
+      log.start = 0;
+    }
     this.flushTimer ??= setTimeout(() => void this.flush(), LOG_FLUSH_MS);
   }
 
