@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +16,22 @@ function run(cmd: string, args: string[], options: SpawnSyncOptions = {}) {
   return { code: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
+/**
+ * The addon must be built for the Node.js running this test. A machine's npm config may
+ * name one Node.js's headers (`nodedir=/usr`) for every build, which under another major
+ * gives an addon of the wrong ABI; point npm at this Node.js's own headers when it ships them.
+ */
+function headersOfThisNode(): Record<string, string> {
+  const nodedir = path.resolve(path.dirname(process.execPath), '..');
+  return existsSync(path.join(nodedir, 'include', 'node', 'common.gypi')) ? { npm_config_nodedir: nodedir } : {};
+}
+
 /** As run, without blocking the test worker (npm builds the SQLite addon for a minute). */
-function runAsync(cmd: string, args: string[], options: { cwd: string }): Promise<{ code: number | null; stderr: string }> {
+function runAsync(
+  cmd: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -86,6 +100,7 @@ describe('installed from the tarball', () => {
   it('puts a working trig on PATH, usable from any directory', async () => {
     const installed = await runAsync(npm, ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], {
       cwd: dir,
+      env: { ...env, ...headersOfThisNode() },
     });
     expect(installed.code, installed.stderr).toBe(0);
     // The bundle holds everything trig runs but the store's SQLite binding, a native addon
