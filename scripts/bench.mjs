@@ -6,7 +6,7 @@
 // bench/results.json so that runs can be compared over time. Cases run with a warm check
 // cache unless they say --no-cache.
 //
-//   node scripts/bench.mjs [--runs N] [--quick] [--no-reference] [--keep] [--out FILE]
+//   node scripts/bench.mjs [--runs N] [--quick] [--no-reference] [--before REF | --no-before] [--keep] [--out FILE]
 //
 // Build first (`npm run build`): the benchmark measures bin/trig as installed.
 import { spawnSync } from 'node:child_process';
@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateInputs } from './bench/inputs.mjs';
+import { fillStore } from './bench/store.mjs';
 import { loadTs } from './load-ts.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -75,6 +76,35 @@ for (const part of ['bin', 'dist', 'schemas', 'package.json'])
 symlinkSync(path.join(root, 'node_modules'), path.join(work, 'trig', 'node_modules'));
 const TRIG = path.join(work, 'trig', 'bin', 'trig');
 
+// What the store costs a fire that runs something is measured against trig as it was just
+// before the store: that commit is built from git beside the package and runs the same case
+// in the same rounds (`--before REF` names another commit, `--no-before` skips it).
+const BEFORE_STORE = '75482ac';
+const beforeRef = flag('--no-before') ? undefined : option('--before', BEFORE_STORE);
+let before = { skipped: 'not run (--no-before)' };
+let TRIG_BEFORE;
+if (beforeRef) {
+  const dir = path.join(work, 'before');
+  mkdirSync(dir);
+  const archive = spawnSync('git', ['-C', root, 'archive', '--format=tar', beforeRef], { maxBuffer: 512 * 1024 * 1024 });
+  const unpacked = archive.status === 0 && spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout }).status === 0;
+  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  const built = unpacked && spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (!unpacked) before = { skipped: `git archive ${beforeRef} failed: ${archive.stderr.toString().trim().split('\n').at(-1)}` };
+  else if (built.status !== 0) before = { skipped: `building ${beforeRef} failed: ${built.stderr.toString().trim().split('\n').at(-1)}` };
+  else {
+    before = { ref: beforeRef };
+    TRIG_BEFORE = path.join(dir, 'bin', 'trig');
+  }
+}
+
+// `trig runs` over a store of 10,000 finished runs (the automatic bound on events), filled
+// through the store's own interface before anything is measured.
+const RUNS_STATE_DIR = path.join(work, 'runs-state');
+const STORED_RUNS = quick ? 1000 : 10_000;
+process.stderr.write(`bench: filling a store with ${STORED_RUNS} runs\n`);
+await fillStore(RUNS_STATE_DIR, path.resolve(inputs.runDir), STORED_RUNS);
+
 // Peak memory is read inside the measured process as it exits (ru_maxrss of the process
 // itself), by a preloaded CommonJS file, in separate runs so that the preload never
 // weighs on the timings.
@@ -116,6 +146,9 @@ const trig = (...a) => [TRIG, ...a];
 const matched = (min, max) => (out) => {
   const n = JSON.parse(out).definitions.filter((d) => d.matched).length;
   if (n < min || n > max) throw new Error(`expected ${min}..${max} matched definitions, got ${n}`);
+};
+const ranTrue = (out) => {
+  if (!/succeeded/.test(out)) throw new Error(`the run did not succeed:\n${out}`);
 };
 // A full hour: every generated schedule fires at a minute other than 0.
 const NOT_DUE = '2026-11-23T09:00:00Z';
@@ -166,12 +199,32 @@ const cases = [
     check: matched(2, 199),
   },
   {
+    // The run is recorded: its event, run, log and end go to the store.
     id: 'fire-run-1',
-    label: 'trig fire, 1 definition run (step `true`)',
+    label: 'trig fire, 1 definition run (step `true`), recorded',
     argv: trig('fire', '--event', 'repo_created', '--defs', inputs.runDir),
+    check: ranTrue,
+  },
+  ...(TRIG_BEFORE
+    ? [
+        {
+          id: 'fire-run-1-before',
+          label: `trig fire, 1 definition run (step \`true\`), before the store (${beforeRef})`,
+          argv: [TRIG_BEFORE, 'fire', '--event', 'repo_created', '--defs', inputs.runDir],
+          check: ranTrue,
+        },
+      ]
+    : []),
+  {
+    id: 'runs-stored',
+    label: `trig runs, ${STORED_RUNS} runs stored`,
+    argv: trig('runs', '--defs', inputs.runDir),
+    env: { TRIG_STATE_DIR: RUNS_STATE_DIR },
     check: (out) => {
-      if (!/succeeded/.test(out)) throw new Error(`the run did not succeed:\n${out}`);
+      const lines = out.trimEnd().split('\n');
+      if (lines.length !== 21 || !lines[0].startsWith('RUN ')) throw new Error(`expected a header and 20 runs:\n${out.slice(0, 2000)}`);
     },
+    target: 2.5,
   },
 ];
 if (!quick) {
@@ -301,6 +354,10 @@ if (byId['reference-1']) {
   const perRef = byId['reference-200'].medianMs / 200;
   check('validate 200: ≥ 5× faster per file than action-validator', perRef / perTrig, 5, perRef / perTrig >= 5, '×');
 }
+if (byId['fire-run-1-before']) {
+  const added = byId['fire-run-1'].medianMs - byId['fire-run-1-before'].medianMs;
+  check(`the store adds ≤ 15 ms to a fire that runs something (against ${beforeRef})`, added, 15, added <= 15, ' ms');
+}
 let linearity;
 if (byId['fire-none-1000']) {
   // Cost per definition between 1 and 200 definitions, and between 200 and 1000: equal
@@ -388,6 +445,7 @@ const results = {
     runs: c.runs ?? RUNS,
   })),
   reference,
+  before,
   linearity,
   payload,
   checks,

@@ -187,6 +187,40 @@ const vendoredCroner = {
   },
 };
 
+// better-sqlite3 (the store's SQLite binding) is bundled but for its compiled addon: its
+// JavaScript, a dozen small files, cost some 5 ms to resolve and load at every recorded
+// fire. The package finds its addon through the `bindings` package, which searches from the
+// caller's own folder and would search trig's; the bundle requires the addon by its path in
+// the installed package instead, built there for the Node.js that installed it. The JavaScript
+// and the addon must be the same version: package.json pins it, and the build checks.
+const SQLITE_ADDON = 'better-sqlite3/build/Release/better_sqlite3.node';
+const BINDINGS_CALL = "require('bindings')('better_sqlite3.node')";
+const bundledSqlite = {
+  name: 'bundled-sqlite',
+  setup(b) {
+    let patched = false;
+    b.onStart(() => {
+      const pinned = JSON.parse(read('package.json')).dependencies['better-sqlite3'];
+      const installed = JSON.parse(read('node_modules/better-sqlite3/package.json')).version;
+      if (pinned !== installed) {
+        return { errors: [{ text: `better-sqlite3 ${installed} is installed, package.json pins ${pinned}: run npm ci` }] };
+      }
+    });
+    b.onLoad({ filter: /node_modules[\\/]better-sqlite3[\\/]lib[\\/]database\.js$/ }, (args) => {
+      patched = true;
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(BINDINGS_CALL)) {
+        throw new Error(`${args.path} no longer loads its addon with ${BINDINGS_CALL}; update bundledSqlite in scripts/build.mjs`);
+      }
+      return { contents: source.replace(BINDINGS_CALL, `require('${SQLITE_ADDON}')`), loader: 'js' };
+    });
+    b.onResolve({ filter: /^better-sqlite3\/build\/Release\/better_sqlite3\.node$/ }, (args) => ({ path: args.path, external: true }));
+    b.onEnd(() => {
+      if (!patched) throw new Error('bundledSqlite in scripts/build.mjs matched no module: better-sqlite3 was not bundled');
+    });
+  },
+};
+
 /**
  * Identifies this build's behaviour: the sources, schemas and manifest it is made of, and
  * this script, which transforms them (a build that vendored croner wrongly must not leave
@@ -244,9 +278,7 @@ async function bundle() {
       TRIG_VERSION: JSON.stringify(JSON.parse(read('package.json')).version),
       TRIG_BUILD_ID: JSON.stringify(buildId()),
     },
-    plugins: [lazyChildProcess, vendoredCroner],
-    // A native addon: loaded from node_modules at run time, by the store only.
-    external: ['better-sqlite3'],
+    plugins: [lazyChildProcess, vendoredCroner, bundledSqlite],
     logLevel: 'warning',
     metafile: true,
   });

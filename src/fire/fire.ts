@@ -379,7 +379,8 @@ async function recordFire(
   checked: CheckResult,
   deps: FireDeps,
 ): Promise<Remembered> {
-  const { thisProcess, newEventId } = await import('./record.js');
+  const { thisProcess } = await import('./record.js');
+  const { newEventId } = await import('../store/ids.js');
   const source = request.source ?? 'cli';
   const eventId = newEventId();
   const runnable = outcome.definitions.filter((d) => planOf(d));

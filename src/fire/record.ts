@@ -24,13 +24,6 @@ function processStart(pid: number | 'self'): string | undefined {
   }
 }
 
-/** A new event's id: random, as short as the run ids (12 hex digits). */
-export function newEventId(): string {
-  // Web Crypto, loaded on first use: this module comes with every fire, and the every-minute
-  // tick that matches nothing must not pay for loading node:crypto (test/build/bundle.test.ts).
-  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(6))).toString('hex');
-}
-
 let self: Owner | undefined;
 
 /** This process, as the owner of the runs it starts. */
@@ -67,14 +60,7 @@ function keepEventsOf(env: NodeJS.ProcessEnv, fail: (message: string) => Error):
  */
 export async function openStore(env: NodeJS.ProcessEnv): Promise<Store> {
   const { stateDir, StorePlaceError } = await import('../store/place.js');
-  let openSqliteStore: typeof import('../store/sqlite.js').openSqliteStore;
-  try {
-    ({ openSqliteStore } = await import('../store/sqlite.js'));
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND';
-    if (!missing) throw error;
-    throw new StorePlaceError('the store needs the better-sqlite3 package, which is not installed beside trig (run npm install)');
-  }
+  const { openSqliteStore } = await import('../store/sqlite.js');
   const keepEvents = keepEventsOf(env, (message) => new StorePlaceError(message));
   const store = openSqliteStore(stateDir(env), keepEvents === undefined ? {} : { keepEvents });
   await settleLost(store);

@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, constants, linkSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { oneLine } from '../shared/printable.js';
+import { newEventId, runIdOf } from './ids.js';
 import { MIGRATIONS } from './migrations.js';
 import { preparePlace, StorePlaceError } from './place.js';
 import {
@@ -33,21 +34,15 @@ import {
 
 // The SQLite adapter of the store: one file, WAL mode (readers never wait for the writer),
 // every write one short IMMEDIATE transaction (so that two writers queue on the busy
-// timeout instead of failing), synchronous=FULL (a committed write survives power loss:
-// the HTTP receiver acknowledges a delivery only after that).
+// timeout instead of failing). Admitting and dispatching an event is synced to disk
+// (synchronous=FULL: it survives power loss, and the HTTP receiver acknowledges a delivery
+// only after that); a run's life after it (claim, process groups, log lines, end) is
+// committed without waiting for the disk (synchronous=NORMAL: it survives the process
+// being killed, and is synced with the next durable write or when the store is closed).
+// What power loss can take back is a run's latest progress: the run then shows as not
+// over, with its owner gone, and is marked lost; it is never run again.
 
 const BUSY_TIMEOUT_MS = 10_000;
-/** Ids are this many hex digits of a hash: short to type, 48 bits against collisions. */
-const ID_LENGTH = 12;
-
-/** A run's id: derived from its key, so the same definition for the same delivery has the same id everywhere. */
-export function runIdOf(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, ID_LENGTH);
-}
-
-function newEventId(): string {
-  return randomBytes(ID_LENGTH / 2).toString('hex');
-}
 
 /**
  * A fresh database is built under a name of its own (schema, then WAL mode, which needs
@@ -108,11 +103,15 @@ export function openSqliteStore(dir: string, options: SqliteStoreOptions = {}): 
       preparePlace(dir);
       db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
     }
-    db.pragma('synchronous = FULL');
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     if ((db.pragma('user_version', { simple: true }) as number) !== MIGRATIONS.length) migrate(db);
   } catch (error) {
     if (error instanceof StorePlaceError) throw error;
+    // The binding's compiled addon is required on first use (scripts/build.mjs).
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
+      throw new StorePlaceError('the store needs the better-sqlite3 package, which is not installed beside trig (run npm install)');
+    }
     throw new StorePlaceError(`cannot open the store ${file}: ${(error as Error).message}`);
   }
   return new SqliteStore(db, options.keepEvents ?? KEEP_EVENTS);
@@ -219,9 +218,19 @@ class SqliteStore implements Store {
     return this.db.transaction(fn).immediate();
   }
 
+  /** A write that is on disk when it returns (see the top of this file). */
+  private writeDurably<T>(fn: () => T): T {
+    this.db.pragma('synchronous = FULL');
+    try {
+      return this.write(fn);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
   admitEvent(event: NewEvent, dispatch?: Dispatch): Promise<Admission> {
     return Promise.resolve(
-      this.write((): Admission => {
+      this.writeDurably((): Admission => {
         if (event.deliveryKey !== undefined) {
           const existing = this.db
             .prepare('SELECT id FROM events WHERE source = ? AND delivery_key = ?')
@@ -257,7 +266,7 @@ class SqliteStore implements Store {
   }
 
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]> {
-    return Promise.resolve(this.write(() => this.dispatch(eventId, decisions, runs, owner)));
+    return Promise.resolve(this.writeDurably(() => this.dispatch(eventId, decisions, runs, owner)));
   }
 
   private dispatch(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): AddedRun[] {

@@ -27,7 +27,11 @@
 //     back its process groups so the caller can stop what survived; nothing stays
 //     `running` forever.
 //  5. A run's stored log keeps its last LOG_LIMIT_BYTES; what is dropped is counted and said.
-//  6. Nothing here masks: callers store only masked text (logs) and payloads that carry no
+//  6. Admitting and dispatching are durable (on disk, surviving power loss) when they
+//     return. A run's later updates (claim, process groups, log lines, end) survive the
+//     process being killed, but power loss may take the latest ones back: the run then shows
+//     as not over with its owner gone, so it is marked lost (guarantee 4), never run again.
+//  7. Nothing here masks: callers store only masked text (logs) and payloads that carry no
 //     secrets (secrets live in TRIG_SECRET_* variables, never in events).
 
 import type { ChainLink } from '../shared/chain.js';

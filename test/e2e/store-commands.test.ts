@@ -6,7 +6,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { thisProcess } from '../../src/fire/record.js';
-import { openSqliteStore, runIdOf } from '../../src/store/sqlite.js';
+import { runIdOf } from '../../src/store/ids.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import { CACHE_DIR, ROOT, TRIG, trig, type TrigResult } from '../helpers/trig.js';
 
 // trig runs, logs, history and prune, against runs made by real `trig fire` processes in a

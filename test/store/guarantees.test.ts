@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ownerAlive, thisProcess } from '../../src/fire/record.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { StorePlaceError } from '../../src/store/place.js';
-import { openSqliteStore, runIdOf } from '../../src/store/sqlite.js';
+import { runIdOf } from '../../src/store/ids.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import { LOG_LIMIT_BYTES, type NewEvent, type Owner, type Store } from '../../src/store/store.js';
 
 // The guarantees of src/store/store.ts, held by the SQLite adapter against a real database

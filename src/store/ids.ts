@@ -1,0 +1,20 @@
+// The store's ids: 12 hex digits, short to type, 48 bits against collisions. node:crypto is
+// loaded with the store only; the executor loads it for every run anyway, whereas Web
+// Crypto's getRandomValues would cost a second start-up of the crypto internals (~6 ms).
+import { createHash, randomBytes } from 'node:crypto';
+
+const ID_LENGTH = 12;
+
+/** A new event's id: random. */
+export function newEventId(): string {
+  return randomBytes(ID_LENGTH / 2).toString('hex');
+}
+
+/**
+ * A run's id: derived from its key, so the same definition for the same delivery has the same
+ * id everywhere. A cryptographic hash, since a delivery key is the sender's choice: one made
+ * to collide with another run's id would pass that run off as already run.
+ */
+export function runIdOf(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, ID_LENGTH);
+}
