@@ -7,7 +7,7 @@ import os from 'node:os';
 import type { RunObserver } from '../execute/execute.js';
 import type { RunResult } from '../execute/run.js';
 import { oneLine } from '../shared/printable.js';
-import { LOG_LIMIT_BYTES, logLineBytes, type LogLine, type Owner, type Store } from '../store/store.js';
+import { LOG_LIMIT_BYTES, logLineBytes, type LogLine, type Owner, type ProcessGroup, type Store } from '../store/store.js';
 
 /** How often a run waiting for its concurrency group asks again, and a running one looks for a cancel request. */
 const POLL_MS = 200;
@@ -76,13 +76,26 @@ export async function openStoreIfAny(env: NodeJS.ProcessEnv): Promise<Store | un
   return storeExists(stateDir(env)) ? openStore(env) : undefined;
 }
 
+/**
+ * Whether a recorded process group is still the one a run started. Its leader alive with
+ * another start time means the pid was reused: not that group. Its leader gone, the group
+ * id cannot have been reused while any member lives (the kernel keeps a group's id taken),
+ * so stopping it reaches only the run's own survivors, or nothing.
+ */
+export function sameGroup(group: ProcessGroup): boolean {
+  const started = processStart(group.pgid);
+  return started === undefined || group.startedAt === '' || started === group.startedAt;
+}
+
 /** Marks lost the runs whose trig process died, and stops what they left running. */
 export async function settleLost(store: Store): Promise<void> {
   const lost = await store.reapLost(ownerAlive);
-  if (lost.some((run) => run.pgids.length)) {
-    // What a dead trig left running (its steps are process-group leaders of their own).
+  // What a dead trig left running (its steps are process-group leaders of their own), while
+  // the group is still the one it started: a pid reused since is someone else's process.
+  const groups = lost.flatMap((run) => run.groups).filter(sameGroup);
+  if (groups.length) {
     const { stopGroup } = await import('../execute/process.js');
-    await Promise.all(lost.flatMap((run) => run.pgids.map((pgid) => stopGroup(pgid))));
+    await Promise.all(groups.map((group) => stopGroup(group.pgid)));
   }
 }
 
@@ -155,11 +168,13 @@ export class RecordingObserver implements RunObserver {
   }
 
   processStarted(index: number, pgid: number): void {
-    void this.enqueue(() => this.store.trackProcess(this.runIds[index]!, pgid, true));
+    // Read now, while the leader is the step just spawned.
+    const group = { pgid, startedAt: processStart(pgid) ?? '' };
+    void this.enqueue(() => this.store.trackProcess(this.runIds[index]!, group, true));
   }
 
   processEnded(index: number, pgid: number): void {
-    void this.enqueue(() => this.store.trackProcess(this.runIds[index]!, pgid, false));
+    void this.enqueue(() => this.store.trackProcess(this.runIds[index]!, { pgid, startedAt: '' }, false));
   }
 
   line(index: number, step: string | null, masked: string): void {

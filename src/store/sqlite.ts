@@ -23,6 +23,7 @@ import {
   type NewEvent,
   type NewRun,
   type Owner,
+  type ProcessGroup,
   type RunEnd,
   type RunFilter,
   type Store,
@@ -175,7 +176,7 @@ function toRun(row: RunRow): StoredRun {
     exitCode: row.exit_code,
     steps: row.steps ? (JSON.parse(row.steps) as StoredRun['steps']) : [],
     pid: row.owner_pid,
-    pgids: JSON.parse(row.pgids) as number[],
+    pgids: (JSON.parse(row.pgids) as ProcessGroup[]).map((g) => g.pgid),
     logBytes: row.log_bytes,
     logDroppedBytes: row.log_dropped,
     chain: chainOf(row.event_details),
@@ -345,14 +346,13 @@ class SqliteStore implements Store {
     );
   }
 
-  trackProcess(runId: string, pgid: number, alive: boolean): Promise<void> {
+  trackProcess(runId: string, group: ProcessGroup, alive: boolean): Promise<void> {
     this.write(() => {
       const current = this.db.prepare('SELECT pgids FROM runs WHERE id = ?').pluck().get(runId) as string | undefined;
       if (current === undefined) return;
-      const pgids = new Set(JSON.parse(current) as number[]);
-      if (alive) pgids.add(pgid);
-      else pgids.delete(pgid);
-      this.db.prepare('UPDATE runs SET pgids = ? WHERE id = ?').run(JSON.stringify([...pgids]), runId);
+      const groups = (JSON.parse(current) as ProcessGroup[]).filter((g) => g.pgid !== group.pgid);
+      if (alive) groups.push(group);
+      this.db.prepare('UPDATE runs SET pgids = ? WHERE id = ?').run(JSON.stringify(groups), runId);
     });
     return Promise.resolve();
   }
@@ -421,7 +421,7 @@ class SqliteStore implements Store {
     );
   }
 
-  reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; pgids: number[] }[]> {
+  reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; groups: ProcessGroup[] }[]> {
     const host = os.hostname();
     const candidates = this.db
       .prepare(
@@ -432,7 +432,7 @@ class SqliteStore implements Store {
     if (!lost.length) return Promise.resolve([]);
     return Promise.resolve(
       this.write(() => {
-        const reaped: { runId: string; pgids: number[] }[] = [];
+        const reaped: { runId: string; groups: ProcessGroup[] }[] = [];
         for (const run of lost) {
           // Checked again inside the transaction: another process may have reaped or finished it.
           const row = this.db.prepare('SELECT status, owner_pid FROM runs WHERE id = ?').get(run.id) as
@@ -440,7 +440,7 @@ class SqliteStore implements Store {
           if (!row || !ACTIVE_STATUSES.includes(row.status) || row.owner_pid !== run.owner_pid) continue;
           const steps = [] as RunEnd['steps'];
           this.end(run.id, { status: 'lost', exitCode: null, reason: `the trig process that ran it (pid ${run.owner_pid}) died`, steps });
-          reaped.push({ runId: run.id, pgids: JSON.parse(run.pgids) as number[] });
+          reaped.push({ runId: run.id, groups: JSON.parse(run.pgids) as ProcessGroup[] });
         }
         return reaped;
       }),

@@ -123,6 +123,15 @@ export interface Owner {
 
 export type Claim = 'run' | 'wait' | 'cancelled';
 
+/**
+ * A step's process group, and when its leader started (from /proc; '' where that cannot be
+ * read): a group is stopped only while its leader is the same process, never a pid reused since.
+ */
+export interface ProcessGroup {
+  pgid: number;
+  startedAt: string;
+}
+
 /** One try of a step that was retried (on-failure action retry). */
 export interface AttemptRecord {
   attempt: number;
@@ -219,14 +228,14 @@ export interface Store {
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]>;
   /** Whether a queued or waiting run may start now, must wait for its group, or was cancelled (see guarantee 3). */
   claimRun(runId: string, owner: Owner): Promise<Claim>;
-  trackProcess(runId: string, pgid: number, alive: boolean): Promise<void>;
+  trackProcess(runId: string, group: ProcessGroup, alive: boolean): Promise<void>;
   /** Adds lines to a run's log; `droppedBytes` counts lines the caller dropped before them (over the cap anyway). */
   appendLog(runId: string, lines: readonly LogLine[], droppedBytes?: number): Promise<void>;
   finishRun(runId: string, end: RunEnd): Promise<void>;
   /** Of these runs, the ones asked to stop (cancel-in-progress of a newer run in their group), and why. */
   cancelRequested(runIds: readonly string[]): Promise<{ runId: string; reason: string }[]>;
   /** Runs of this host whose owner process is gone are marked lost; their process groups are returned. */
-  reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; pgids: number[] }[]>;
+  reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; groups: ProcessGroup[] }[]>;
 
   listRuns(filter: RunFilter): Promise<StoredRun[]>;
   findRun(idPrefix: string): Promise<Found<StoredRun>>;

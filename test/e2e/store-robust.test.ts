@@ -13,7 +13,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -198,6 +198,53 @@ describe('a trig killed with SIGKILL', () => {
     } finally {
       after.close();
     }
+  });
+});
+
+describe('process groups left by a dead trig', () => {
+  /** Field 22 of /proc/<pid>/stat: when the process started. */
+  const startOf = (pid: number) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+  };
+
+  /** A run of a dead trig that recorded `group`; then the next trig opens the store. */
+  async function reapWith(group: (pid: number) => string): Promise<{ pid: number; stillAlive: boolean }> {
+    const { defs } = project();
+    const stateDir = path.join(temp('state'), 'state');
+    // A process group of its own, as a step's: its leader's pid is the group id.
+    const sleeper = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+    const pid = sleeper.pid!;
+    try {
+      const store = openSqliteStore(stateDir);
+      const dead = { host: hostname(), pid: 999_999_999, startedAt: '1' };
+      const admitted = await store.admitEvent(
+        { name: 'push', source: 'cli', at: new Date(), places: [defs], payload: {} },
+        { decisions: [], runs: [{ key: 'k', file: '/f', definition: 'd' }], owner: dead },
+      );
+      const runs = admitted.duplicate ? [] : admitted.runs;
+      await store.claimRun(runs[0]!.id, dead);
+      await store.trackProcess(runs[0]!.id, { pgid: pid, startedAt: group(pid) }, true);
+      store.close();
+      const next = trig(['fire', '--defs', defs, '--event', 'push', '--delivery-id', 'next'], { env: { TRIG_STATE_DIR: stateDir } });
+      expect([next.code, next.stderr]).toEqual([0, '']);
+      const after = openSqliteStore(stateDir);
+      const lost = await after.findRun(runs[0]!.id);
+      after.close();
+      expect('found' in lost && lost.found.status).toBe('lost');
+      await delay(200);
+      return { pid, stillAlive: alive(pid) };
+    } finally {
+      if (alive(pid)) process.kill(-pid, 'SIGKILL');
+    }
+  }
+
+  it('are stopped while their leader is the process the run started', async () => {
+    expect(await reapWith((pid) => startOf(pid))).toEqual({ pid: expect.any(Number), stillAlive: false });
+  });
+
+  it('are left alone when their leader started at another time: the pid was reused by someone else', async () => {
+    expect(await reapWith((pid) => String(Number(startOf(pid)) - 1))).toEqual({ pid: expect.any(Number), stillAlive: true });
   });
 });
 

@@ -126,7 +126,7 @@ describe('concurrency groups in the store', () => {
     expect(await store.claimRun(holderId, deadOwner)).toBe('run');
     const next = await arrive(store, 'g');
     expect(await store.claimRun(next, owner)).toBe('wait');
-    expect(await store.reapLost(isAlive)).toEqual([{ runId: holderId, pgids: [] }]);
+    expect(await store.reapLost(isAlive)).toEqual([{ runId: holderId, groups: [] }]);
     expect(await store.claimRun(next, owner)).toBe('run');
 
     const waiter = await store.admitEvent(
@@ -139,7 +139,7 @@ describe('concurrency groups in the store', () => {
     );
     if (waiter.duplicate) throw new Error('duplicate');
     expect(await statusOf(store, waiter.runs[0]!.id)).toEqual(['waiting', null]);
-    expect(await store.reapLost(isAlive)).toEqual([{ runId: waiter.runs[0]!.id, pgids: [] }]);
+    expect(await store.reapLost(isAlive)).toEqual([{ runId: waiter.runs[0]!.id, groups: [] }]);
     expect((await statusOf(store, waiter.runs[0]!.id))[0]).toBe('lost');
   });
 

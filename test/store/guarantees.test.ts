@@ -153,7 +153,9 @@ describe('reapLost', () => {
     );
     const [running, queued] = added.map((a) => a.id) as [string, string];
     expect(await store.claimRun(running, dead)).toBe('run');
-    await store.trackProcess(running, 4242, true);
+    await store.trackProcess(running, { pgid: 4242, startedAt: '77' }, true);
+    await store.trackProcess(running, { pgid: 4343, startedAt: '78' }, true);
+    await store.trackProcess(running, { pgid: 4343, startedAt: '' }, false);
     const [mine] = (await store.dispatchEvent(eventId, [], [{ key: 'mine', file: '/f', definition: 'mine' }], OWNER)).map((a) => a.id);
     const [remote] = (await store.dispatchEvent(eventId, [], [{ key: 'remote', file: '/f', definition: 'remote' }], elsewhere)).map(
       (a) => a.id,
@@ -162,8 +164,8 @@ describe('reapLost', () => {
     const reaped = await store.reapLost(ownerAlive);
     expect(reaped.sort((a, b) => a.runId.localeCompare(b.runId))).toEqual(
       [
-        { runId: running, pgids: [4242] },
-        { runId: queued, pgids: [] },
+        { runId: running, groups: [{ pgid: 4242, startedAt: '77' }] },
+        { runId: queued, groups: [] },
       ].sort((a, b) => a.runId.localeCompare(b.runId)),
     );
     const status = async (id: string) => {
