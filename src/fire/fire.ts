@@ -91,6 +91,12 @@ export interface FireRequest {
   places?: readonly string[];
   /** For a chained event (set by the core, source chain): the runs that led to it, oldest first. */
   chain?: readonly ChainLink[];
+  /**
+   * A run of a definition with no concurrency group of its own joins the group of this name
+   * and the definition (trig watch: each definition runs one batch at a time, the newest one
+   * waiting). Without it such runs go at once.
+   */
+  defaultGroup?: string;
 }
 
 export interface FireDeps {
@@ -166,6 +172,13 @@ function runKey(source: EventSource, request: FireRequest, eventId: string, defi
         ? `delivery ${request.deliveryKey}`
         : `event ${eventId}`;
   return [source, occurrence, definition].join('\n');
+}
+
+/** The concurrency group a run joins: its definition's own, else the request's default one. */
+function groupOf(plan: RunPlan, request: FireRequest, decision: Decision): { group?: { name: string; cancelInProgress: boolean } } {
+  if (plan.concurrency) return { group: plan.concurrency };
+  if (request.defaultGroup === undefined) return {};
+  return { group: { name: `${request.defaultGroup} ${decision.file}: ${decision.name}`, cancelInProgress: false } };
 }
 
 function decisionRecords(definitions: readonly FiredDefinition[], cwd: string): DecisionRecord[] {
@@ -405,7 +418,7 @@ async function recordFire(
           key: runKey(source, request, eventId, d.decision.name),
           file: path.resolve(deps.cwd(), d.decision.file),
           definition: d.decision.name,
-          ...(plan.concurrency ? { group: plan.concurrency } : {}),
+          ...groupOf(plan, request, d.decision),
         };
       }),
       owner: thisProcess(),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import { shellDefinition } from '../helpers/definition.js';
 import { GIT_TEST_ENV } from '../helpers/git.js';
 import { CACHE_DIR, TRIG, trig } from '../helpers/trig.js';
@@ -254,7 +255,19 @@ describe('trig watch', () => {
     expect(w.stderr()).toMatch(/\n\.harness\/watch\.yaml:5:1: .* \[syntax\]\n/);
   });
 
-  it('queues one batch while a run goes on: the batches that settle meanwhile run once, merged', async () => {
+  /** The runs trig recorded, oldest first: [changed files of their event, status, reason]. */
+  async function recorded(state: string): Promise<[string[], string, string | null][]> {
+    const store = openSqliteStore(state);
+    try {
+      const runs = (await store.listRuns({})).reverse();
+      const events = new Map((await store.listEvents({})).map((e) => [e.id, e.payload as Logged['payload']]));
+      return runs.map((r) => [events.get(r.eventId)!.changedFiles, r.status, r.reason]);
+    } finally {
+      store.close();
+    }
+  }
+
+  it('runs a definition one batch at a time: while a run goes on, the newest batch waits and supersedes an older waiting one', async () => {
     const { tree, logs, state } = setup();
     const log = path.join(logs, 'runs.log');
     const release = path.join(logs, 'release');
@@ -264,18 +277,49 @@ describe('trig watch', () => {
     );
     const w = watch(tree, ['--defs', 'watch.yaml'], state);
     await started(w);
+    const waitingNotes = () => w.stdout().split('waiting: another run of concurrency group').length - 1;
+    writeFileSync(path.join(tree, 'a.txt'), 'x');
+    await until('the first batch', () => w.stderr().includes('file_change: 1 changed file (1 created)'), w);
+    writeFileSync(path.join(tree, 'b.txt'), 'x');
+    await until('the second batch waiting', () => waitingNotes() === 1, w);
+    writeFileSync(path.join(tree, 'c.txt'), 'x');
+    await until('the third batch waiting', () => waitingNotes() === 2, w);
+    writeFileSync(release, '');
+    await until('two runs', () => logged(log).length === 2 && w.stdout().split('1 matched, 1 succeeded').length === 3, w);
+    expect(await stop(w)).toBe(130);
+    expect(logged(log).map((l) => l.payload.changedFiles)).toEqual([['a.txt'], ['c.txt']]);
+    const runs = await recorded(state);
+    expect(runs.map(([files, status]) => [files, status])).toEqual([
+      [['a.txt'], 'succeeded'],
+      [['b.txt'], 'cancelled'],
+      [['c.txt'], 'succeeded'],
+    ]);
+    expect(runs[1]![2]).toMatch(/^superseded by run [0-9a-f]{12}, newer in concurrency group "watch .*watch\.yaml: slow"$/);
+  });
+
+  it("follows a definition's own concurrency group: with cancel-in-progress a new batch stops the run of the previous one", async () => {
+    const { tree, logs, state } = setup();
+    const log = path.join(logs, 'runs.log');
+    const text = definition('latest', '- file_change', log, { before: `[ -e ${path.join(tree, 'b.txt')} ] || sleep 60` }).replace(
+      '  on:\n',
+      '  concurrency:\n    group: docs\n    cancel-in-progress: true\n  on:\n',
+    );
+    writeFileSync(path.join(tree, 'watch.yaml'), text);
+    const w = watch(tree, ['--defs', 'watch.yaml'], state);
+    await started(w);
     writeFileSync(path.join(tree, 'a.txt'), 'x');
     await until('the first batch', () => w.stderr().includes('file_change: 1 changed file (1 created)'), w);
     await delay(PAUSE_MS);
     writeFileSync(path.join(tree, 'b.txt'), 'x');
-    await delay(PAUSE_MS);
-    writeFileSync(path.join(tree, 'c.txt'), 'x');
-    await delay(PAUSE_MS);
-    writeFileSync(release, '');
-    await until('two runs', () => logged(log).length === 2 && w.stdout().split('1 matched, 1 succeeded').length === 3, w);
-    await delay(PAUSE_MS);
+    await until('the second run', () => logged(log).length === 1 && w.stdout().includes('1 matched, 1 succeeded'), w);
     expect(await stop(w)).toBe(130);
-    expect(logged(log).map((l) => l.payload.changedFiles)).toEqual([['a.txt'], ['b.txt', 'c.txt']]);
+    expect(logged(log).map((l) => l.payload.changedFiles)).toEqual([['b.txt']]);
+    const runs = await recorded(state);
+    expect(runs.map(([files, status]) => [files, status])).toEqual([
+      [['a.txt'], 'cancelled'],
+      [['b.txt'], 'succeeded'],
+    ]);
+    expect(runs[0]![2]).toMatch(/^cancelled by run [0-9a-f]{12}, newer in concurrency group "docs" \(cancel-in-progress\)$/);
   });
 });
 

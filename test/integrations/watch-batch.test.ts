@@ -53,24 +53,6 @@ describe('a batch of file changes', () => {
     expect(batchOf(events).netChanges().get('a')).toBe(expected);
   });
 
-  it('merges a later batch: the earlier first event, the later last one', () => {
-    const earlier = batchOf([
-      ['new', 'add'],
-      ['old', 'change'],
-    ]);
-    earlier.merge(
-      batchOf([
-        ['new', 'unlink'],
-        ['old', 'unlink'],
-        ['other', 'change'],
-      ]),
-    );
-    expect([...earlier.netChanges()]).toEqual([
-      ['old', 'deleted'],
-      ['other', 'modified'],
-    ]);
-  });
-
   it('becomes the file_change payload: sorted paths, by kind, the kinds present, the root', () => {
     const batch = batchOf([
       ['src/b.ts', 'change'],

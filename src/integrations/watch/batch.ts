@@ -48,18 +48,6 @@ export class ChangeBatch {
     seen.lastPresence = event;
   }
 
-  /** Adds a later batch: for a path in both, this one's first presence event and the later one's last. */
-  merge(later: ChangeBatch): void {
-    for (const [file, history] of later.paths) {
-      const seen = this.paths.get(file);
-      if (!seen) this.paths.set(file, { ...history });
-      else if (history.lastPresence) {
-        seen.firstPresence ??= history.firstPresence;
-        seen.lastPresence = history.lastPresence;
-      }
-    }
-  }
-
   files(): string[] {
     return [...this.paths.keys()];
   }

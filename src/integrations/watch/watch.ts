@@ -1,9 +1,10 @@
 // `trig watch`: a working tree watched with chokidar, its changes gathered until the
-// debounce settles, each batch one file_change event through the fire core. One batch's
-// fire at a time: a batch that settles while one runs waits, merged with any other batch
-// waiting (at most one waits). The definitions are reloaded when their files change, the
-// last good version of a broken file serving meanwhile (definitions.ts). A signal stops
-// watching, drops the waiting batch and stops the runs as `trig fire` stops them.
+// debounce settles, each batch one file_change event through the fire core, fired as it
+// settles. A definition runs one batch at a time: its runs share a concurrency group (its
+// own, else one per definition), so a run that arrives while another goes on waits, the
+// newest superseding an older waiting one. The definitions are reloaded when their files
+// change, the last good version of a broken file serving meanwhile (definitions.ts). A
+// signal stops watching and stops the runs as `trig fire` stops them.
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -144,8 +145,8 @@ export async function watchTree(options: WatchOptions): Promise<number> {
   /** When the watcher last reported anything (raw file system events included) while a batch was pending. */
   let lastActivity = 0;
   let settleTimer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let waiting: ChangeBatch | undefined;
+  /** The fires of batches whose runs are not over: each batch fires as it settles. */
+  const inFlight = new Set<Promise<void>>();
 
   const fireBatch = async (batch: ChangeBatch) => {
     await reloading;
@@ -162,7 +163,16 @@ export async function watchTree(options: WatchOptions): Promise<number> {
     const presenter = presentFire(io, { json: false, explain: false, quiet: Boolean(options.fireOptions.quiet), style: options.style });
     try {
       const outcome = await fire(
-        { event: 'file_change', payload, definitions: checked, source: 'watch', places: defRoots, options: options.fireOptions },
+        {
+          event: 'file_change',
+          payload,
+          definitions: checked,
+          source: 'watch',
+          places: defRoots,
+          options: options.fireOptions,
+          // A definition runs one batch at a time unless its own concurrency group says otherwise.
+          defaultGroup: `watch ${root}`,
+        },
         {
           ...options.deps,
           loadDefinitions: () => Promise.resolve(checked),
@@ -181,24 +191,17 @@ export async function watchTree(options: WatchOptions): Promise<number> {
   };
 
   let finished: ((code: number) => void) | undefined;
-  const run = (batch: ChangeBatch) => {
-    running = fireBatch(batch).finally(() => {
-      running = undefined;
-      if (stopping) finished?.(SIGNAL_EXIT[stopping] ?? 128);
-      else if (waiting) {
-        const next = waiting;
-        waiting = undefined;
-        run(next);
-      }
-    });
-  };
   const settle = () => {
     const batch = pending;
     pending = new ChangeBatch();
     if (batch.size === 0) return;
-    if (!running) run(batch);
-    else if (waiting) waiting.merge(batch);
-    else waiting = batch;
+    // Fired at once: a run of a definition still busy with an earlier batch waits in its
+    // concurrency group (the store decides), and the others need not wait for it.
+    const fired: Promise<void> = fireBatch(batch).finally(() => {
+      inFlight.delete(fired);
+      if (stopping && !inFlight.size) finished?.(SIGNAL_EXIT[stopping] ?? 128);
+    });
+    inFlight.add(fired);
   };
   // The debounce settles when the watcher has been quiet for debounceMs, or the batch has
   // waited MAX_WAIT_DEBOUNCES of them. An expired timer runs before the file system events
@@ -261,10 +264,9 @@ export async function watchTree(options: WatchOptions): Promise<number> {
       stopping = signal;
       clearTimeout(settleTimer);
       clearTimeout(reloadTimer);
-      waiting = undefined;
       stop.abort(signal);
       void Promise.all([tree.close(), definitions.close()]).then(() => {
-        if (!running) finished?.(SIGNAL_EXIT[signal] ?? 128);
+        if (!inFlight.size) finished?.(SIGNAL_EXIT[signal] ?? 128);
       });
     };
     for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
