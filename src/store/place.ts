@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../shared/errors.js';
@@ -42,8 +42,44 @@ export function storeExists(dir: string): boolean {
   }
 }
 
-/** Creates the folder (0700) when missing and checks that it, and the database file if present, are private. */
+/**
+ * Why the folders above the state folder would let another user swap it for theirs between
+ * trig's checks and its use, or undefined. Each one up to `/`, as written and as the links in
+ * it resolve, must be owned by the user or by root and writable by no one else, unless its
+ * sticky bit keeps others from renaming what is not theirs (as `/tmp`'s does): the rule of
+ * ssh's StrictModes for a home folder.
+ */
+export function whyParentsUnsafe(dir: string, uid: number | undefined = process.getuid?.()): string | undefined {
+  if (uid === undefined) return undefined;
+  const above = (start: string) => {
+    const folders: string[] = [];
+    for (let p = path.dirname(start); ; p = path.dirname(p)) {
+      folders.push(p);
+      if (path.dirname(p) === p) return folders;
+    }
+  };
+  let nearest = path.dirname(dir);
+  while (!lstatOrUndefined(nearest) && path.dirname(nearest) !== nearest) nearest = path.dirname(nearest);
+  const folders = new Set([...above(dir), ...above(path.join(realpathSync(nearest), 'x'))]);
+  for (const folder of folders) {
+    let stats: Stats;
+    try {
+      stats = statSync(folder);
+    } catch {
+      continue; // not there yet: it will be made, private, with the state folder
+    }
+    const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
+    if (stats.uid !== uid && stats.uid !== 0)
+      return `${folder}, which is owned by uid ${stats.uid}, neither trig's user (uid ${uid}) nor root`;
+    if (stats.mode & 0o022 && !(stats.mode & 0o1000)) return `${folder}, which others than its owner can write (mode ${mode}, not sticky)`;
+  }
+  return undefined;
+}
+
+/** Creates the folder (0700) when missing and checks that it, the folders above it, and the database file if present, are private. */
 export function preparePlace(dir: string): string {
+  const parentProblem = whyParentsUnsafe(dir);
+  if (parentProblem) throw new StorePlaceError(`the state folder ${dir} is under ${parentProblem}; trig will not keep its store there`);
   let stats = lstatOrUndefined(dir);
   if (!stats) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });

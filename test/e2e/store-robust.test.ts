@@ -312,7 +312,37 @@ describe('the state folder trust rule', () => {
     expect(readdirSync(stateDir)).toEqual([]);
   });
 
+  it('refuses a state folder under a folder others can write that is not sticky, creating nothing', () => {
+    const open = temp('open');
+    chmodSync(open, 0o777);
+    const stateDir = path.join(open, 'deep', 'state');
+    expectRefused(
+      attempt(stateDir),
+      `the state folder ${stateDir} is under ${open}, which others than its owner can write (mode 0777, not sticky); trig will not keep its store there`,
+    );
+    expect(readdirSync(open)).toEqual([]);
+  });
+
+  it('accepts a state folder under a sticky folder others can write (as /tmp)', () => {
+    const sticky = temp('sticky');
+    chmodSync(sticky, 0o1777);
+    const stateDir = path.join(sticky, 'state');
+    expect(attempt(stateDir).code).toBe(0);
+    expect(mode(stateDir)).toBe('700');
+  });
+
   const isRoot = process.getuid?.() === 0;
+  it.skipIf(!isRoot)(`refuses a state folder under a folder of another user${isRoot ? '' : ' (skipped: not running as root)'}`, () => {
+    const theirs = temp('theirs');
+    chownSync(theirs, 65534, 65534);
+    const stateDir = path.join(theirs, 'state');
+    expectRefused(
+      attempt(stateDir),
+      `the state folder ${stateDir} is under ${theirs}, which is owned by uid 65534, neither trig's user (uid 0) nor root; trig will not keep its store there`,
+    );
+    expect(readdirSync(theirs)).toEqual([]);
+  });
+
   it.skipIf(!isRoot)(`refuses a state folder owned by another user${isRoot ? '' : ' (skipped: not running as root)'}`, () => {
     const stateDir = existingStore();
     chownSync(stateDir, 65534, 65534);
