@@ -172,15 +172,21 @@ describe('a trig killed with SIGKILL', () => {
     // While the store is open, its WAL and shared-memory files are private too.
     expect([mode(stateDir), mode(path.join(stateDir, 'trig.db'))]).toEqual(['700', '600']);
     for (const file of ['trig.db-wal', 'trig.db-shm']) expect(mode(path.join(stateDir, file))).toBe('600');
+    // trig records the step's group just after it spawns it; a loaded machine can let the
+    // step write its pid files first, so the kill waits until the store has the group.
+    const before = openSqliteStore(stateDir);
+    let running: Awaited<ReturnType<typeof before.listRuns>>[number] | undefined;
+    for (const until = Date.now() + 20_000; Date.now() < until; await delay(20)) {
+      [running] = await before.listRuns({});
+      if (running?.pgids.length) break;
+    }
+    before.close();
+    expect([running!.definition, running!.status, running!.pid]).toEqual(['background', 'running', victim.pid]);
+    expect(running!.pgids).toEqual([pids[0]]);
     victim.kill('SIGKILL');
     await exited;
     // Killed with no chance to clean up: its step's processes live on.
     expect(pids.map(alive)).toEqual([true, true, true]);
-    const before = openSqliteStore(stateDir);
-    const [running] = await before.listRuns({});
-    before.close();
-    expect([running!.definition, running!.status, running!.pid]).toEqual(['background', 'running', victim.pid]);
-    expect(running!.pgids).toEqual([pids[0]]);
 
     // The next trig that opens the store (a fire that matches nothing, with a delivery id).
     const next = trig(['fire', '--defs', defs, '--event', 'push', '--delivery-id', 'next'], { env: { TRIG_STATE_DIR: stateDir } });
