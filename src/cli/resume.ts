@@ -45,7 +45,8 @@ export async function runResume(runId: string | undefined, flags: ResumeFlags, i
       runStyle: style,
       onPlanned: presenter.planned,
       onResume: ({ run, resume }) => {
-        if (!quiet) io.stdout.write(`resuming run ${run.id} (${oneLine(run.definition)}): step ${oneLine(resume.step)}, attempt ${resume.attempt}\n`);
+        if (!quiet)
+          io.stdout.write(`resuming run ${run.id} (${oneLine(run.definition)}): step ${oneLine(resume.step)}, attempt ${resume.attempt}\n`);
       },
     },
   );

@@ -289,7 +289,13 @@ class Runner {
     if (resumed) {
       attempts = [...resumed.attempts];
       const last = attempts[attempts.length - 1]!;
-      entry = { ...base, status: last.status, exitCode: last.exitCode, durationMs: last.durationMs, ...(last.reason ? { reason: last.reason } : {}) };
+      entry = {
+        ...base,
+        status: last.status,
+        exitCode: last.exitCode,
+        durationMs: last.durationMs,
+        ...(last.reason ? { reason: last.reason } : {}),
+      };
       waited = true;
     } else {
       entry = first!;
@@ -320,7 +326,9 @@ class Runner {
           const waiting: StepResult = { ...entry, status: 'retrying', reason: `${failed}; next attempt at ${at.toISOString()}`, attempts };
           const handOver = async () => {
             await suspender.suspend(point, waiting, true);
-            out.note(`waiting for attempt ${point.attempt} of ${tries} at ${at.toISOString()}: the next trig fire --cron tick or trig resume runs it`);
+            out.note(
+              `waiting for attempt ${point.attempt} of ${tries} at ${at.toISOString()}: the next trig fire --cron tick or trig resume runs it`,
+            );
             return { entry: waiting, handedOver: true as const };
           };
           if (wait > HAND_OVER_AFTER_MS) return handOver();

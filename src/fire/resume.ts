@@ -197,6 +197,13 @@ async function resumeOne(
     quiet,
     chainDepth: snapshot.chainDepth,
   };
-  const chained = await fireChained([{ decision, run: result }], { eventId: run.eventId, chain: run.chain }, checked, options, places, deps);
+  const chained = await fireChained(
+    [{ decision, run: result }],
+    { eventId: run.eventId, chain: run.chain },
+    checked,
+    options,
+    places,
+    deps,
+  );
   return { claimed, run: result, chained };
 }

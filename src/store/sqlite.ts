@@ -314,7 +314,8 @@ class SqliteStore implements Store {
       const reason = `cancelled by run ${id}, newer in concurrency group ${quoted(group.name)} (cancel-in-progress)`;
       for (const holder of holders) {
         // A run waiting for a retry is stopped at once: it has no process to ask.
-        if (holder.status === 'queued' || holder.status === 'retrying') this.end(holder.id, { status: 'cancelled', exitCode: null, reason, steps: [] });
+        if (holder.status === 'queued' || holder.status === 'retrying')
+          this.end(holder.id, { status: 'cancelled', exitCode: null, reason, steps: [] });
         else this.db.prepare('UPDATE runs SET cancel_requested = ? WHERE id = ? AND cancel_requested IS NULL').run(reason, holder.id);
       }
       holders = holders.filter((holder) => holder.status === 'running');
@@ -481,7 +482,10 @@ class SqliteStore implements Store {
           }
         | undefined;
       if (!row || row.status !== 'retrying' || row.resume === null || row.snapshot === null) return undefined;
-      const sameOwner = from === null ? row.owner_pid === null : row.owner_pid === from.pid && row.owner_host === from.host && row.owner_start === from.startedAt;
+      const sameOwner =
+        from === null
+          ? row.owner_pid === null
+          : row.owner_pid === from.pid && row.owner_host === from.host && row.owner_start === from.startedAt;
       if (!sameOwner) return undefined;
       if (dueBy && (row.resume_at ?? 0) > dueBy.getTime()) return undefined;
       this.db
@@ -493,7 +497,9 @@ class SqliteStore implements Store {
       return { resume: JSON.parse(row.resume) as ResumePoint, snapshot: JSON.parse(row.snapshot) as RunSnapshot };
     });
     if (!claimed) return Promise.resolve(undefined);
-    const run = toRun(this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs JOIN events ON events.id = runs.event_id WHERE runs.id = ?`).get(runId) as RunRow);
+    const run = toRun(
+      this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs JOIN events ON events.id = runs.event_id WHERE runs.id = ?`).get(runId) as RunRow,
+    );
     return Promise.resolve({ run, ...claimed });
   }
 

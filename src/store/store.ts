@@ -298,7 +298,10 @@ export interface Store {
    * for trig runs). `owner` waits and claims it back itself; null hands it over to whoever
    * resumes it after resume.at (guarantee 7).
    */
-  suspendRun(runId: string, suspension: { resume: ResumePoint; snapshot: RunSnapshot; steps: readonly StepRecord[]; reason: string; owner: Owner | null }): Promise<void>;
+  suspendRun(
+    runId: string,
+    suspension: { resume: ResumePoint; snapshot: RunSnapshot; steps: readonly StepRecord[]; reason: string; owner: Owner | null },
+  ): Promise<void>;
   /** The suspended runs (status retrying), soonest first; clears the hint file when there are none. */
   resumableRuns(): Promise<ResumableRun[]>;
   /**
