@@ -2,7 +2,7 @@ import { checkEvent, checkWorkdir, fire, fireExitCode, openStore, presentFire, t
 import { PayloadError, readPayload } from '../load/payload.js';
 import { deliveryRecordHint } from '../match/github.js';
 import { parseDuration } from '../shared/duration.js';
-import { UsageError } from '../shared/errors.js';
+import { EXIT, SIGNAL_EXIT, UsageError } from '../shared/errors.js';
 import { oneLine } from '../shared/printable.js';
 import { noticesTo, type Output } from '../shared/io.js';
 import { styleFor } from '../shared/style.js';
@@ -165,6 +165,7 @@ async function runCronTick(flags: FireFlags, io: Output): Promise<number> {
   const { cronTick } = await import('../integrations/cron/tick.js');
   const style = await styleFor(io.stdout);
   const presenter = presentFire(io, { json: false, explain: Boolean(flags.explain), quiet: Boolean(flags.quiet), style });
+  let resumedExit: number = EXIT.ok;
   const outcomes = await cronTick(
     { at: request.at ?? new Date(), definitions: flags.defs ?? [], ...(request.options ? { options: request.options } : {}) },
     {
@@ -174,9 +175,13 @@ async function runCronTick(flags: FireFlags, io: Output): Promise<number> {
       onPlanned: presenter.planned,
       onFinished: presenter.finished,
       warn: (message) => io.stderr.write(`trig: warning: ${message}\n`),
+      onResumed: (outcome) => {
+        for (const resumed of outcome.resumed) for (const chained of resumed.chained) presenter.finished(chained);
+        resumedExit = outcome.signal ? (SIGNAL_EXIT[outcome.signal] ?? 128) : outcome.failed ? EXIT.problems : EXIT.ok;
+      },
     },
   );
-  return Math.max(...outcomes.map(fireExitCode));
+  return Math.max(resumedExit, ...outcomes.map(fireExitCode));
 }
 
 /** `trig fire`: the flags become a request to the fire core, its outcome text or JSON, and an exit code. */

@@ -151,6 +151,17 @@ function buildProgram(io: Output): Command {
   });
 
   program
+    .command('resume')
+    .description('Carry on the runs waiting for a retry whose trig is gone, once the next attempt is due (the cron tick does it too).')
+    .argument('[run-id]', 'only this run (a unique start of its id)')
+    .option('--quiet', 'print only failures')
+    .option('--no-cache', 'check every definition afresh, without the check cache')
+    .action(async (runId: string | undefined, options) => {
+      const { runResume } = await import('./resume.js');
+      process.exitCode = await runResume(runId, options, io);
+    });
+
+  program
     .command('watch')
     .description('Fire file_change for each settled batch of changes in a working tree, until Ctrl-C.')
     .argument('[dir]', 'the directory to watch (default: the current directory)')

@@ -4,7 +4,7 @@ import type { Masker } from '../shared/mask.js';
 import type { Style } from '../shared/style.js';
 import { RunOutput } from './output.js';
 import { stopGroup, type StopReason } from './process.js';
-import { executeRun, type RunResult } from './run.js';
+import { executeRun, type RunResult, type RunSuspension, type StepResult } from './run.js';
 
 export interface RunRequest {
   /** The run's id (TRIG_RUN_ID); a fresh one when absent. */
@@ -13,6 +13,12 @@ export interface RunRequest {
   event: string;
   trigger: Record<string, unknown>;
   plan: RunPlan;
+  /** The run's payload (TRIG_PAYLOAD), when not the options' one (runs resumed together). */
+  payload?: unknown;
+  /** Goes on from where a suspended run stopped (trig resume). */
+  resume?: Omit<RunSuspension, 'at'>;
+  /** When a resumed run started (epoch ms). */
+  startedAt?: number;
 }
 
 export interface ExecuteOptions {
@@ -53,6 +59,13 @@ export interface RunObserver {
     stop: AbortSignal,
     note: (message: string) => void,
   ): Promise<{ cancelled?: string }>;
+  /**
+   * Optional: a step waits for its next attempt (see RunSuspender). Without it, retries wait
+   * in this process only.
+   */
+  suspend?(index: number, point: RunSuspension, entry: StepResult, handOver: boolean): Promise<void>;
+  /** After the wait: the run is this process's again, or why not. */
+  reclaim?(index: number): Promise<{ lost?: string }>;
   processStarted(index: number, pgid: number): void;
   processEnded(index: number, pgid: number): void;
   /** A masked line of the run's output; step is null for lines about the whole run. */
@@ -132,13 +145,23 @@ export async function executeRuns(requests: readonly RunRequest[], options: Exec
         definition: request.definition,
         event: request.event,
         trigger: request.trigger,
-        payload: options.payload,
+        payload: 'payload' in request ? request.payload : options.payload,
         workdir: options.workdir,
         env: options.env,
         output,
         timeoutMs: options.timeoutMs,
         stop: AbortSignal.any([stop.signal, cancel.signal]),
         graceMs: options.graceMs,
+        ...(observer?.suspend && observer.reclaim
+          ? {
+              suspender: {
+                suspend: (point: RunSuspension, entry: StepResult, handOver: boolean) => observer.suspend!(index, point, entry, handOver),
+                reclaim: () => observer.reclaim!(index),
+              },
+            }
+          : {}),
+        ...(request.resume ? { resume: request.resume } : {}),
+        ...(request.startedAt !== undefined ? { startedAt: request.startedAt } : {}),
         track: {
           add: (pgid) => {
             groups.add(pgid);

@@ -165,10 +165,14 @@ export class RunOutput {
   /** The run's last line; with --quiet only when it did not succeed. */
   finished(status: string, message: string): void {
     this.record?.(null, this.options.mask(`${status}${message ? ` ${message}` : ''}`));
-    if (this.options.quiet && (status === 'succeeded' || status === 'skipped')) return;
+    if (this.options.quiet && (status === 'succeeded' || status === 'skipped' || status === 'retrying')) return;
     const { style } = this.options;
     const word =
-      status === 'succeeded' ? style.green(status) : status === 'skipped' ? style.yellow(status) : style.red(status.replace('_', ' '));
+      status === 'succeeded'
+        ? style.green(status)
+        : status === 'skipped' || status === 'retrying'
+          ? style.yellow(status)
+          : style.red(status.replace('_', ' '));
     this.emit(`[${this.definition}]`, `${word}${message ? ` ${message}` : ''}`);
   }
 }

@@ -10,8 +10,12 @@ import type { RunOutput, StepOutput } from './output.js';
 import { findProgram } from '../shared/programs.js';
 import { runChild, type ChildResult, type StopReason } from './process.js';
 
-/** `blocked`: the run reached an approval, which trig cannot ask for; nothing after it ran. */
-export type RunStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'blocked' | 'cancelled';
+/**
+ * `blocked`: the run reached an approval, which trig cannot ask for; nothing after it ran.
+ * `retrying`: a step waits for its next attempt, and this process handed the run over to
+ * whoever resumes it (the store keeps where it stopped); the run is not over.
+ */
+export type RunStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'blocked' | 'cancelled' | 'retrying';
 export type StepStatus = RunStatus;
 
 export interface StepResult {
@@ -44,6 +48,38 @@ export interface RunResult {
   steps: StepResult[];
 }
 
+/** A wait longer than this before a retry is not sat out by the process: it hands the run over (see RunContext.suspend). */
+export const HAND_OVER_AFTER_MS = 60_000;
+
+/** Where a run stops to wait for a step's next attempt, and what it needs to go on from there. */
+export interface RunSuspension {
+  /** The stage's index in the plan. */
+  stage: number;
+  /** The step's indexes: in the stage's steps, then in each group's steps. */
+  path: number[];
+  /** The step's name (`group/step`). */
+  step: string;
+  /** The attempt to run next. */
+  attempt: number;
+  attempts: AttemptResult[];
+  /** The results of the stages and steps before the step, in order. */
+  steps: StepResult[];
+  /** When the next attempt is due. */
+  at: Date;
+}
+
+/** Keeps a run's waiting retries where they survive this process (the store). */
+export interface RunSuspender {
+  /**
+   * The run waits at this point: `entry` is the step as it stands (status retrying, its
+   * attempts so far). With `handOver`, this process does not wait: the run is left for
+   * whoever resumes it after `point.at`; else this process waits and then calls reclaim.
+   */
+  suspend(point: RunSuspension, entry: StepResult, handOver: boolean): Promise<void>;
+  /** After the wait: the run is this process's again, or `lost` says why not (its concurrency group cancelled it meanwhile). */
+  reclaim(): Promise<{ lost?: string }>;
+}
+
 export interface RunContext {
   /** The run's id (TRIG_RUN_ID). */
   id: string;
@@ -61,12 +97,20 @@ export interface RunContext {
   stop?: AbortSignal;
   graceMs?: number;
   track?: { add(pgid: number): void; delete(pgid: number): void };
+  /** Makes waiting retries durable; without it they wait in this process only. */
+  suspender?: RunSuspender;
+  /** Goes on from a suspension (trig resume): the step's next attempt, then the rest of the run. */
+  resume?: Omit<RunSuspension, 'at'>;
+  /** When the run started (epoch ms), for a resumed run: its duration and timeout count from then. */
+  startedAt?: number;
 }
 
 /** How one step (or group) ended; no `failure` when it succeeded or its failure is ignored. */
 interface Outcome {
   results: StepResult[];
   failure?: StepResult;
+  /** The step that waits for its next attempt, the run handed over: nothing after it runs here. */
+  handedOver?: StepResult;
 }
 
 const now = () => performance.now();
@@ -131,6 +175,12 @@ function describeExit(result: ChildResult): string {
 class Runner {
   readonly scope: ResolveScope;
   private readonly controller = new AbortController();
+  /** The results so far at each level being run (the run's, the stage's, each group's), for a suspension. */
+  private readonly trail: StepResult[][] = [];
+  /** The indexes of the stage and steps being run, at the same levels. */
+  private readonly at: number[] = [];
+  /** Inside a parallel block, branches run at once: a retry there waits in this process only. */
+  private parallel = 0;
   private readonly baseEnv: Record<string, string> = {};
   private readonly trigEnv: Record<string, string>;
 
@@ -220,27 +270,83 @@ class Runner {
   /**
    * Runs a failed leaf step again while the nearest on-failure that covers its failure (its
    * own, then its groups', then its stage's) says retry; then the retry's failure-action
-   * decides. Each try's output goes to the step's log, with a note between tries.
+   * decides. Each try's output goes to the step's log, with a note between tries. With a
+   * suspender, each wait is recorded where it survives this process; a wait longer than
+   * HAND_OVER_AFTER_MS, or a SIGTERM or SIGHUP during one, hands the run over. `resumed`:
+   * the tries so far, the wait before the next one done (trig resume).
    */
   private async retried(
-    first: StepResult,
+    first: StepResult | undefined,
+    base: { stage: string; name: string },
     run: () => Promise<StepResult>,
     policies: readonly (FailurePolicy | undefined)[],
     out: StepOutput,
-  ): Promise<{ entry: StepResult; ignored?: true }> {
-    if (!isFailure(first) || this.stop.aborted) return { entry: first };
-    const retry = policies.find((policy) => covers(policy, first))?.retry;
-    if (!retry) return { entry: first };
+    resumed?: { attempts: readonly AttemptResult[] },
+  ): Promise<{ entry: StepResult; ignored?: true; handedOver?: true }> {
+    let entry: StepResult;
+    let attempts: AttemptResult[];
+    let waited = false;
+    if (resumed) {
+      attempts = [...resumed.attempts];
+      const last = attempts[attempts.length - 1]!;
+      entry = {
+        ...base,
+        status: last.status,
+        exitCode: last.exitCode,
+        durationMs: last.durationMs,
+        ...(last.reason ? { reason: last.reason } : {}),
+      };
+      waited = true;
+    } else {
+      entry = first!;
+      if (!isFailure(entry) || this.stop.aborted) return { entry };
+      attempts = [attemptOf(entry, 1)];
+    }
+    const retry = policies.find((policy) => covers(policy, entry))?.retry;
+    if (!retry) return { entry: resumed ? { ...entry, attempts } : entry };
     const tries = retry.attempts + 1;
-    let entry = first;
-    const attempts = [attemptOf(entry, 1)];
+    if (resumed) out.note(`resumed: attempt ${attempts.length + 1} of ${tries}`);
     while (isFailure(entry) && attempts.length < tries && !this.stop.aborted) {
-      const wait = retry.intervalsMs[Math.min(attempts.length - 1, retry.intervalsMs.length - 1)]!;
-      out.note(
-        `attempt ${attempts.length} of ${tries} ${entry.status.replace('_', ' ')}: ${entry.reason ?? entry.status}; retrying in ${formatDuration(wait)}`,
-      );
-      await pause(wait, this.stop);
-      if (this.stop.aborted) break;
+      if (!waited) {
+        const wait = retry.intervalsMs[Math.min(attempts.length - 1, retry.intervalsMs.length - 1)]!;
+        const failed = `attempt ${attempts.length} of ${tries} ${entry.status.replace('_', ' ')}: ${entry.reason ?? entry.status}`;
+        out.note(`${failed}; retrying in ${formatDuration(wait)}`);
+        const suspender = this.parallel === 0 ? this.ctx.suspender : undefined;
+        if (suspender) {
+          const at = new Date(Date.now() + wait);
+          const point: RunSuspension = {
+            stage: this.at[0]!,
+            path: this.at.slice(1),
+            step: base.name,
+            attempt: attempts.length + 1,
+            attempts: [...attempts],
+            steps: this.trail.flat(),
+            at,
+          };
+          const waiting: StepResult = { ...entry, status: 'retrying', reason: `${failed}; next attempt at ${at.toISOString()}`, attempts };
+          const handOver = async () => {
+            await suspender.suspend(point, waiting, true);
+            out.note(
+              `waiting for attempt ${point.attempt} of ${tries} at ${at.toISOString()}: the next trig fire --cron tick or trig resume runs it`,
+            );
+            return { entry: waiting, handedOver: true as const };
+          };
+          if (wait > HAND_OVER_AFTER_MS) return handOver();
+          await suspender.suspend(point, waiting, false);
+          await pause(wait, this.stop);
+          // A shutdown (SIGTERM) or a closed terminal (SIGHUP) leaves the retry waiting in the
+          // store; Ctrl-C and the run's timeout end the run here, as before.
+          const reason = this.stop.reason as StopReason | undefined;
+          if (reason?.kind === 'signal' && reason.signal !== 'SIGINT') return handOver();
+          const back = await suspender.reclaim();
+          if (back.lost !== undefined) {
+            this.abort({ kind: 'cancel', reason: back.lost });
+            break;
+          }
+        } else await pause(wait, this.stop);
+        if (this.stop.aborted) break;
+      }
+      waited = false;
       entry = await run();
       attempts.push(attemptOf(entry, attempts.length + 1));
     }
@@ -270,11 +376,13 @@ class Runner {
     stage: string,
     prefix: string,
     inherited: readonly (FailurePolicy | undefined)[] = [],
+    from?: readonly number[],
   ): Promise<Outcome> {
     const name = prefix + step.name;
     const out = this.ctx.output.step(name);
     const started = now();
-    const condition = this.condition(step.if);
+    // A resumed step's `if:` was true when it first ran.
+    const condition = from ? ({ run: true } as const) : this.condition(step.if);
     if (!condition.run) {
       const entry: StepResult = {
         stage,
@@ -293,13 +401,22 @@ class Runner {
     const policies = [step.onFailure, ...inherited];
     if (step.kind === 'group' || step.kind === 'parallel') {
       const nested = step.steps ?? [];
-      outcome =
-        step.kind === 'group'
-          ? await this.sequence(nested, stage, `${name}/`, policies)
-          : combine(await Promise.all(nested.map((s) => this.step(s, stage, `${name}/`, policies))));
+      if (step.kind === 'group') outcome = await this.sequence(nested, stage, `${name}/`, policies, from);
+      else {
+        this.parallel++;
+        try {
+          outcome = combine(await Promise.all(nested.map((s) => this.step(s, stage, `${name}/`, policies))));
+        } finally {
+          this.parallel--;
+        }
+      }
+      if (outcome.handedOver) return outcome;
     } else {
       const run = () => this.leaf(step, stage, name, out);
-      const { entry, ignored } = await this.retried(await run(), run, policies, out);
+      const resumed = from && this.ctx.resume ? { attempts: this.ctx.resume.attempts } : undefined;
+      const first = resumed ? undefined : await run();
+      const { entry, ignored, handedOver } = await this.retried(first, { stage, name }, run, policies, out, resumed);
+      if (handedOver) return { results: [entry], handedOver: entry };
       outcome = { results: [entry] };
       if (!ignored && (entry.status === 'failed' || entry.status === 'timed_out' || entry.status === 'blocked')) outcome.failure = entry;
       else if (entry.status === 'skipped') out.note(`skipped: ${entry.reason}`);
@@ -324,28 +441,41 @@ class Runner {
     return outcome;
   }
 
+  /** Steps in order; `from`: resumed at the step of these indexes (the earlier ones ran before). */
   private async sequence(
     steps: readonly PlanStep[],
     stage: string,
     prefix: string,
     inherited: readonly (FailurePolicy | undefined)[],
+    from?: readonly number[],
   ): Promise<Outcome> {
     const results: StepResult[] = [];
     let failure: StepResult | undefined;
-    for (const step of steps) {
-      if (failure || this.stop.aborted) {
-        const why = this.stop.aborted ? stopText(this.stop.reason as StopReason) : notRunBecause(failure!, 'step');
-        results.push({ stage, name: prefix + step.name, status: 'skipped', exitCode: null, durationMs: 0, reason: `not run: ${why}` });
-        continue;
+    // Outside parallel blocks, where a suspension is taken, the results so far and the step's index are kept.
+    const tracked = this.parallel === 0;
+    if (tracked) this.trail.push(results);
+    try {
+      for (let i = from ? from[0]! : 0; i < steps.length; i++) {
+        const step = steps[i]!;
+        if (failure || this.stop.aborted) {
+          const why = this.stop.aborted ? stopText(this.stop.reason as StopReason) : notRunBecause(failure!, 'step');
+          results.push({ stage, name: prefix + step.name, status: 'skipped', exitCode: null, durationMs: 0, reason: `not run: ${why}` });
+          continue;
+        }
+        if (tracked) this.at.push(i);
+        const outcome = await this.step(step, stage, prefix, inherited, from && i === from[0] ? from.slice(1) : undefined);
+        if (tracked) this.at.pop();
+        results.push(...outcome.results);
+        if (outcome.handedOver) return { results, handedOver: outcome.handedOver };
+        failure = outcome.failure;
       }
-      const outcome = await this.step(step, stage, prefix, inherited);
-      results.push(...outcome.results);
-      failure = outcome.failure;
+    } finally {
+      if (tracked) this.trail.pop();
     }
     return { results, ...(failure ? { failure } : {}) };
   }
 
-  private async stage(stage: PlanStage): Promise<Outcome> {
+  private async stage(stage: PlanStage, from?: readonly number[]): Promise<Outcome> {
     const entry = (status: StepStatus, reason: string): StepResult => ({
       stage: stage.name,
       name: null,
@@ -354,6 +484,7 @@ class Runner {
       durationMs: 0,
       reason,
     });
+    if (from) return this.stageSteps(stage, from);
     if (stage.approval) {
       const reason = stage.reason ?? 'approval';
       this.ctx.output.failed(`stage ${stage.name}: ${reason}`, 'blocked:');
@@ -371,7 +502,11 @@ class Runner {
       else this.ctx.output.note(`stage ${stage.name} skipped: ${condition.reason}`);
       return { results: [result], ...(condition.status === 'failed' ? { failure: result } : {}) };
     }
-    const outcome = await this.sequence(stage.steps, stage.name, '', [stage.onFailure]);
+    return this.stageSteps(stage);
+  }
+
+  private async stageSteps(stage: PlanStage, from?: readonly number[]): Promise<Outcome> {
+    const outcome = await this.sequence(stage.steps, stage.name, '', [stage.onFailure], from);
     if (outcome.failure) {
       const action = this.ignoring(stage.onFailure, outcome.failure);
       if (action) {
@@ -383,20 +518,34 @@ class Runner {
   }
 
   async run(): Promise<Omit<RunResult, 'id' | 'durationMs'>> {
-    const condition = this.condition(this.plan.if);
+    const from = this.ctx.resume;
+    // A resumed run's `if:` was true when it started.
+    const condition = from ? ({ run: true } as const) : this.condition(this.plan.if);
     if (!condition.run) {
       return { status: condition.status, exitCode: null, reason: condition.reason, steps: [] };
     }
-    const steps: StepResult[] = [];
+    if (from) {
+      const problem = this.resumeProblem(from);
+      if (problem) return { status: 'failed', exitCode: null, reason: `cannot resume: ${problem}`, steps: [...from.steps] };
+    }
+    const steps: StepResult[] = from ? [...from.steps] : [];
     let failure: StepResult | undefined;
-    for (const stage of this.plan.stages) {
+    this.trail.push(steps);
+    for (let i = from ? from.stage : 0; i < this.plan.stages.length; i++) {
+      const stage = this.plan.stages[i]!;
       if (failure || this.stop.aborted) {
         const why = this.stop.aborted ? stopText(this.stop.reason as StopReason) : notRunBecause(failure!, 'stage');
         steps.push({ stage: stage.name, name: null, status: 'skipped', exitCode: null, durationMs: 0, reason: `not run: ${why}` });
         continue;
       }
-      const outcome = await this.stage(stage);
+      this.at.push(i);
+      const outcome = await this.stage(stage, from && i === from.stage ? from.path : undefined);
+      this.at.pop();
       steps.push(...outcome.results);
+      if (outcome.handedOver) {
+        const entry = outcome.handedOver;
+        return { status: 'retrying', exitCode: entry.exitCode, reason: `step ${entry.name}: ${entry.reason}`, steps };
+      }
       failure = outcome.failure;
     }
     const stopped = this.stop.aborted ? (this.stop.reason as StopReason) : undefined;
@@ -407,6 +556,23 @@ class Runner {
     const where = failure.name === null ? `stage ${failure.stage}` : `step ${failure.name}`;
     const status = failure.status === 'timed_out' || failure.status === 'blocked' ? failure.status : 'failed';
     return { status, exitCode: failure.exitCode, reason: `${where}: ${failure.reason}`, steps };
+  }
+
+  /** Why the plan has no step where the suspension says the run stopped (it cannot differ when planned from the same document). */
+  private resumeProblem(from: Omit<RunSuspension, 'at'>): string | undefined {
+    const stage = this.plan.stages[from.stage];
+    let steps: readonly PlanStep[] | undefined = stage?.steps;
+    let step: PlanStep | undefined;
+    const names: string[] = [];
+    for (const index of from.path) {
+      step = steps?.[index];
+      if (!step) break;
+      names.push(step.name);
+      steps = step.kind === 'group' ? step.steps : undefined;
+    }
+    if (!stage || !step || names.join('/') !== from.step || step.kind === 'group' || step.kind === 'parallel')
+      return `the run's plan has no step ${from.step} where it stopped`;
+    return undefined;
   }
 }
 
@@ -427,7 +593,9 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
  * concurrently), with the run's payload in a private temporary file for TRIG_PAYLOAD.
  */
 export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunResult> {
-  const started = now();
+  // A resumed run started earlier, in another process: its duration and timeout count from then.
+  const earlier = ctx.startedAt !== undefined ? Math.max(0, Date.now() - ctx.startedAt) : 0;
+  const started = now() - earlier;
   const { id } = ctx;
   // Serialised before the folder exists, and the folder removed if writing fails: a run
   // that cannot start leaves nothing behind in the temporary directory.
@@ -444,7 +612,10 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunRes
 
   const definitionTimeout = plan.timeout !== undefined ? parseDuration(plan.timeout) : undefined;
   const timeoutMs = earliest(ctx.timeoutMs, definitionTimeout);
-  const timer = timeoutMs !== undefined ? setTimeout(() => runner.abort({ kind: 'timeout', after: timeoutMs }), timeoutMs) : undefined;
+  const timer =
+    timeoutMs !== undefined
+      ? setTimeout(() => runner.abort({ kind: 'timeout', after: timeoutMs }), Math.max(0, timeoutMs - earlier))
+      : undefined;
   const onStop = () => runner.abort(ctx.stop!.reason as StopReason);
   if (ctx.stop?.aborted) onStop();
   ctx.stop?.addEventListener('abort', onStop, { once: true });
@@ -453,7 +624,7 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunRes
     const { steps, reason, ...status } = outcome;
     const result: RunResult = { id, ...status, durationMs: Math.round(now() - started), ...(reason ? { reason } : {}), steps };
     const tail = `in ${formatDuration(result.durationMs)}${result.reason ? ` (${result.reason})` : ''}`;
-    ctx.output.finished(result.status, result.status === 'skipped' ? `(${result.reason})` : tail);
+    ctx.output.finished(result.status, result.status === 'skipped' || result.status === 'retrying' ? `(${result.reason})` : tail);
     return result;
   } finally {
     if (timer) clearTimeout(timer);

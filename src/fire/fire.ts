@@ -25,7 +25,8 @@ import { PLAIN_STYLE, type Style } from '../shared/style.js';
 import { suggest } from '../shared/suggest.js';
 import type { CheckResult } from '../validate/check.js';
 import { readDocument } from '../validate/definitions.js';
-import type { ChainLink, DecisionRecord, EventSource, Store, StoredRunStatus } from '../store/store.js';
+import type { Definition } from '../load/definition.js';
+import type { ChainLink, DecisionRecord, EventSource, RunSnapshot, Store, StoredRunStatus } from '../store/store.js';
 import { chainedEvents, guardChain, isChainStopped } from './chain.js';
 import { FIRE_DEFAULTS, MAX_CHAIN_DEPTH } from './defaults.js';
 
@@ -250,9 +251,30 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
   const { outcome, checked, options } = await fireOne(request, deps);
   // Nothing ran (dry run, duplicate), or trig is being stopped: nothing to chain.
   if (outcome.dryRun || outcome.duplicate || outcome.signal) return outcome;
-  const chained: FireOutcome[] = [];
   const origin = { ...(outcome.eventId ? { eventId: outcome.eventId } : {}), chain: request.chain ?? [] };
-  for (const next of chainedEvents(outcome.definitions, origin, deps.cwd())) {
+  const chained = await fireChained(outcome.definitions, origin, checked, options, placesOf(request, checked, deps.cwd()), deps);
+  if (!chained.length) return outcome;
+  // What is said about the fire (its JSON holds the chained plans) masks their secrets too.
+  const secrets = [...new Set([...outcome.secrets, ...chained.flatMap((c) => c.secrets)])];
+  return { ...outcome, chained, secrets, mask: createMasker(secrets) };
+}
+
+/**
+ * Fires, through the core, the events the ends of these runs fire (workflow_run,
+ * pipeline_failed), against the same definitions; the outcomes of those that started
+ * something or were stopped by their chain. A run not over (handed over for a retry)
+ * fires nothing: its resumer does, once it ends.
+ */
+export async function fireChained(
+  definitions: readonly FiredDefinition[],
+  origin: { eventId?: string; chain: readonly ChainLink[] },
+  checked: CheckResult,
+  options: FireOptions,
+  places: readonly string[],
+  deps: FireDeps,
+): Promise<FireOutcome[]> {
+  const chained: FireOutcome[] = [];
+  for (const next of chainedEvents(definitions, origin, deps.cwd())) {
     const result = await fire(
       {
         event: next.event,
@@ -261,7 +283,7 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
         options,
         source: 'chain',
         deliveryKey: next.deliveryKey,
-        places: placesOf(request, checked, deps.cwd()),
+        places,
         chain: next.chain,
         details: { chain: next.chain },
       },
@@ -269,10 +291,7 @@ export async function fire(request: FireRequest, deps: FireDeps): Promise<FireOu
     );
     if (result.definitions.some((d) => d.decision.matched || isChainStopped(d.decision))) chained.push(result);
   }
-  if (!chained.length) return outcome;
-  // What is said about the fire (its JSON holds the chained plans) masks their secrets too.
-  const secrets = [...new Set([...outcome.secrets, ...chained.flatMap((c) => c.secrets)])];
-  return { ...outcome, chained, secrets, mask: createMasker(secrets) };
+  return chained;
 }
 
 async function fireOne(
@@ -334,6 +353,28 @@ async function fireOne(
   }
 }
 
+/** The document each matched decision was planned from: what a suspended run keeps to be planned again. */
+const documentsOf = new WeakMap<Decision, Definition>();
+
+/** What planning a run again needs (trig resume), without a secret: the document, the trigger fields, the --input values, the options. */
+function snapshotOf(decision: MatchedDecision, request: FireRequest, options: FireOptions): RunSnapshot | undefined {
+  const document = documentsOf.get(decision);
+  if (!document) return undefined;
+  const { payload: _payload, ...trigger } = decision.trigger;
+  return {
+    document: document.value,
+    index: document.index,
+    event: decision.event,
+    trigger,
+    inputs: { ...request.inputs },
+    workdir: path.resolve(options.workdir),
+    containerRuntime: options.containerRuntime,
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    quiet: options.quiet,
+    chainDepth: options.chainDepth,
+  };
+}
+
 interface Planned {
   definitions: FiredDefinition[];
   warnings: string[];
@@ -354,7 +395,11 @@ async function planDecisions(
   if (!matched.length) return { definitions: decisions.map((decision) => ({ decision })), warnings, secrets };
   const { planMatched, planWarnings } = await import('../plan/matched.js');
   const documents = [];
-  for (const decision of matched) documents.push({ decision, document: await readDocument(checked, decision.definition) });
+  for (const decision of matched) {
+    const document = await readDocument(checked, decision.definition);
+    documentsOf.set(decision, document);
+    documents.push({ decision, document });
+  }
   const plans = planMatched(documents, {
     inputs: request.inputs ?? {},
     env: deps.env,
@@ -479,7 +524,7 @@ async function executeOutcome(
     // by a newer one of its concurrency group did what was asked of it.
     runsFailed:
       Boolean(outcome.earlierRunFailed) ||
-      finished.some((d) => d.decision.matched && (!d.run || !['succeeded', 'skipped', 'cancelled'].includes(d.run.status))),
+      finished.some((d) => d.decision.matched && (!d.run || !['succeeded', 'skipped', 'cancelled', 'retrying'].includes(d.run.status))),
     ...(executed.signal ? { signal: executed.signal } : {}),
   };
 }
@@ -525,7 +570,15 @@ async function execute(
       style: deps.runStyle ?? PLAIN_STYLE,
       mask: outcome.mask,
       quiet: options.quiet,
-      ...(recording ? { observer: new RecordingObserver(recording.store, recording.runIds) } : {}),
+      ...(recording
+        ? {
+            observer: new RecordingObserver(
+              recording.store,
+              recording.runIds,
+              runnable.map((d) => snapshotOf(d.decision as MatchedDecision, request, options)),
+            ),
+          }
+        : {}),
       ...(deps.stop ? { stop: deps.stop } : {}),
     },
   );

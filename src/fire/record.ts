@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { RunObserver } from '../execute/execute.js';
-import type { RunResult } from '../execute/run.js';
+import type { RunResult, RunSuspension, StepResult } from '../execute/run.js';
 import { oneLine } from '../shared/printable.js';
-import { LOG_LIMIT_BYTES, logLineBytes, type LogLine, type Owner, type ProcessGroup, type Store } from '../store/store.js';
+import { LOG_LIMIT_BYTES, logLineBytes, type LogLine, type Owner, type ProcessGroup, type RunSnapshot, type Store } from '../store/store.js';
 
 /** How often a run waiting for its concurrency group asks again, and a running one looks for a cancel request. */
 const POLL_MS = 200;
@@ -115,11 +115,23 @@ export class RecordingObserver implements RunObserver {
   private readonly cancels = new Map<number, (reason: string) => void>();
   private cancelTimer: NodeJS.Timeout | undefined;
   private writes: Promise<void> = Promise.resolve();
+  /** Runs this process no longer owns (cancelled by their group while a retry waited): their end is not recorded. */
+  private readonly disowned = new Set<number>();
 
   constructor(
     private readonly store: Store,
     private readonly runIds: readonly string[],
-  ) {}
+    /** What planning each run again needs: with it, a run's waiting retries survive this process. */
+    private readonly snapshots: readonly (RunSnapshot | undefined)[] = [],
+    /** The runs were claimed already (resumed runs): they start at once. */
+    private readonly claimed = false,
+  ) {
+    // Suspending needs a snapshot; without one, retries wait in this process only.
+    if (!snapshots.some(Boolean)) {
+      this.suspend = undefined;
+      this.reclaim = undefined;
+    }
+  }
 
   /** Store calls are queued one after another, in the order the run told them. */
   private enqueue(work: () => Promise<void>): Promise<void> {
@@ -134,7 +146,7 @@ export class RecordingObserver implements RunObserver {
     note: (message: string) => void,
   ): Promise<{ cancelled?: string }> {
     const id = this.runIds[index]!;
-    for (let waited = false; ; waited = true) {
+    for (let waited = false; !this.claimed; waited = true) {
       if (stop.aborted) return { cancelled: 'trig was stopped while the run waited for its concurrency group' };
       const claim = await this.store.claimRun(id, thisProcess());
       if (claim === 'run') break;
@@ -166,6 +178,38 @@ export class RecordingObserver implements RunObserver {
       this.cancels.delete(index);
     }
   }
+
+  suspend? = async (index: number, point: RunSuspension, entry: StepResult, handOver: boolean): Promise<void> => {
+    const snapshot = this.snapshots[index];
+    if (!snapshot) return;
+    const { at, ...rest } = point;
+    // The lines so far are stored first: the process may not live to flush them later.
+    await this.flush();
+    await this.enqueue(() =>
+      this.store.suspendRun(this.runIds[index]!, {
+        resume: { kind: 'retry', ...rest, at: at.toISOString() },
+        snapshot,
+        steps: [...point.steps, entry],
+        reason: `step ${entry.name}: ${entry.reason ?? 'waiting for a retry'}`,
+        owner: handOver ? null : thisProcess(),
+      }),
+    );
+  };
+
+  reclaim? = async (index: number): Promise<{ lost?: string }> => {
+    if (!this.snapshots[index]) return {};
+    const id = this.runIds[index]!;
+    const me = thisProcess();
+    let lost: string | undefined;
+    await this.enqueue(async () => {
+      if (await this.store.claimResume(id, { owner: me, from: me })) return;
+      const run = await this.store.findRun(id);
+      lost = ('found' in run && run.found.status === 'cancelled' && run.found.reason) || 'another trig process took the run over';
+    });
+    if (lost === undefined) return {};
+    this.disowned.add(index);
+    return { lost };
+  };
 
   processStarted(index: number, pgid: number): void {
     // Read now, while the leader is the step just spawned.
@@ -214,6 +258,8 @@ export class RecordingObserver implements RunObserver {
       this.cancelTimer = undefined;
     }
     await this.flush();
+    // A run handed over for a retry is not over; one this process lost is another's to end.
+    if (result.status === 'retrying' || this.disowned.has(index)) return;
     await this.enqueue(() =>
       this.store.finishRun(this.runIds[index]!, {
         status: result.status,

@@ -52,6 +52,8 @@ export interface RunSummary {
   blocked: number;
   /** Matched but never started (a required input without a value). */
   notRun: number;
+  /** Runs that wait for a retry, handed over to the cron tick or trig resume (only when some are). */
+  retrying?: number;
   durationMs: number;
   /** The signal that stopped trig, if one did. */
   signal?: string;
@@ -69,6 +71,7 @@ export function summarizeRuns(definitions: readonly FiredDefinition[], durationM
     skipped: count('skipped'),
     blocked: count('blocked'),
     notRun: matched.filter((d) => !d.run).length,
+    ...(count('retrying') ? { retrying: count('retrying') } : {}),
     durationMs,
     ...(signal ? { signal } : {}),
   };
@@ -164,6 +167,7 @@ export function formatRunSummary(summary: RunSummary, style: Style): string {
   if (skipped) parts.push(`${skipped} skipped`);
   if (blocked) parts.push(style.red(`${blocked} blocked`));
   if (notRun) parts.push(style.red(`${notRun} not run`));
+  if (summary.retrying) parts.push(style.yellow(`${summary.retrying} waiting for a retry`));
   return `${parts.join(', ')} in ${formatDuration(durationMs)}${summary.signal ? ` (stopped by ${summary.signal})` : ''}\n`;
 }
 

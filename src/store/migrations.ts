@@ -41,12 +41,16 @@ export const MIGRATIONS: readonly string[] = [
     pgids TEXT NOT NULL DEFAULT '[]',
     log_seq INTEGER NOT NULL DEFAULT 0,
     log_bytes INTEGER NOT NULL DEFAULT 0,
-    log_dropped INTEGER NOT NULL DEFAULT 0
+    log_dropped INTEGER NOT NULL DEFAULT 0,
+    resume TEXT,
+    resume_at INTEGER,
+    snapshot TEXT
   );
   CREATE INDEX runs_by_event ON runs (event_id);
   CREATE INDEX runs_by_time ON runs (queued_at);
   CREATE INDEX runs_by_group ON runs (group_name, status) WHERE group_name IS NOT NULL;
-  CREATE INDEX runs_active ON runs (status) WHERE status IN ('queued', 'waiting', 'running');
+  CREATE INDEX runs_active ON runs (status) WHERE status IN ('queued', 'waiting', 'running', 'retrying');
+  CREATE INDEX runs_resumable ON runs (resume_at) WHERE status = 'retrying';
 
   CREATE TABLE logs (
     run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,

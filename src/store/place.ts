@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../shared/errors.js';
@@ -12,6 +12,11 @@ import { whyNotPrivate } from '../shared/private-files.js';
 // without losing exactly-once).
 
 export const STORE_FILE = 'trig.db';
+/**
+ * Beside the store: exists whenever a run may be suspended (retrying), so that the
+ * every-minute cron tick looks for suspended runs by one lstat, without opening the store.
+ */
+export const RESUME_HINT_FILE = 'resumable';
 
 /** The store cannot be used: one line for the user, exit code 2, nothing run. */
 export class StorePlaceError extends UsageError {}
@@ -74,6 +79,28 @@ export function whyParentsUnsafe(dir: string, uid: number | undefined = process.
     if (stats.mode & 0o022 && !(stats.mode & 0o1000)) return `${folder}, which others than its owner can write (mode ${mode}, not sticky)`;
   }
   return undefined;
+}
+
+/** Whether a run may be suspended in the store of this folder (the hint file is there); never creates anything. */
+export function resumeHinted(dir: string): boolean {
+  try {
+    return lstatSync(path.join(dir, RESUME_HINT_FILE)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Creates the hint file (empty, 0600; an existing one is left as it is, and a link is never followed). */
+export function setResumeHint(dir: string): void {
+  try {
+    closeSync(openSync(path.join(dir, RESUME_HINT_FILE), constants.O_WRONLY | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0), 0o600));
+  } catch {
+    // Without it, the cron tick does not look; `trig resume` still finds the run.
+  }
+}
+
+export function clearResumeHint(dir: string): void {
+  rmSync(path.join(dir, RESUME_HINT_FILE), { force: true });
 }
 
 /** Creates the folder (0700) when missing and checks that it, the folders above it, and the database file if present, are private. */

@@ -6,9 +6,10 @@ import Database from 'better-sqlite3';
 import { oneLine } from '../shared/printable.js';
 import { newEventId, runIdOf } from './ids.js';
 import { MIGRATIONS } from './migrations.js';
-import { preparePlace, StorePlaceError } from './place.js';
+import { clearResumeHint, preparePlace, setResumeHint, StorePlaceError } from './place.js';
 import {
   ACTIVE_STATUSES,
+  HOLDING_STATUSES,
   KEEP_EVENTS,
   LOG_LIMIT_BYTES,
   logLineBytes,
@@ -16,6 +17,11 @@ import {
   type ChainLink,
   type Admission,
   type Claim,
+  type ClaimedRun,
+  type ResumableRun,
+  type ResumePoint,
+  type RunSnapshot,
+  type StepRecord,
   type DecisionRecord,
   type Dispatch,
   type Found,
@@ -115,7 +121,7 @@ export function openSqliteStore(dir: string, options: SqliteStoreOptions = {}): 
     }
     throw new StorePlaceError(`cannot open the store ${file}: ${(error as Error).message}`);
   }
-  return new SqliteStore(db, options.keepEvents ?? KEEP_EVENTS);
+  return new SqliteStore(db, options.keepEvents ?? KEEP_EVENTS, dir);
 }
 
 interface RunRow {
@@ -213,6 +219,7 @@ class SqliteStore implements Store {
   constructor(
     private readonly db: Database.Database,
     private readonly keepEvents: number,
+    private readonly dir: string,
   ) {}
 
   private write<T>(fn: () => T): T {
@@ -312,11 +319,13 @@ class SqliteStore implements Store {
     for (const waiting of this.groupRuns(group.name, ['waiting'])) {
       this.end(waiting.id, { status: 'cancelled', exitCode: null, reason: byNewer, steps: [] });
     }
-    let holders = this.groupRuns(group.name, ['queued', 'running']);
+    let holders = this.groupRuns(group.name, HOLDING_STATUSES);
     if (group.cancelInProgress && holders.length) {
       const reason = `cancelled by run ${id}, newer in concurrency group ${quoted(group.name)} (cancel-in-progress)`;
       for (const holder of holders) {
-        if (holder.status === 'queued') this.end(holder.id, { status: 'cancelled', exitCode: null, reason, steps: [] });
+        // A run waiting for a retry is stopped at once: it has no process to ask.
+        if (holder.status === 'queued' || holder.status === 'retrying')
+          this.end(holder.id, { status: 'cancelled', exitCode: null, reason, steps: [] });
         else this.db.prepare('UPDATE runs SET cancel_requested = ? WHERE id = ? AND cancel_requested IS NULL').run(reason, holder.id);
       }
       holders = holders.filter((holder) => holder.status === 'running');
@@ -337,7 +346,7 @@ class SqliteStore implements Store {
           { status: StoredRunStatus; group_name: string | null } | undefined;
         if (!run || (run.status !== 'queued' && run.status !== 'waiting')) return 'cancelled';
         // A waiting run takes the group once no run holds it (the one it waited for ended).
-        if (run.status === 'waiting' && this.groupRuns(run.group_name!, ['queued', 'running']).length) return 'wait';
+        if (run.status === 'waiting' && this.groupRuns(run.group_name!, HOLDING_STATUSES).length) return 'wait';
         this.db
           .prepare("UPDATE runs SET status = 'running', started_at = ?, owner_host = ?, owner_pid = ?, owner_start = ? WHERE id = ?")
           .run(Date.now(), owner.host, owner.pid, owner.startedAt, runId);
@@ -421,13 +430,96 @@ class SqliteStore implements Store {
     );
   }
 
+  suspendRun(
+    runId: string,
+    suspension: { resume: ResumePoint; snapshot: RunSnapshot; steps: readonly StepRecord[]; reason: string; owner: Owner | null },
+  ): Promise<void> {
+    const { resume, snapshot, steps, reason, owner } = suspension;
+    // Durable: the process that suspends it may exit at once, leaving the run to the store.
+    this.writeDurably(() => {
+      this.db
+        .prepare(
+          `UPDATE runs SET status = 'retrying', resume = ?, resume_at = ?, snapshot = ?, steps = ?, reason = ?,
+           owner_host = ?, owner_pid = ?, owner_start = ?, pgids = '[]' WHERE id = ? AND status = 'running'`,
+        )
+        .run(
+          JSON.stringify(resume),
+          Date.parse(resume.at),
+          JSON.stringify(snapshot),
+          JSON.stringify(steps),
+          reason,
+          owner?.host ?? null,
+          owner?.pid ?? null,
+          owner?.startedAt ?? null,
+          runId,
+        );
+    });
+    // After the commit: a resumer clears the hint before it looks (resumableRuns), so it
+    // either sees this run or finds the hint set again.
+    setResumeHint(this.dir);
+    return Promise.resolve();
+  }
+
+  resumableRuns(): Promise<ResumableRun[]> {
+    clearResumeHint(this.dir);
+    const rows = this.db
+      .prepare("SELECT id, resume_at, owner_host, owner_pid, owner_start FROM runs WHERE status = 'retrying' ORDER BY resume_at, rowid")
+      .all() as { id: string; resume_at: number; owner_host: string | null; owner_pid: number | null; owner_start: string | null }[];
+    if (rows.length) setResumeHint(this.dir);
+    return Promise.resolve(
+      rows.map((row) => ({
+        id: row.id,
+        resumeAt: new Date(row.resume_at),
+        owner: row.owner_pid === null ? null : { host: row.owner_host ?? '', pid: row.owner_pid, startedAt: row.owner_start ?? '' },
+      })),
+    );
+  }
+
+  claimResume(runId: string, claim: { owner: Owner; from: Owner | null; dueBy?: Date }): Promise<ClaimedRun | undefined> {
+    const { owner, from, dueBy } = claim;
+    const claimed = this.write(() => {
+      const row = this.db
+        .prepare('SELECT status, resume, snapshot, resume_at, owner_host, owner_pid, owner_start FROM runs WHERE id = ?')
+        .get(runId) as
+        | {
+            status: StoredRunStatus;
+            resume: string | null;
+            snapshot: string | null;
+            resume_at: number | null;
+            owner_host: string | null;
+            owner_pid: number | null;
+            owner_start: string | null;
+          }
+        | undefined;
+      if (!row || row.status !== 'retrying' || row.resume === null || row.snapshot === null) return undefined;
+      const sameOwner =
+        from === null
+          ? row.owner_pid === null
+          : row.owner_pid === from.pid && row.owner_host === from.host && row.owner_start === from.startedAt;
+      if (!sameOwner) return undefined;
+      if (dueBy && (row.resume_at ?? 0) > dueBy.getTime()) return undefined;
+      this.db
+        .prepare(
+          `UPDATE runs SET status = 'running', resume = NULL, resume_at = NULL, snapshot = NULL, reason = NULL,
+           owner_host = ?, owner_pid = ?, owner_start = ? WHERE id = ?`,
+        )
+        .run(owner.host, owner.pid, owner.startedAt, runId);
+      return { resume: JSON.parse(row.resume) as ResumePoint, snapshot: JSON.parse(row.snapshot) as RunSnapshot };
+    });
+    if (!claimed) return Promise.resolve(undefined);
+    const run = toRun(
+      this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs JOIN events ON events.id = runs.event_id WHERE runs.id = ?`).get(runId) as RunRow,
+    );
+    return Promise.resolve({ run, ...claimed });
+  }
+
   reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; groups: ProcessGroup[] }[]> {
     const host = os.hostname();
+    // Not a retrying run: it waits to be resumed, whether its owner is alive or not.
+    const owned: readonly StoredRunStatus[] = ACTIVE_STATUSES.filter((status) => status !== 'retrying');
     const candidates = this.db
-      .prepare(
-        `SELECT id, owner_pid, owner_start, pgids FROM runs WHERE status IN (${ACTIVE_STATUSES.map(() => '?').join(',')}) AND owner_host = ?`,
-      )
-      .all(...ACTIVE_STATUSES, host) as { id: string; owner_pid: number; owner_start: string; pgids: string }[];
+      .prepare(`SELECT id, owner_pid, owner_start, pgids FROM runs WHERE status IN (${owned.map(() => '?').join(',')}) AND owner_host = ?`)
+      .all(...owned, host) as { id: string; owner_pid: number; owner_start: string; pgids: string }[];
     const lost = candidates.filter((c) => !isAlive({ host, pid: c.owner_pid, startedAt: c.owner_start }));
     if (!lost.length) return Promise.resolve([]);
     return Promise.resolve(
@@ -437,7 +529,7 @@ class SqliteStore implements Store {
           // Checked again inside the transaction: another process may have reaped or finished it.
           const row = this.db.prepare('SELECT status, owner_pid FROM runs WHERE id = ?').get(run.id) as
             { status: StoredRunStatus; owner_pid: number | null } | undefined;
-          if (!row || !ACTIVE_STATUSES.includes(row.status) || row.owner_pid !== run.owner_pid) continue;
+          if (!row || !owned.includes(row.status) || row.owner_pid !== run.owner_pid) continue;
           const steps = [] as RunEnd['steps'];
           this.end(run.id, { status: 'lost', exitCode: null, reason: `the trig process that ran it (pid ${run.owner_pid}) died`, steps });
           reaped.push({ runId: run.id, groups: JSON.parse(run.pgids) as ProcessGroup[] });

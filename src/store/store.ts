@@ -25,14 +25,23 @@
 //  4. A run is owned by one process (host, pid, process start time) while it is queued or
 //     running. reapLost marks `lost` every run of this host whose owner is gone, and hands
 //     back its process groups so the caller can stop what survived; nothing stays
-//     `running` forever.
+//     `running` forever. A run that is `retrying` (suspended at a resume point) is never
+//     marked lost: whether its owner waits for the retry itself or is gone, it is resumable.
 //  5. A run's stored log keeps its last LOG_LIMIT_BYTES; what is dropped is counted and said.
-//  6. Admitting and dispatching are durable (on disk, surviving power loss) when they
-//     return. A run's later updates (claim, process groups, log lines, end) survive the
+//  6. Admitting, dispatching and suspending are durable (on disk, surviving power loss)
+//     when they return. A run's later updates (claim, process groups, log lines, end) survive the
 //     process being killed, but power loss may take the latest ones back: the run then shows
 //     as not over with its owner gone, so it is marked lost (guarantee 4), never run again.
 //  7. Nothing here masks: callers store only masked text (logs) and payloads that carry no
 //     secrets (secrets live in TRIG_SECRET_* variables, never in events).
+//  8. Resuming (suspendRun, resumableRuns, claimResume): a suspended run keeps what it
+//     needs to go on (its ResumePoint and RunSnapshot) and still holds its concurrency
+//     group. Of any number of callers, racing in any number of processes, that claim the
+//     same suspended run, exactly one gets it; its owner, after waiting in-process, claims
+//     it back the same way, so a run is never carried on twice. Whenever a run may be
+//     suspended, a hint file beside the store (RESUME_HINT_FILE) exists: the every-minute
+//     cron tick looks for that file, not in the database, and opens the store only when
+//     something may be waiting.
 
 import type { ChainLink } from '../shared/chain.js';
 
@@ -45,6 +54,7 @@ export const RUN_STATUSES = [
   'queued',
   'running',
   'waiting',
+  'retrying',
   'succeeded',
   'failed',
   'timed_out',
@@ -54,8 +64,10 @@ export const RUN_STATUSES = [
   'blocked',
 ] as const;
 export type StoredRunStatus = (typeof RUN_STATUSES)[number];
-/** A run in one of these is not over: it has an owner process. */
-export const ACTIVE_STATUSES: readonly StoredRunStatus[] = ['queued', 'waiting', 'running'];
+/** A run in one of these is not over: it has an owner process (a `retrying` one may have none: it waits to be resumed). */
+export const ACTIVE_STATUSES: readonly StoredRunStatus[] = ['queued', 'waiting', 'running', 'retrying'];
+/** The statuses of a run that holds its concurrency group. */
+export const HOLDING_STATUSES: readonly StoredRunStatus[] = ['queued', 'running', 'retrying'];
 
 /** The last this many bytes of each run's output are kept. */
 export const LOG_LIMIT_BYTES = 1024 * 1024;
@@ -152,6 +164,66 @@ export interface StepRecord {
   attempts?: readonly AttemptRecord[];
 }
 
+/**
+ * Where a suspended run goes on from, and why it stopped there. `retry`: a step failed and
+ * its on-failure retry waits before the next attempt. (Approval gates will add their kind.)
+ */
+export interface ResumePoint {
+  kind: 'retry';
+  /** The stage's index in the plan. */
+  stage: number;
+  /** The step's indexes: in the stage's steps, then in each group's steps. */
+  path: number[];
+  /** The step's name (`group/step`), to check the plan and to say which step. */
+  step: string;
+  /** The attempt to run when resumed (2 for the first retry). */
+  attempt: number;
+  /** The tries so far, first to last. */
+  attempts: AttemptRecord[];
+  /** The results of the stages and steps before the step, in order. */
+  steps: StepRecord[];
+  /** When the run may go on (ISO-8601). */
+  at: string;
+}
+
+/**
+ * What planning the run again needs, recorded with a suspended run (never a secret:
+ * secrets are read again from the resuming trig's TRIG_SECRET_* variables). The event's
+ * payload is recorded with the event.
+ */
+export interface RunSnapshot {
+  /** The definition's document as data, as it was loaded (the run goes on with the plan it had, whatever the file says now). */
+  document: unknown;
+  index: number;
+  /** The matched event (the fired one, or one derived from it, as comment_mention). */
+  event: string;
+  /** The trigger fields the run read, without the raw payload (the event's). */
+  trigger: Record<string, unknown>;
+  /** The `--input` values given (a secret input's value is a reference, never the secret). */
+  inputs: Record<string, string>;
+  workdir: string;
+  containerRuntime: string;
+  /** --timeout, which bounds the run from its start. */
+  timeoutMs?: number;
+  quiet: boolean;
+  chainDepth: number;
+}
+
+/** A suspended run: what the resumer needs to see whether it may take it. */
+export interface ResumableRun {
+  id: string;
+  resumeAt: Date;
+  /** The process that suspended it and waits to go on itself; null when it handed the run over. */
+  owner: Owner | null;
+}
+
+/** A run claimed for resuming, with where it goes on from. */
+export interface ClaimedRun {
+  run: StoredRun;
+  resume: ResumePoint;
+  snapshot: RunSnapshot;
+}
+
 export interface RunEnd {
   status: StoredRunStatus;
   exitCode: number | null;
@@ -234,7 +306,23 @@ export interface Store {
   finishRun(runId: string, end: RunEnd): Promise<void>;
   /** Of these runs, the ones asked to stop (cancel-in-progress of a newer run in their group), and why. */
   cancelRequested(runIds: readonly string[]): Promise<{ runId: string; reason: string }[]>;
-  /** Runs of this host whose owner process is gone are marked lost; their process groups are returned. */
+  /**
+   * The run stops at a resume point (status retrying, the step results so far, `reason`
+   * for trig runs). `owner` waits and claims it back itself; null hands it over to whoever
+   * resumes it after resume.at (guarantee 8).
+   */
+  suspendRun(
+    runId: string,
+    suspension: { resume: ResumePoint; snapshot: RunSnapshot; steps: readonly StepRecord[]; reason: string; owner: Owner | null },
+  ): Promise<void>;
+  /** The suspended runs (status retrying), soonest first; clears the hint file when there are none. */
+  resumableRuns(): Promise<ResumableRun[]>;
+  /**
+   * Claims a suspended run (guarantee 8): it becomes running, owned by `owner`, only if it is
+   * still suspended by `from` (null: handed over), and, with `dueBy`, due by then.
+   */
+  claimResume(runId: string, claim: { owner: Owner; from: Owner | null; dueBy?: Date }): Promise<ClaimedRun | undefined>;
+  /** Runs of this host whose owner process is gone are marked lost (retrying ones excepted); their process groups are returned. */
   reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; groups: ProcessGroup[] }[]>;
 
   listRuns(filter: RunFilter): Promise<StoredRun[]>;

@@ -95,7 +95,7 @@ describe('lazy loading', () => {
     }
   });
 
-  it("loads neither the store nor planning nor running for the cron entry's tick until something matched or a gap is found", () => {
+  it("loads neither the store nor planning nor running nor resuming for the cron entry's tick until something matched, a gap is found or a run may wait for a retry", () => {
     const fire = staticClosure(outputFor('src/cli/fire.ts'));
     const tick = Object.keys(outputs).filter((o) => 'src/integrations/cron/tick.ts' in outputs[o]!.inputs);
     expect(tick).toHaveLength(1);
@@ -104,7 +104,7 @@ describe('lazy loading', () => {
     const closure = staticClosure(tick[0]!);
     const loaded = new Set(closure.flatMap((o) => Object.keys(outputs[o]!.inputs)));
     expect(loaded).toContain('src/integrations/cron/tick-stamp.ts');
-    for (const module of ['src/store/sqlite.ts', 'src/plan/matched.ts', 'src/execute/execute.ts'])
+    for (const module of ['src/store/sqlite.ts', 'src/plan/matched.ts', 'src/execute/execute.ts', 'src/fire/resume.ts'])
       expect(loaded, module).not.toContain(module);
     expect(closure.flatMap((o) => Object.keys(outputs[o]!.inputs))).not.toContain('node_modules/better-sqlite3/lib/database.js');
   });

@@ -11,6 +11,10 @@
 // did run is a duplicate), its payload saying `caughtUp` and `scheduledAt`. Other missed
 // times are skipped, as cron skips them, and the gap is recorded in the store for
 // `trig history`.
+//
+// The tick also carries on the runs that wait for a retry whose trig is gone (fire/resume.ts),
+// when the hint file beside the store says one may be waiting: one lstat, so a tick with
+// nothing waiting opens neither the store nor anything else.
 
 import path from 'node:path';
 import type { FireDeps, FireOptions, FireOutcome, FireRequest } from '../../fire/index.js';
@@ -18,7 +22,8 @@ import { definitionPlaces, fire, thisProcess } from '../../fire/index.js';
 import { lastDueBetween } from '../../lang/cron.js';
 import { scheduleItems, scheduleMinute } from '../../match/filters.js';
 import { parseDuration } from '../../shared/duration.js';
-import { preparePlace, stateDir } from '../../store/place.js';
+import type { ResumeOutcome } from '../../fire/resume.js';
+import { preparePlace, resumeHinted, stateDir } from '../../store/place.js';
 import type { CheckedDefinition, CheckResult } from '../../validate/check.js';
 import { readTickStamp, writeTickStamp } from './tick-stamp.js';
 
@@ -37,6 +42,8 @@ export interface TickDeps extends FireDeps {
   warn(message: string): void;
   /** Told of each fire's outcome as it ends (the tick's own, and each catch-up). */
   onFinished?(outcome: FireOutcome): void;
+  /** Told what resuming did, when runs waiting for a retry may be due. */
+  onResumed?(outcome: ResumeOutcome): void;
 }
 
 /** Minutes no tick saw, both ends included. */
@@ -126,13 +133,29 @@ export async function cronTick(request: TickRequest, deps: TickDeps): Promise<Fi
       return { ...base, payload: facts, details: facts, definitions: subset, at: slot };
     }),
   ];
-  return Promise.all(
+  // Side by side with the fires; its failure is thrown once they are done.
+  const resuming = resumeDue(deps, request.options?.quiet).then(
+    () => undefined,
+    (error: unknown) => ({ error }),
+  );
+  const outcomes = await Promise.all(
     fires.map(async (one) => {
       const outcome = await fire(one, deps);
       deps.onFinished?.(outcome);
       return outcome;
     }),
   );
+  const failed = await resuming;
+  if (failed) throw failed.error;
+  return outcomes;
+}
+
+/** Resumes the due runs waiting for a retry, when the hint file says one may wait. */
+async function resumeDue(deps: TickDeps, quiet: boolean | undefined): Promise<void> {
+  const { openStore } = deps;
+  if (!openStore || !resumeHinted(stateDir(deps.env))) return;
+  const { resumeRuns } = await import('../../fire/resume.js');
+  deps.onResumed?.(await resumeRuns({ quiet: quiet ?? false }, { ...deps, openStore }));
 }
 
 /**
