@@ -27,7 +27,12 @@
 //     back its process groups so the caller can stop what survived; nothing stays
 //     `running` forever.
 //  5. A run's stored log keeps its last LOG_LIMIT_BYTES; what is dropped is counted and said.
-//  6. Nothing here masks: callers store only masked text (logs) and payloads that carry no
+//  6. An event admitted without a dispatch (the HTTP receiver acknowledges a delivery that
+//     way, before deciding it) stays listed by listUndispatched, oldest first, until
+//     dispatchEvent records its decisions: a receiver that dies between the two finds it
+//     there when it starts again, and guarantee 2 makes a second dispatch of one event run
+//     nothing twice.
+//  7. Nothing here masks: callers store only masked text (logs) and payloads that carry no
 //     secrets (secrets live in TRIG_SECRET_* variables, never in events).
 
 import type { ChainLink } from '../shared/chain.js';
@@ -213,6 +218,8 @@ export interface Store {
   admitEvent(event: NewEvent, dispatch?: Dispatch): Promise<Admission>;
   /** The decisions of an admitted event and the runs they start (queued, owned by owner). */
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]>;
+  /** Events of this source admitted without a dispatch and not dispatched since, oldest first (guarantee 6). */
+  listUndispatched(options: { source: EventSource; limit?: number }): Promise<StoredEvent[]>;
   /** Whether a queued or waiting run may start now, must wait for its group, or was cancelled (see guarantee 3). */
   claimRun(runId: string, owner: Owner): Promise<Claim>;
   trackProcess(runId: string, pgid: number, alive: boolean): Promise<void>;
