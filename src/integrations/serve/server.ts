@@ -96,6 +96,9 @@ export async function serve(options: ServeOptions): Promise<number> {
   let served = await keeper.take(first.files, first.checked);
   report(served);
 
+  // What the fire core loads on the first match, loaded now: the first deliveries' answers
+  // must not wait behind it.
+  await Promise.all([import('../../plan/matched.js'), import('../../execute/execute.js'), import('../../fire/record.js')]);
   const store = await options.openStore();
   // The fire core closes the store it opened after each fire; this one is shared.
   const shared: Store = Object.create(store, { close: { value: () => {} } }) as Store;
@@ -299,9 +302,10 @@ export async function serve(options: ServeOptions): Promise<number> {
     const routing = routeOf(req.method ?? '', pathname);
     const entry: Record<string, unknown> = { kind: 'delivery', route: 'route' in routing ? routing.route : pathname, remote };
     const answer = async (a: Answer) => {
+      if (!('route' in routing && routing.route === 'healthz')) {
+        log({ ...entry, status: a.status, ...(a.reason ? { result: a.reason } : {}), durationMs: Math.round(performance.now() - started) });
+      }
       send(res, a);
-      if ('route' in routing && routing.route === 'healthz') return;
-      log({ ...entry, status: a.status, ...(a.reason ? { result: a.reason } : {}), durationMs: Math.round(performance.now() - started) });
     };
     if ('answer' in routing) return answer(routing.answer);
     if (routing.route === 'healthz') return answer(await health());
