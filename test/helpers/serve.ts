@@ -95,7 +95,7 @@ export interface Reply {
 
 export async function send(
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string | Buffer },
+  init: { method?: string; headers?: Record<string, string>; body?: string },
 ): Promise<Reply> {
   const response = await fetch(url, { method: init.method ?? 'POST', headers: init.headers, body: init.body });
   const text = await response.text();
