@@ -93,10 +93,7 @@ export interface Reply {
   body: any;
 }
 
-export async function send(
-  url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string },
-): Promise<Reply> {
+export async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Reply> {
   const response = await fetch(url, { method: init.method ?? 'POST', headers: init.headers, body: init.body });
   const text = await response.text();
   let body: any = text;
