@@ -1,5 +1,5 @@
 import { checkEvent, checkWorkdir, fire, fireExitCode, openStore, presentFire, type FireDeps, type FireRequest } from '../fire/index.js';
-import { PayloadError, readPayload } from '../load/payload.js';
+import { PayloadError, parsePayload, readPayload } from '../load/payload.js';
 import { deliveryRecordHint } from '../match/github.js';
 import { parseDuration } from '../shared/duration.js';
 import { EXIT, SIGNAL_EXIT, UsageError } from '../shared/errors.js';
@@ -38,6 +38,57 @@ export interface FireFlags {
   deliveryId?: string;
   /** --cron: the tick of the cron entry (integrations/cron/tick.ts). */
   cron?: boolean;
+  /** --verify ROUTE: the payload's raw bytes must carry a valid signature of that route's sender. */
+  verify?: string;
+  signature?: string;
+  /** --timestamp: the webhook-timestamp header, for --verify standard. */
+  timestamp?: string;
+}
+
+/** The signature check of --verify failed: nothing is fired, exit 1. */
+class VerifyError extends Error {}
+
+/** --verify: reads the payload's raw bytes, checks them as trig serve does, then parses them. */
+async function verifiedPayload(flags: FireFlags): Promise<Record<string, unknown>> {
+  const { parseRoute } = await import('./serve-flags.js');
+  const route = parseRoute('--verify', flags.verify!);
+  const { SECRET_ENV, verifyGithub, verifyLinear, verifyStandard, linearTimestamp } = await import('../integrations/serve/verify.js');
+  if (flags.payload === undefined) throw new UsageError('--verify needs --payload (a file, or - for standard input)');
+  if (flags.signature === undefined) throw new UsageError('--verify needs --signature (the signature header as received)');
+  if (flags.deliveryId === undefined) throw new UsageError('--verify needs --delivery-id (the delivery header as received)');
+  if (route === 'standard' && flags.timestamp === undefined)
+    throw new UsageError('--verify standard needs --timestamp (the webhook-timestamp header)');
+  if (route !== 'standard' && flags.timestamp !== undefined) throw new UsageError('--timestamp goes with --verify standard');
+  const secret = process.env[SECRET_ENV[route]];
+  if (!secret) throw new UsageError(`--verify ${route}: ${SECRET_ENV[route]} is not set`);
+  const { readPayloadBytes } = await import('../load/payload.js');
+  let body: Buffer;
+  try {
+    body = await readPayloadBytes(flags.payload);
+  } catch (error) {
+    if (error instanceof PayloadError) throw new UsageError(error.message);
+    throw error;
+  }
+  const now = new Date();
+  const verdict =
+    route === 'github'
+      ? verifyGithub(body, flags.signature, secret)
+      : route === 'linear'
+        ? verifyLinear(body, flags.signature, secret)
+        : verifyStandard(body, { id: flags.deliveryId, timestamp: flags.timestamp, signature: flags.signature }, secret, now);
+  if (!verdict.ok) throw new VerifyError(`--verify ${route}: ${verdict.reason}; nothing fired`);
+  let payload: Record<string, unknown>;
+  try {
+    payload = parsePayload(body.toString('utf8'), flags.payload === '-' ? 'standard input' : flags.payload);
+  } catch (error) {
+    if (error instanceof PayloadError) throw new UsageError(error.message);
+    throw error;
+  }
+  if (route === 'linear') {
+    const fresh = linearTimestamp(payload, now);
+    if (!fresh.ok) throw new VerifyError(`--verify linear: ${fresh.reason}; nothing fired`);
+  }
+  return payload;
 }
 
 const INPUT = /^([A-Za-z_][A-Za-z0-9_.-]*)=([\s\S]*)$/;
@@ -94,6 +145,12 @@ export function parseTimeout(text: string | undefined): number | undefined {
 }
 
 async function payloadOf(flags: FireFlags): Promise<Record<string, unknown>> {
+  if (flags.verify !== undefined) {
+    if (flags.fromGit || flags.before !== undefined || flags.after !== undefined || flags.ref !== undefined)
+      throw new UsageError('--verify cannot be combined with --from-git');
+    return verifiedPayload(flags);
+  }
+  if (flags.signature !== undefined || flags.timestamp !== undefined) throw new UsageError('--signature and --timestamp go with --verify');
   try {
     return flags.fromGit || flags.before !== undefined || flags.after !== undefined || flags.ref !== undefined
       ? (await import('../integrations/git/fire-from-git.js')).fromGitPayload(flags)
@@ -126,6 +183,8 @@ async function fireRequest(flags: FireFlags, io: Output): Promise<FireRequest> {
     at,
     options: { dryRun, strict, quiet, concurrency, timeoutMs, workdir, containerRuntime, chainDepth },
     ...(flags.deliveryId !== undefined ? { deliveryKey: parseDeliveryId(flags.deliveryId) } : {}),
+    // A verified delivery came over HTTP (a CGI script, another receiver): it is one delivery with trig serve's.
+    ...(flags.verify !== undefined ? { source: 'http' as const } : {}),
   };
 }
 
@@ -187,7 +246,14 @@ async function runCronTick(flags: FireFlags, io: Output): Promise<number> {
 /** `trig fire`: the flags become a request to the fire core, its outcome text or JSON, and an exit code. */
 export async function runFire(flags: FireFlags, io: Output): Promise<number> {
   if (flags.cron) return runCronTick(flags, io);
-  const request = await fireRequest(flags, io);
+  let request: FireRequest;
+  try {
+    request = await fireRequest(flags, io);
+  } catch (error) {
+    if (!(error instanceof VerifyError)) throw error;
+    io.stderr.write(`trig: ${error.message}\n`);
+    return EXIT.problems;
+  }
   // With --json, standard output is the one JSON document: the runs' lines go to stderr.
   const runOutput = flags.json ? io.stderr : io.stdout;
   const style = await styleFor(runOutput);

@@ -81,6 +81,17 @@ function buildProgram(io: Output): Command {
     .option('--after <rev>', 'with --from-git: the new commit (default: HEAD)')
     .option('--ref <ref>', 'with --from-git: the full ref name (default: the branch or tag --after names)')
     .option('--delivery-id <id>', 'the delivery id of the event: a later fire with the same id runs nothing (exactly once)')
+    .addOption(
+      new Option(
+        '--verify <route>',
+        "check the payload's raw bytes against --signature as trig serve does (needs the route's secret)",
+      ).choices(['github', 'linear', 'standard']),
+    )
+    .option(
+      '--signature <value>',
+      'with --verify: the signature header as received (X-Hub-Signature-256, Linear-Signature, webhook-signature)',
+    )
+    .option('--timestamp <seconds>', 'with --verify standard: the webhook-timestamp header')
     // What the cron entry passes (trig cron install); not for people: see README, "trig cron".
     .addOption(new Option('--cron', 'the tick of the cron entry').hideHelp())
     .action(async (options) => {
@@ -176,6 +187,49 @@ function buildProgram(io: Output): Command {
     .action(async (dir: string | undefined, options) => {
       const { runWatch } = await import('./watch.js');
       process.exitCode = await runWatch(dir, options, io);
+    });
+
+  program
+    .command('serve')
+    .description('Receive signed webhooks (GitHub, Linear, Standard Webhooks) over HTTP; store each delivery, then run it, exactly once.')
+    .option('--host <address>', 'the address to listen on (loopback unless told)', '127.0.0.1')
+    .option('--port <n>', 'the port (0: any free one)', '8080')
+    .option('--defs <paths...>', 'definition files, directories and globs (default: .harness/); reloaded when they change')
+    .option('--concurrency <n>', 'how many deliveries run at once (and how many runs of one delivery)', String(FIRE_DEFAULTS.concurrency))
+    .option('--queue <n>', 'how many acknowledged deliveries may wait; beyond, 503 with Retry-After', '1000')
+    .option('--workdir <dir>', 'the working directory of the runs (default: the current directory)')
+    .option('--grace <duration>', 'after SIGTERM or SIGINT, how long running runs may take to finish', '30s')
+    .option('--max-body <size>', 'the largest body taken (413 beyond)', '25MiB')
+    .option('--request-timeout <duration>', 'how long a client may take to send a request', '30s')
+    .option('--max-connections <n>', 'how many connections at once', '256')
+    .option(
+      '--allow-unsigned <route>',
+      'let a route without a secret take unsigned requests (local experiments only; repeatable)',
+      (value: string, all: string[] = []) => [...all, value],
+    )
+    .option('--timeout <duration>', 'bound each run (90s, 30m, 1h)')
+    .option('--quiet', "print the runs' lines only when they fail")
+    .option('--container-runtime <cli>', 'the container engine CLI for container steps', FIRE_DEFAULTS.containerRuntime)
+    .option('--no-cache', 'check every definition afresh, without the check cache')
+    .action(async (options) => {
+      const { runServe } = await import('./serve.js');
+      process.exitCode = await runServe(options, io);
+    });
+
+  program
+    .command('sign')
+    .description("Print the headers that sign a payload as a route's sender would (for testing trig serve with curl).")
+    .argument('<payload>', 'the body to sign, byte for byte (a file, or - for standard input)')
+    .addOption(
+      new Option('--route <route>', 'the route whose signature to make').choices(['github', 'linear', 'standard']).makeOptionMandatory(),
+    )
+    .option('--event <name>', 'the event (github: the X-GitHub-Event header; standard: shown in the path)')
+    .option('--secret-env <var>', "the environment variable holding the secret (default: the route's)")
+    .option('--id <id>', 'the delivery id (default: a random UUID)')
+    .option('--json', 'print one JSON document (schemas/sign-output.schema.json)')
+    .action(async (payload: string, options) => {
+      const { runSign } = await import('./sign.js');
+      process.exitCode = await runSign(payload, options, io);
     });
 
   const cron = program

@@ -41,6 +41,8 @@ export interface ExecuteOptions {
    * the runs stop as for that signal, also when it came before they started.
    */
   stop?: AbortSignal;
+  /** The runs do not listen to SIGINT, SIGTERM and SIGHUP: only `stop` stops them (trig serve's grace period). */
+  ignoreSignals?: boolean;
 }
 
 /**
@@ -112,7 +114,7 @@ export async function executeRuns(requests: readonly RunRequest[], options: Exec
     received = signal;
     stop.abort({ kind: 'signal', signal } satisfies StopReason);
   };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const signals: NodeJS.Signals[] = options.ignoreSignals ? [] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, onSignal);
   // The caller's stop is the same signal this process got: never a second one.
   const onStop = () => received ?? onSignal(options.stop!.reason as NodeJS.Signals);

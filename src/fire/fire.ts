@@ -98,6 +98,13 @@ export interface FireRequest {
    * waiting). Without it such runs go at once.
    */
   defaultGroup?: string;
+  /**
+   * The event is already stored, admitted without a dispatch (trig serve acknowledges a
+   * delivery so, before deciding it): the core records its decisions and runs on that
+   * event (store.dispatchEvent) instead of admitting it. Runs are keyed as for a fresh
+   * fire, so a second dispatch of the event (a restarted receiver) runs nothing twice.
+   */
+  admitted?: { eventId: string };
 }
 
 export interface FireDeps {
@@ -121,6 +128,11 @@ export interface FireDeps {
   openStore?(): Promise<Store>;
   /** Aborted with a signal's name by a caller that handles signals itself (trig watch): the runs stop as for that signal. */
   stop?: AbortSignal;
+  /**
+   * The runs do not listen to the process's signals themselves: only `stop` stops them
+   * (trig serve lets running runs finish within a grace period after SIGTERM).
+   */
+  ignoreSignals?: boolean;
 }
 
 /** The outcome of a fire: the report's data, and what deciding the exit code needs. */
@@ -336,7 +348,9 @@ async function fireOne(
   // never opens the store, nor does a run's end that no definition listens to. A chain
   // that stopped is remembered, with its reasons.
   const remember =
-    !options.dryRun && deps.openStore && (candidates.some((d) => d.matched) || (request.deliveryKey !== undefined && source !== 'chain'));
+    !options.dryRun &&
+    deps.openStore &&
+    (request.admitted !== undefined || candidates.some((d) => d.matched) || (request.deliveryKey !== undefined && source !== 'chain'));
   if (!remember) {
     await deps.onPlanned?.(outcome);
     return done(options.dryRun ? outcome : await executeOutcome(outcome, request, options, deps, undefined));
@@ -440,35 +454,42 @@ async function recordFire(
   const { thisProcess } = await import('./record.js');
   const { newEventId } = await import('../store/ids.js');
   const source = request.source ?? 'cli';
-  const eventId = newEventId();
+  const eventId = request.admitted?.eventId ?? newEventId();
   const runnable = outcome.definitions.filter((d) => planOf(d));
-  const admission = await store.admitEvent(
-    {
-      id: eventId,
-      name: request.event,
-      source,
-      at: request.receivedAt ?? outcome.at,
-      ...(request.deliveryKey !== undefined ? { deliveryKey: request.deliveryKey } : {}),
-      places: placesOf(request, checked, deps.cwd()),
-      payload: request.payload,
-      ...(request.headers ? { headers: request.headers } : {}),
-      ...(request.replayOf ? { replayOf: request.replayOf } : {}),
-      ...(request.details ? { details: request.details } : {}),
-    },
-    {
-      decisions: decisionRecords(outcome.definitions, deps.cwd()),
-      runs: runnable.map((d) => {
-        const plan = planOf(d)!;
-        return {
-          key: runKey(source, request, eventId, d.decision.name),
-          file: path.resolve(deps.cwd(), d.decision.file),
-          definition: d.decision.name,
-          ...groupOf(plan, request, d.decision),
-        };
-      }),
-      owner: thisProcess(),
-    },
-  );
+  const dispatch = {
+    decisions: decisionRecords(outcome.definitions, deps.cwd()),
+    runs: runnable.map((d) => {
+      const plan = planOf(d)!;
+      return {
+        key: runKey(source, request, eventId, d.decision.name),
+        file: path.resolve(deps.cwd(), d.decision.file),
+        definition: d.decision.name,
+        ...groupOf(plan, request, d.decision),
+      };
+    }),
+    owner: thisProcess(),
+  };
+  const admission = request.admitted
+    ? {
+        duplicate: false as const,
+        eventId,
+        runs: await store.dispatchEvent(eventId, dispatch.decisions, dispatch.runs, dispatch.owner),
+      }
+    : await store.admitEvent(
+        {
+          id: eventId,
+          name: request.event,
+          source,
+          at: request.receivedAt ?? outcome.at,
+          ...(request.deliveryKey !== undefined ? { deliveryKey: request.deliveryKey } : {}),
+          places: placesOf(request, checked, deps.cwd()),
+          payload: request.payload,
+          ...(request.headers ? { headers: request.headers } : {}),
+          ...(request.replayOf ? { replayOf: request.replayOf } : {}),
+          ...(request.details ? { details: request.details } : {}),
+        },
+        dispatch,
+      );
   if (admission.duplicate) return { duplicate: duplicateOutcome(outcome, admission.eventId, request.deliveryKey!) };
 
   const runIds: string[] = [];
@@ -580,6 +601,7 @@ async function execute(
           }
         : {}),
       ...(deps.stop ? { stop: deps.stop } : {}),
+      ...(deps.ignoreSignals ? { ignoreSignals: true } : {}),
     },
   );
   return {

@@ -7,7 +7,15 @@ import os from 'node:os';
 import type { RunObserver } from '../execute/execute.js';
 import type { RunResult, RunSuspension, StepResult } from '../execute/run.js';
 import { oneLine } from '../shared/printable.js';
-import { LOG_LIMIT_BYTES, logLineBytes, type LogLine, type Owner, type ProcessGroup, type RunSnapshot, type Store } from '../store/store.js';
+import {
+  LOG_LIMIT_BYTES,
+  logLineBytes,
+  type LogLine,
+  type Owner,
+  type ProcessGroup,
+  type RunSnapshot,
+  type Store,
+} from '../store/store.js';
 
 /** How often a run waiting for its concurrency group asks again, and a running one looks for a cancel request. */
 const POLL_MS = 200;

@@ -1,5 +1,5 @@
 // Resuming suspended runs: a run whose step waits for its next attempt (on-failure retry)
-// is kept in the store at a resume point (store.ts, guarantee 8), so that the wait survives
+// is kept in the store at a resume point (store.ts, guarantee 9), so that the wait survives
 // the process that started it. The cron tick and `trig resume` take over such runs once
 // they are due and their owner is gone (it handed the run over, or died): each is claimed
 // atomically (one taker, whatever races), planned again from the snapshot it keeps (the

@@ -20,8 +20,8 @@ function position(text: string, offset: number): string {
   return `${line}:${col}`;
 }
 
-function tooLarge(source: string): PayloadError {
-  return new PayloadError(`${source}: payload is larger than ${formatBytes(MAX_PAYLOAD_BYTES)}`);
+function tooLarge(source: string, limit = MAX_PAYLOAD_BYTES): PayloadError {
+  return new PayloadError(`${source}: payload is larger than ${formatBytes(limit)}`);
 }
 
 /**
@@ -49,8 +49,8 @@ function tooDeepAt(text: string): number | undefined {
 }
 
 /** Parses a payload text; errors name the source and, for bad JSON, the line and column. */
-export function parsePayload(text: string, source: string): Record<string, unknown> {
-  if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) throw tooLarge(source);
+export function parsePayload(text: string, source: string, maxBytes = MAX_PAYLOAD_BYTES): Record<string, unknown> {
+  if (Buffer.byteLength(text) > maxBytes) throw tooLarge(source, maxBytes);
   if (text.trim() === '') return {};
   const deep = tooDeepAt(text);
   if (deep !== undefined) {
@@ -75,7 +75,23 @@ export function parsePayload(text: string, source: string): Record<string, unkno
   return value as Record<string, unknown>;
 }
 
-async function readStream(stream: NodeJS.ReadableStream, source: string): Promise<string> {
+/** The raw bytes of `--payload` (a file, or `-` for standard input), bounded: what a signature is checked on. */
+export async function readPayloadBytes(argument: string): Promise<Buffer> {
+  if (argument === '-') return readStream(process.stdin, 'standard input', true);
+  try {
+    return readBounded(argument, MAX_PAYLOAD_BYTES);
+  } catch (error) {
+    if (error instanceof TooLargeError) throw tooLarge(argument);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new PayloadError(
+      `${argument}: cannot read the payload (${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)})`,
+    );
+  }
+}
+
+async function readStream(stream: NodeJS.ReadableStream, source: string): Promise<string>;
+async function readStream(stream: NodeJS.ReadableStream, source: string, raw: true): Promise<Buffer>;
+async function readStream(stream: NodeJS.ReadableStream, source: string, raw = false): Promise<string | Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream) {
@@ -85,7 +101,7 @@ async function readStream(stream: NodeJS.ReadableStream, source: string): Promis
     if (total > MAX_PAYLOAD_BYTES) throw tooLarge(source);
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return raw ? Buffer.concat(chunks) : Buffer.concat(chunks).toString('utf8');
 }
 
 /** Reads `--payload`: a file, `-` for standard input, or nothing (an empty payload). */

@@ -4,6 +4,7 @@
 
 import { DERIVED_EVENTS } from '../catalog/events.js';
 import { normalizeGithubPayload } from './github.js';
+import { normalizeLinearPayload } from './linear.js';
 
 export interface TriggerContext {
   event: string;
@@ -49,8 +50,14 @@ const DERIVERS: Record<string, Deriver> = {
  * it (catalog DERIVED_EVENTS), in catalog order.
  */
 export function buildTriggerContexts(event: string, payload: Record<string, unknown>): TriggerContext[] {
-  const flat = normalizeGithubPayload(event, payload) ?? payload;
+  const flat = normalizeGithubPayload(event, payload) ?? normalizeLinearPayload(payload) ?? payload;
   const fields: Record<string, unknown> = { ...flat, event, payload };
+  // A comment_mention that names no agent (a Linear comment, or a flat payload with only
+  // the comment's body) stands for each name its body mentions, as an issue comment does.
+  if (event === 'comment_mention' && fields.mentionedAgent === undefined) {
+    const mentions = DERIVERS.comment_mention!(fields);
+    if (mentions.length) return mentions.map((derived) => ({ event, fields: derived }));
+  }
   const contexts: TriggerContext[] = [{ event, fields }];
   for (const derived of DERIVED_EVENTS[event] ?? []) {
     const deriver = DERIVERS[derived];

@@ -19,6 +19,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE UNIQUE INDEX events_by_delivery ON events (source, delivery_key) WHERE delivery_key IS NOT NULL;
   CREATE INDEX events_by_time ON events (received_at);
+  CREATE INDEX events_undispatched ON events (source) WHERE dispatched = 0;
 
   CREATE TABLE runs (
     id TEXT PRIMARY KEY,

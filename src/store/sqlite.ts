@@ -24,6 +24,7 @@ import {
   type StepRecord,
   type DecisionRecord,
   type Dispatch,
+  type EventSource,
   type Found,
   type LogLine,
   type NewEvent,
@@ -275,6 +276,13 @@ class SqliteStore implements Store {
 
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]> {
     return Promise.resolve(this.writeDurably(() => this.dispatch(eventId, decisions, runs, owner)));
+  }
+
+  listUndispatched(options: { source: EventSource; limit?: number }): Promise<StoredEvent[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM events WHERE dispatched = 0 AND source = ? ORDER BY rowid LIMIT ?')
+      .all(options.source, options.limit ?? -1) as EventRow[];
+    return Promise.resolve(rows.map((row) => this.toEvent(row)));
   }
 
   private dispatch(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): AddedRun[] {

@@ -32,9 +32,14 @@
 //     when they return. A run's later updates (claim, process groups, log lines, end) survive the
 //     process being killed, but power loss may take the latest ones back: the run then shows
 //     as not over with its owner gone, so it is marked lost (guarantee 4), never run again.
-//  7. Nothing here masks: callers store only masked text (logs) and payloads that carry no
+//  7. An event admitted without a dispatch (the HTTP receiver acknowledges a delivery that
+//     way, before deciding it) stays listed by listUndispatched, oldest first, until
+//     dispatchEvent records its decisions: a receiver that dies between the two finds it
+//     there when it starts again, and guarantee 2 makes a second dispatch of one event run
+//     nothing twice.
+//  8. Nothing here masks: callers store only masked text (logs) and payloads that carry no
 //     secrets (secrets live in TRIG_SECRET_* variables, never in events).
-//  8. Resuming (suspendRun, resumableRuns, claimResume): a suspended run keeps what it
+//  9. Resuming (suspendRun, resumableRuns, claimResume): a suspended run keeps what it
 //     needs to go on (its ResumePoint and RunSnapshot) and still holds its concurrency
 //     group. Of any number of callers, racing in any number of processes, that claim the
 //     same suspended run, exactly one gets it; its owner, after waiting in-process, claims
@@ -298,6 +303,8 @@ export interface Store {
   admitEvent(event: NewEvent, dispatch?: Dispatch): Promise<Admission>;
   /** The decisions of an admitted event and the runs they start (queued, owned by owner). */
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]>;
+  /** Events of this source admitted without a dispatch and not dispatched since, oldest first (guarantee 7). */
+  listUndispatched(options: { source: EventSource; limit?: number }): Promise<StoredEvent[]>;
   /** Whether a queued or waiting run may start now, must wait for its group, or was cancelled (see guarantee 3). */
   claimRun(runId: string, owner: Owner): Promise<Claim>;
   trackProcess(runId: string, group: ProcessGroup, alive: boolean): Promise<void>;
@@ -309,7 +316,7 @@ export interface Store {
   /**
    * The run stops at a resume point (status retrying, the step results so far, `reason`
    * for trig runs). `owner` waits and claims it back itself; null hands it over to whoever
-   * resumes it after resume.at (guarantee 8).
+   * resumes it after resume.at (guarantee 9).
    */
   suspendRun(
     runId: string,
@@ -318,7 +325,7 @@ export interface Store {
   /** The suspended runs (status retrying), soonest first; clears the hint file when there are none. */
   resumableRuns(): Promise<ResumableRun[]>;
   /**
-   * Claims a suspended run (guarantee 8): it becomes running, owned by `owner`, only if it is
+   * Claims a suspended run (guarantee 9): it becomes running, owned by `owner`, only if it is
    * still suspended by `from` (null: handed over), and, with `dueBy`, due by then.
    */
   claimResume(runId: string, claim: { owner: Owner; from: Owner | null; dueBy?: Date }): Promise<ClaimedRun | undefined>;

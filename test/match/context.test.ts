@@ -104,3 +104,28 @@ describe('mentions from outside are bounded', () => {
     expect(names.at(-1)).toBe(`agent${MAX_MENTIONS - 1}`);
   });
 });
+
+describe('Linear deliveries', () => {
+  const comment = {
+    action: 'create',
+    type: 'Comment',
+    data: { id: 'c1', body: 'ping @codereview and @triage', issue: { identifier: 'ENG-7' } },
+    url: 'https://linear.app/acme/issue/ENG-7',
+    actor: { name: 'Ada' },
+    webhookTimestamp: 1_780_000_000_000,
+  };
+
+  it('a comment_mention from a Linear comment stands for each name mentioned, its action named as the catalog names it', () => {
+    const contexts = buildTriggerContexts('comment_mention', comment);
+    expect(contexts.map((c) => [c.event, c.fields.mentionedAgent, c.fields.action, c.fields.issue, c.fields.sender])).toEqual([
+      ['comment_mention', 'codereview', 'created', 'ENG-7', 'Ada'],
+      ['comment_mention', 'triage', 'created', 'ENG-7', 'Ada'],
+    ]);
+    expect(contexts[0]!.fields.payload).toBe(comment);
+  });
+
+  it('a flat comment_mention that names its agent stays one context', () => {
+    const payload = { commentBody: '@a @b', mentionedAgent: 'a' };
+    expect(buildTriggerContexts('comment_mention', payload).map((c) => c.fields.mentionedAgent)).toEqual(['a']);
+  });
+});

@@ -247,3 +247,27 @@ describe('the schema version', () => {
     after.close();
   });
 });
+
+describe('listUndispatched (guarantee 6)', () => {
+  it('lists the events of a source admitted without a dispatch, oldest first, until they are dispatched; a second dispatch adds no run', async () => {
+    const dir = freshDir();
+    const store = open(dir);
+    const a = await store.admitEvent(event({ source: 'http', deliveryKey: 'a' }));
+    const b = await store.admitEvent(event({ source: 'http', deliveryKey: 'b' }));
+    await store.admitEvent(event({ source: 'cli', deliveryKey: 'c' }));
+    await store.admitEvent(event({ source: 'http', deliveryKey: 'd' }), { decisions: [], runs: [], owner: OWNER });
+    expect((await store.listUndispatched({ source: 'http' })).map((e) => e.deliveryKey)).toEqual(['a', 'b']);
+    expect((await store.listUndispatched({ source: 'http', limit: 1 })).map((e) => e.id)).toEqual([a.eventId]);
+
+    const run = { key: 'http\ndelivery a\nbuild', file: '/defs/build.yaml', definition: 'build' };
+    const decisions = [{ file: '/defs/build.yaml', definition: 'build', matched: true, reason: 'push' }];
+    expect(await store.dispatchEvent(a.eventId, decisions, [run], OWNER)).toEqual([{ id: runIdOf(run.key), added: true }]);
+    // Another connection (a receiver restarted meanwhile) dispatches the same event again.
+    const other = open(dir);
+    expect(await other.dispatchEvent(a.eventId, decisions, [run], OWNER)).toEqual([
+      { id: runIdOf(run.key), added: false, status: 'queued' },
+    ]);
+    expect((await other.listUndispatched({ source: 'http' })).map((e) => e.id)).toEqual([b.eventId]);
+    expect((await store.listRuns({})).map((r) => r.id)).toEqual([runIdOf(run.key)]);
+  });
+});

@@ -46,7 +46,7 @@ export interface WatchOptions {
 }
 
 /** What a definition path argument covers on disk: the file or folder itself, or a glob's static base. */
-async function definitionRoots(defs: readonly string[], cwd: string): Promise<string[]> {
+export async function definitionRoots(defs: readonly string[], cwd: string): Promise<string[]> {
   const roots: string[] = [];
   for (const arg of defs.length ? defs : [DEFAULT_DEFINITIONS_DIR]) {
     if (existsSync(arg)) roots.push(path.resolve(cwd, arg));
