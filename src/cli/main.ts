@@ -173,6 +173,36 @@ function buildProgram(io: Output): Command {
     });
 
   program
+    .command('approvals')
+    .description('List the approval gates runs wait at (enforcing the timeouts of those past their deadline).')
+    .option('--json', 'print one JSON document (schemas/approvals-output.schema.json)')
+    .option('--quiet', 'print only failures of the runs a timeout-action approve carries on')
+    .option('--no-cache', 'check every definition afresh, without the check cache')
+    .action(async (options) => {
+      const { runApprovals } = await import('./approvals.js');
+      process.exitCode = await runApprovals(options, io);
+    });
+
+  for (const verdict of ['approve', 'reject'] as const) {
+    program
+      .command(verdict)
+      .description(
+        verdict === 'approve'
+          ? 'Approve a gate; with its last needed approval, the run goes on here, after the gate.'
+          : 'Reject a gate: its run ends rejected, and nothing after the gate runs.',
+      )
+      .argument('<gate-id>', 'the gate (trig approvals), or a unique start of its id')
+      .option('--as <name>', 'who decides (default: the user running trig)')
+      .option('--comment <text>', 'why, recorded with the decision')
+      .option('--quiet', 'print only failures of the run carried on')
+      .option('--no-cache', 'check every definition afresh, without the check cache')
+      .action(async (gate: string, options) => {
+        const { runDecide } = await import('./approvals.js');
+        process.exitCode = await runDecide(verdict, gate, options, io);
+      });
+  }
+
+  program
     .command('watch')
     .description('Fire file_change for each settled batch of changes in a working tree, until Ctrl-C.')
     .argument('[dir]', 'the directory to watch (default: the current directory)')

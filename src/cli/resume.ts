@@ -3,7 +3,8 @@
 // does the same each minute; this is the command for machines without it, and for now.
 
 import { openStore, presentFire } from '../fire/index.js';
-import type { ResumeOutcome } from '../fire/resume.js';
+import type { ExpiredGate } from '../fire/gates.js';
+import type { ResumeDeps, ResumeOutcome } from '../fire/resume.js';
 import { EXIT, SIGNAL_EXIT, UsageError } from '../shared/errors.js';
 import { oneLine } from '../shared/printable.js';
 import type { Output } from '../shared/io.js';
@@ -24,6 +25,47 @@ export function resumeExitCode(outcome: Pick<ResumeOutcome, 'signal' | 'failed'>
   return outcome.failed ? EXIT.problems : EXIT.ok;
 }
 
+/**
+ * What carrying runs on needs from this process (trig resume, approvals, approve, reject):
+ * the store, the runs' output on stdout, and `finish`, which reports the runs their ends
+ * fired and the gates that timed out.
+ */
+export async function resumingDeps(
+  io: Output,
+  flags: ResumeFlags,
+): Promise<{ deps: ResumeDeps; finish(outcome: Pick<ResumeOutcome, 'resumed'> & { expired: readonly ExpiredGate[] }): void }> {
+  const quiet = Boolean(flags.quiet);
+  const style = await styleFor(io.stdout);
+  const presenter = presentFire(io, { json: false, explain: false, quiet, style });
+  const deps: ResumeDeps = {
+    ...processFireDeps(io, flags),
+    openStore: () => openStore(process.env),
+    runOutput: io.stdout,
+    runStyle: style,
+    onPlanned: presenter.planned,
+    onResume: ({ run, resume }) => {
+      if (quiet) return;
+      io.stdout.write(
+        resume.kind === 'approval'
+          ? `carrying on run ${run.id} (${oneLine(run.definition)}) after gate ${resume.gate}: ${oneLine(resume.approved ?? 'approved')}\n`
+          : `resuming run ${run.id} (${oneLine(run.definition)}): step ${oneLine(resume.step)}, attempt ${resume.attempt}\n`,
+      );
+    },
+  };
+  return {
+    deps,
+    finish(outcome) {
+      for (const resumed of outcome.resumed) for (const chained of resumed.chained) presenter.finished(chained);
+      for (const { gate, action } of outcome.expired) {
+        if (action === 'reject' || !quiet)
+          io.stdout.write(
+            `gate ${gate.id} (run ${gate.runId}, ${oneLine(gate.definition)}) timed out after ${gate.settings.timeout}: ${action === 'reject' ? 'rejected' : 'approved'} (timeout-action)\n`,
+          );
+      }
+    },
+  };
+}
+
 export async function runResume(runId: string | undefined, flags: ResumeFlags, io: Output): Promise<number> {
   const quiet = Boolean(flags.quiet);
   if (!storeExists(stateDir(process.env))) {
@@ -34,23 +76,9 @@ export async function runResume(runId: string | undefined, flags: ResumeFlags, i
     return EXIT.ok;
   }
   const { resumeRuns } = await import('../fire/resume.js');
-  const style = await styleFor(io.stdout);
-  const presenter = presentFire(io, { json: false, explain: false, quiet, style });
-  const outcome = await resumeRuns(
-    { ...(runId !== undefined ? { runId } : {}), quiet },
-    {
-      ...processFireDeps(io, flags),
-      openStore: () => openStore(process.env),
-      runOutput: io.stdout,
-      runStyle: style,
-      onPlanned: presenter.planned,
-      onResume: ({ run, resume }) => {
-        if (!quiet)
-          io.stdout.write(`resuming run ${run.id} (${oneLine(run.definition)}): step ${oneLine(resume.step)}, attempt ${resume.attempt}\n`);
-      },
-    },
-  );
-  for (const resumed of outcome.resumed) for (const chained of resumed.chained) presenter.finished(chained);
+  const { deps, finish } = await resumingDeps(io, flags);
+  const outcome = await resumeRuns({ ...(runId !== undefined ? { runId } : {}), quiet }, deps);
+  finish(outcome);
   if (!quiet) {
     if (!outcome.resumed.length) io.stdout.write('nothing to resume\n');
     for (const { run, why } of outcome.left) {

@@ -65,7 +65,7 @@ export interface RunObserver {
    * Optional: a step waits for its next attempt (see RunSuspender). Without it, retries wait
    * in this process only.
    */
-  suspend?(index: number, point: RunSuspension, entry: StepResult, handOver: boolean): Promise<void>;
+  suspend?(index: number, point: RunSuspension, entry: StepResult, handOver: boolean): Promise<string | void>;
   /** After the wait: the run is this process's again, or why not. */
   reclaim?(index: number): Promise<{ lost?: string }>;
   processStarted(index: number, pgid: number): void;
@@ -154,6 +154,7 @@ export async function executeRuns(requests: readonly RunRequest[], options: Exec
         timeoutMs: options.timeoutMs,
         stop: AbortSignal.any([stop.signal, cancel.signal]),
         graceMs: options.graceMs,
+        mask: options.mask,
         ...(observer?.suspend && observer.reclaim
           ? {
               suspender: {

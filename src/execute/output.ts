@@ -170,8 +170,8 @@ export class RunOutput {
     const word =
       status === 'succeeded'
         ? style.green(status)
-        : status === 'skipped' || status === 'retrying'
-          ? style.yellow(status)
+        : status === 'skipped' || status === 'retrying' || status === 'awaiting_approval'
+          ? style.yellow(status.replace('_', ' '))
           : style.red(status.replace('_', ' '));
     this.emit(`[${this.definition}]`, `${word}${message ? ` ${message}` : ''}`);
   }

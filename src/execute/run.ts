@@ -1,21 +1,26 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FailurePolicy, PlanStage, PlanStep, RunPlan } from '../plan/plan.js';
+import type { FailurePolicy, PlannedApproval, PlanStage, PlanStep, RunPlan } from '../plan/plan.js';
 import { SECRET_PREFIX } from '../plan/secrets.js';
 import { evaluateCondition } from '../resolve/condition.js';
 import type { ResolveScope } from '../resolve/expressions.js';
 import { formatDuration, parseDuration } from '../shared/duration.js';
+import { DEFINITION_GATE } from '../shared/approval.js';
 import type { RunOutput, StepOutput } from './output.js';
 import { findProgram } from '../shared/programs.js';
 import { runChild, type ChildResult, type StopReason } from './process.js';
 
 /**
- * `blocked`: the run reached an approval, which trig cannot ask for; nothing after it ran.
+ * `blocked`: the run reached an approval it cannot wait at (not recorded in the store, or
+ * inside a parallel block); nothing after it ran.
  * `retrying`: a step waits for its next attempt, and this process handed the run over to
  * whoever resumes it (the store keeps where it stopped); the run is not over.
+ * `awaiting_approval`: the run waits at a gate for a decision (trig approve), kept in the
+ * store; the run is not over. `rejected`: a gate was rejected (or timed out so).
  */
-export type RunStatus = 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'blocked' | 'cancelled' | 'retrying';
+export type RunStatus =
+  'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'blocked' | 'cancelled' | 'retrying' | 'awaiting_approval' | 'rejected';
 export type StepStatus = RunStatus;
 
 export interface StepResult {
@@ -51,9 +56,12 @@ export interface RunResult {
 /** A wait longer than this before a retry is not sat out by the process: it hands the run over (see RunContext.suspend). */
 export const HAND_OVER_AFTER_MS = 60_000;
 
-/** Where a run stops to wait for a step's next attempt, and what it needs to go on from there. */
+/**
+ * Where a run stops to wait for a step's next attempt, or at an approval gate, and what it
+ * needs to go on from there.
+ */
 export interface RunSuspension {
-  /** The stage's index in the plan. */
+  /** The stage's index in the plan (-1: the definition's own gate, before its first stage). */
   stage: number;
   /** The step's indexes: in the stage's steps, then in each group's steps. */
   path: number[];
@@ -64,8 +72,12 @@ export interface RunSuspension {
   attempts: AttemptResult[];
   /** The results of the stages and steps before the step, in order. */
   steps: StepResult[];
-  /** When the next attempt is due. */
+  /** When the next attempt is due; at a gate, its deadline. */
   at: Date;
+  /** At an approval gate: its settings, the message masked. */
+  approval?: PlannedApproval;
+  /** Resuming after a gate: who decided it (`approved by alice, bob`), the gate's result's reason. */
+  approved?: string;
 }
 
 /** Keeps a run's waiting retries where they survive this process (the store). */
@@ -74,8 +86,9 @@ export interface RunSuspender {
    * The run waits at this point: `entry` is the step as it stands (status retrying, its
    * attempts so far). With `handOver`, this process does not wait: the run is left for
    * whoever resumes it after `point.at`; else this process waits and then calls reclaim.
+   * At an approval gate (point.approval), resolves with the gate's id.
    */
-  suspend(point: RunSuspension, entry: StepResult, handOver: boolean): Promise<void>;
+  suspend(point: RunSuspension, entry: StepResult, handOver: boolean): Promise<string | void>;
   /** After the wait: the run is this process's again, or `lost` says why not (its concurrency group cancelled it meanwhile). */
   reclaim(): Promise<{ lost?: string }>;
 }
@@ -97,8 +110,10 @@ export interface RunContext {
   stop?: AbortSignal;
   graceMs?: number;
   track?: { add(pgid: number): void; delete(pgid: number): void };
-  /** Makes waiting retries durable; without it they wait in this process only. */
+  /** Makes waiting retries durable, and lets a run wait at a gate; without it retries wait in this process only, and gates block. */
   suspender?: RunSuspender;
+  /** Masks secrets out of text kept beyond the output (a gate's message). */
+  mask?: (text: string) => string;
   /** Goes on from a suspension (trig resume): the step's next attempt, then the rest of the run. */
   resume?: Omit<RunSuspension, 'at'>;
   /** When the run started (epoch ms), for a resumed run: its duration and timeout count from then. */
@@ -371,6 +386,43 @@ class Runner {
     return { entry: { ...result, reason: `${why} (${after})` } };
   }
 
+  /**
+   * The run reaches an approval gate: with a suspender (and outside parallel blocks) the run
+   * is recorded as waiting there and handed over, the gate's id said; else undefined (it blocks).
+   */
+  private async gate(settings: PlannedApproval | undefined, stage: string, name: string | null): Promise<StepResult | undefined> {
+    const suspender = this.parallel === 0 ? this.ctx.suspender : undefined;
+    if (!suspender || !settings) return undefined;
+    const at = new Date(Date.now() + settings.timeoutMs);
+    const mask = this.ctx.mask ?? ((text: string) => text);
+    const approval = settings.message !== undefined ? { ...settings, message: mask(settings.message) } : settings;
+    const point: RunSuspension = {
+      stage: this.at[0] ?? -1,
+      path: this.at.slice(1),
+      step: name ?? stage,
+      attempt: 0,
+      attempts: [],
+      steps: this.trail.flat(),
+      at,
+      approval,
+    };
+    const entry: StepResult = { stage, name, status: 'awaiting_approval', exitCode: null, durationMs: 0 };
+    const id = await suspender.suspend(point, entry, true);
+    entry.reason = `awaiting approval (gate ${id}) until ${at.toISOString()}`;
+    const note = name === null ? (line: string) => this.ctx.output.note(line) : (line: string) => this.ctx.output.step(name).note(line);
+    note(`awaiting approval: trig approve ${id} (or trig reject ${id}); until ${at.toISOString()}, then ${approval.timeoutAction}`);
+    if (approval.message !== undefined) note(`approval: ${approval.message}`);
+    return entry;
+  }
+
+  /** The entry of a gate the run was resumed after: approved. */
+  private approvedGate(stage: string, name: string | null): StepResult {
+    const reason = this.ctx.resume?.approved ?? 'approved';
+    if (name === null) this.ctx.output.note(reason);
+    else this.ctx.output.step(name).note(reason);
+    return { stage, name, status: 'succeeded', exitCode: null, durationMs: 0, reason };
+  }
+
   private async step(
     step: PlanStep,
     stage: string,
@@ -411,6 +463,12 @@ class Runner {
         }
       }
       if (outcome.handedOver) return outcome;
+    } else if (step.kind === 'approval' && (from || !this.parallel)) {
+      if (from) return { results: [this.approvedGate(stage, name)] };
+      const waiting = await this.gate(step.approval, stage, name);
+      if (waiting) return { results: [waiting], handedOver: waiting };
+      outcome = { results: [await this.leaf(step, stage, name, out)] };
+      outcome.failure = outcome.results[0];
     } else {
       const run = () => this.leaf(step, stage, name, out);
       const resumed = from && this.ctx.resume ? { attempts: this.ctx.resume.attempts } : undefined;
@@ -484,8 +542,11 @@ class Runner {
       durationMs: 0,
       reason,
     });
+    if (from && stage.approval) return { results: [this.approvedGate(stage.name, null)] };
     if (from) return this.stageSteps(stage, from);
     if (stage.approval) {
+      const waiting = await this.gate(stage.gate, stage.name, null);
+      if (waiting) return { results: [waiting], handedOver: waiting };
       const reason = stage.reason ?? 'approval';
       this.ctx.output.failed(`stage ${stage.name}: ${reason}`, 'blocked:');
       const result = entry('blocked', reason);
@@ -531,7 +592,15 @@ class Runner {
     const steps: StepResult[] = from ? [...from.steps] : [];
     let failure: StepResult | undefined;
     this.trail.push(steps);
-    for (let i = from ? from.stage : 0; i < this.plan.stages.length; i++) {
+    if (from?.stage === -1) steps.push(this.approvedGate(DEFINITION_GATE, null));
+    else if (!from && this.plan.approval) {
+      const waiting = await this.gate(this.plan.approval, DEFINITION_GATE, null);
+      if (waiting) return { status: 'awaiting_approval', exitCode: null, reason: `approval: ${waiting.reason}`, steps: [waiting] };
+      const reason = 'approval: the run cannot wait for a decision here (it is not recorded in the store)';
+      this.ctx.output.failed(reason, 'blocked:');
+      return { status: 'blocked', exitCode: null, reason, steps: [{ ...BLOCKED_GATE, reason }] };
+    }
+    for (let i = from ? Math.max(0, from.stage) : 0; i < this.plan.stages.length; i++) {
       const stage = this.plan.stages[i]!;
       if (failure || this.stop.aborted) {
         const why = this.stop.aborted ? stopText(this.stop.reason as StopReason) : notRunBecause(failure!, 'stage');
@@ -544,7 +613,9 @@ class Runner {
       steps.push(...outcome.results);
       if (outcome.handedOver) {
         const entry = outcome.handedOver;
-        return { status: 'retrying', exitCode: entry.exitCode, reason: `step ${entry.name}: ${entry.reason}`, steps };
+        const where = entry.name === null ? `stage ${entry.stage}` : `step ${entry.name}`;
+        const status = entry.status === 'awaiting_approval' ? 'awaiting_approval' : 'retrying';
+        return { status, exitCode: entry.exitCode, reason: `${where}: ${entry.reason}`, steps };
       }
       failure = outcome.failure;
     }
@@ -560,7 +631,11 @@ class Runner {
 
   /** Why the plan has no step where the suspension says the run stopped (it cannot differ when planned from the same document). */
   private resumeProblem(from: Omit<RunSuspension, 'at'>): string | undefined {
+    const gate = from.approved !== undefined;
+    if (gate && from.stage === -1) return this.plan.approval ? undefined : `the run's plan has no gate before its first stage`;
     const stage = this.plan.stages[from.stage];
+    if (gate && !from.path.length)
+      return stage?.approval && stage.name === from.step ? undefined : `the run's plan has no approval stage ${from.step} where it stopped`;
     let steps: readonly PlanStep[] | undefined = stage?.steps;
     let step: PlanStep | undefined;
     const names: string[] = [];
@@ -570,11 +645,20 @@ class Runner {
       names.push(step.name);
       steps = step.kind === 'group' ? step.steps : undefined;
     }
-    if (!stage || !step || names.join('/') !== from.step || step.kind === 'group' || step.kind === 'parallel')
+    if (
+      !stage ||
+      !step ||
+      names.join('/') !== from.step ||
+      step.kind === 'group' ||
+      step.kind === 'parallel' ||
+      gate !== (step.kind === 'approval')
+    )
       return `the run's plan has no step ${from.step} where it stopped`;
     return undefined;
   }
 }
+
+const BLOCKED_GATE: StepResult = { stage: DEFINITION_GATE, name: null, status: 'blocked', exitCode: null, durationMs: 0 };
 
 function combine(outcomes: Outcome[]): Outcome {
   const failure = outcomes.find((o) => o.failure)?.failure;
@@ -624,7 +708,8 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunRes
     const { steps, reason, ...status } = outcome;
     const result: RunResult = { id, ...status, durationMs: Math.round(now() - started), ...(reason ? { reason } : {}), steps };
     const tail = `in ${formatDuration(result.durationMs)}${result.reason ? ` (${result.reason})` : ''}`;
-    ctx.output.finished(result.status, result.status === 'skipped' || result.status === 'retrying' ? `(${result.reason})` : tail);
+    const waits = result.status === 'skipped' || result.status === 'retrying' || result.status === 'awaiting_approval';
+    ctx.output.finished(result.status, waits ? `(${result.reason})` : tail);
     return result;
   } finally {
     if (timer) clearTimeout(timer);

@@ -545,7 +545,10 @@ async function executeOutcome(
     // by a newer one of its concurrency group did what was asked of it.
     runsFailed:
       Boolean(outcome.earlierRunFailed) ||
-      finished.some((d) => d.decision.matched && (!d.run || !['succeeded', 'skipped', 'cancelled', 'retrying'].includes(d.run.status))),
+      finished.some(
+        (d) =>
+          d.decision.matched && (!d.run || !['succeeded', 'skipped', 'cancelled', 'retrying', 'awaiting_approval'].includes(d.run.status)),
+      ),
     ...(executed.signal ? { signal: executed.signal } : {}),
   };
 }

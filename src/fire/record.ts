@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { RunObserver } from '../execute/execute.js';
 import type { RunResult, RunSuspension, StepResult } from '../execute/run.js';
+import { DEFINITION_GATE } from '../shared/approval.js';
+import { gateIdOf } from '../store/ids.js';
 import { oneLine } from '../shared/printable.js';
 import {
   LOG_LIMIT_BYTES,
@@ -187,21 +189,40 @@ export class RecordingObserver implements RunObserver {
     }
   }
 
-  suspend? = async (index: number, point: RunSuspension, entry: StepResult, handOver: boolean): Promise<void> => {
+  suspend? = async (index: number, point: RunSuspension, entry: StepResult, handOver: boolean): Promise<string | void> => {
     const snapshot = this.snapshots[index];
     if (!snapshot) return;
-    const { at, ...rest } = point;
+    const { at, approval, approved: _approved, ...rest } = point;
+    const runId = this.runIds[index]!;
+    const gate = approval ? gateIdOf(runId, point.stage, point.path) : undefined;
+    const where = entry.name === null ? (entry.stage === DEFINITION_GATE ? 'approval' : `stage ${entry.stage}`) : `step ${entry.name}`;
     // The lines so far are stored first: the process may not live to flush them later.
     await this.flush();
     await this.enqueue(() =>
-      this.store.suspendRun(this.runIds[index]!, {
-        resume: { kind: 'retry', ...rest, at: at.toISOString() },
+      this.store.suspendRun(runId, {
+        resume: { kind: approval ? 'approval' : 'retry', ...rest, at: at.toISOString(), ...(gate ? { gate } : {}) },
         snapshot,
         steps: [...point.steps, entry],
-        reason: `step ${entry.name}: ${entry.reason ?? 'waiting for a retry'}`,
+        reason: `${where}: ${entry.reason ?? (approval ? `awaiting approval (gate ${gate})` : 'waiting for a retry')}`,
         owner: handOver ? null : thisProcess(),
+        ...(approval
+          ? {
+              gate: {
+                step: point.step,
+                ...(approval.message !== undefined ? { message: approval.message } : {}),
+                settings: {
+                  uses: approval.uses,
+                  timeout: approval.timeout,
+                  timeoutAction: approval.timeoutAction,
+                  minApprovers: approval.minApprovers,
+                  approvers: approval.approvers,
+                },
+              },
+            }
+          : {}),
       }),
     );
+    return gate;
   };
 
   reclaim? = async (index: number): Promise<{ lost?: string }> => {
@@ -266,8 +287,8 @@ export class RecordingObserver implements RunObserver {
       this.cancelTimer = undefined;
     }
     await this.flush();
-    // A run handed over for a retry is not over; one this process lost is another's to end.
-    if (result.status === 'retrying' || this.disowned.has(index)) return;
+    // A run handed over (a retry, a gate) is not over; one this process lost is another's to end.
+    if (result.status === 'retrying' || result.status === 'awaiting_approval' || this.disowned.has(index)) return;
     await this.enqueue(() =>
       this.store.finishRun(this.runIds[index]!, {
         status: result.status,

@@ -7,6 +7,8 @@
 // are read again from this process's TRIG_SECRET_* variables), and carried on from its
 // step with the next attempt, as the same run: its log and steps go on, and when it ends
 // the events its end fires (workflow_run, pipeline_failed) are fired once, here.
+// A run at an approval gate goes on the same way, after its gate is approved (gates.ts);
+// every look here also enforces the timeouts of the gates past their deadline.
 
 import { existsSync } from 'node:fs';
 import type { AttemptResult, RunResult, RunSuspension, StepResult } from '../execute/run.js';
@@ -18,6 +20,7 @@ import { PLAIN_STYLE } from '../shared/style.js';
 import type { ClaimedRun, ResumableRun, ResumePoint, Store } from '../store/store.js';
 import { FIRE_DEFAULTS } from './defaults.js';
 import { fireChained, type FireDeps, type FireOptions, type FireOutcome } from './fire.js';
+import { expireGates, type ExpiredGate } from './gates.js';
 import { ownerAlive, RecordingObserver, thisProcess } from './record.js';
 
 export interface ResumeRequest {
@@ -49,12 +52,14 @@ export interface LeftRun {
 export interface ResumeOutcome {
   resumed: ResumedRun[];
   left: LeftRun[];
+  /** Gates past their deadline that took their timeout-action (an approved one's run is among `resumed`). */
+  expired: ExpiredGate[];
   /** A resumed run (or a chained one) did not succeed. */
   failed: boolean;
   signal?: NodeJS.Signals;
 }
 
-const OK: readonly string[] = ['succeeded', 'skipped', 'cancelled', 'retrying'];
+const OK: readonly string[] = ['succeeded', 'skipped', 'cancelled', 'retrying', 'awaiting_approval'];
 
 /** Whether the process that suspended a run is gone (it handed the run over, or died); another host's cannot be told. */
 function ownerGone(run: ResumableRun): boolean {
@@ -66,17 +71,22 @@ function ownerGone(run: ResumableRun): boolean {
 export async function resumeRuns(request: ResumeRequest, deps: ResumeDeps): Promise<ResumeOutcome> {
   const store = await deps.openStore();
   try {
+    const now = deps.now();
+    // Runs whose gate approved on its timeout are claimed here: they are carried on whatever else is asked.
+    const gates = await expireGates(store, now, thisProcess());
     let suspended = await store.resumableRuns();
     if (request.runId !== undefined) {
       const found = await store.findRun(request.runId);
       if ('missing' in found) throw new UsageError(found.missing);
       const run = found.found;
       suspended = suspended.filter((s) => s.id === run.id);
-      if (!suspended.length) throw new UsageError(`run ${run.id} is not waiting to be resumed (it is ${run.status})`);
+      if (run.status === 'awaiting_approval')
+        throw new UsageError(`run ${run.id} awaits approval: only trig approve carries it on (trig approvals lists its gate)`);
+      if (!suspended.length && !gates.claimed.some((c) => c.run.id === run.id))
+        throw new UsageError(`run ${run.id} is not waiting to be resumed (it is ${run.status})`);
     }
-    const now = deps.now();
     const left: LeftRun[] = [];
-    const claimed: ClaimedRun[] = [];
+    const claimed: ClaimedRun[] = [...gates.claimed];
     for (const run of suspended) {
       if (run.resumeAt > now) left.push({ run, why: 'not-due' });
       else if (!ownerGone(run)) left.push({ run, why: 'owner-waits' });
@@ -86,21 +96,30 @@ export async function resumeRuns(request: ResumeRequest, deps: ResumeDeps): Prom
         if (claim) claimed.push(claim);
       }
     }
-    if (!claimed.length) return { resumed: [], left, failed: false };
-    // Loaded only now: a tick that finds nothing due never loads planning or execa.
-    const resumed = await Promise.all(claimed.map((claim) => resumeOne(claim, store, request, deps)));
-    // Looked at again, so that the hint file goes when nothing waits any more.
-    await store.resumableRuns();
-    const signal = resumed.map((r) => r.signal).find(Boolean);
-    return {
-      resumed: resumed.map(({ signal: _signal, ...r }) => r),
-      left,
-      failed: resumed.some((r) => !OK.includes(r.run.status) || r.chained.some((c) => c.runsFailed)),
-      ...(signal ? { signal } : {}),
-    };
+    return { ...(await carryOn(claimed, store, request, deps)), left, expired: gates.expired };
   } finally {
     store.close();
   }
+}
+
+/** Carries claimed runs on to their end (a resumed retry, an approved gate). */
+export async function carryOn(
+  claimed: readonly ClaimedRun[],
+  store: Store,
+  request: ResumeRequest,
+  deps: ResumeDeps,
+): Promise<Pick<ResumeOutcome, 'resumed' | 'failed' | 'signal'>> {
+  if (!claimed.length) return { resumed: [], failed: false };
+  // Loaded only now: a tick that finds nothing due never loads planning or execa.
+  const resumed = await Promise.all(claimed.map((claim) => resumeOne(claim, store, request, deps)));
+  // Looked at again, so that the hint file goes when nothing waits any more.
+  await store.resumableRuns();
+  const signal = resumed.map((r) => r.signal).find(Boolean);
+  return {
+    resumed: resumed.map(({ signal: _signal, ...r }) => r),
+    failed: resumed.some((r) => !OK.includes(r.run.status) || r.chained.some((c) => c.runsFailed)),
+    ...(signal ? { signal } : {}),
+  };
 }
 
 /** The store's resume point as the executor takes it (its records were written from the executor's results). */
@@ -112,6 +131,7 @@ function suspensionOf(resume: ResumePoint): Omit<RunSuspension, 'at'> {
     attempt: resume.attempt,
     attempts: resume.attempts as AttemptResult[],
     steps: resume.steps as StepResult[],
+    ...(resume.kind === 'approval' ? { approved: resume.approved ?? 'approved' } : {}),
   };
 }
 

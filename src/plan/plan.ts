@@ -8,6 +8,7 @@ import { resolveInputs } from './inputs.js';
 import { rewriteScript } from './script.js';
 import { parseDuration } from '../shared/duration.js';
 import { RETRY_DEFAULTS, retryAttempts } from '../shared/retry.js';
+import { approvalSettings, type ApprovalSettings } from '../shared/approval.js';
 
 export type StepKind = 'script' | 'container' | 'group' | 'parallel' | 'skipped' | 'approval';
 
@@ -32,6 +33,11 @@ export interface RetryPolicy {
   failureAction: string;
 }
 
+/** An approval gate as planned: its settings, the message resolved (expressions replaced). */
+export interface PlannedApproval extends ApprovalSettings {
+  timeoutMs: number;
+}
+
 export interface PlanStep {
   name: string;
   kind: StepKind;
@@ -51,6 +57,8 @@ export interface PlanStep {
   steps?: PlanStep[];
   /** Why a skipped step is not run, or why an approval stops the run. */
   reason?: string;
+  /** An approval step's gate. */
+  approval?: PlannedApproval;
   problems: string[];
 }
 
@@ -61,8 +69,10 @@ export interface PlanStage {
   steps: PlanStep[];
   /** Why the stage is not run (a template), or why it stops the run (an approval). */
   reason?: string;
-  /** An approval stage: reaching it stops the run as blocked. */
+  /** An approval stage: reaching it waits for a decision (trig approve). */
   approval?: boolean;
+  /** The approval stage's gate. */
+  gate?: PlannedApproval;
 }
 
 export interface RunPlan {
@@ -72,6 +82,8 @@ export interface RunPlan {
   clone?: unknown;
   env: Record<string, string>;
   stages: PlanStage[];
+  /** `approval:` on the definition: the run waits for a decision before its first stage. */
+  approval?: PlannedApproval;
   problems: string[];
   /** Values to mask in every output; never serialised. */
   secrets: string[];
@@ -142,10 +154,11 @@ const INTERPRETERS: Record<string, (script: string) => string[]> = {
 
 /**
  * An approval guards what comes after it: skipping it would run a deploy nobody approved.
- * Until trig can ask a person, reaching one stops the run (status `blocked`).
+ * A recorded run waits there for a decision (trig approve); one that cannot wait (not
+ * recorded in the store, or inside a parallel block) stops there (status `blocked`).
  */
-export const APPROVAL_STEP_REASON = 'approval steps wait for a person, and trig cannot ask for approval yet: the run stops here';
-export const APPROVAL_STAGE_REASON = 'approval stages wait for a person, and trig cannot ask for approval yet: the run stops here';
+export const APPROVAL_STEP_REASON = 'approval: the run waits here for a decision (trig approve)';
+export const APPROVAL_STAGE_REASON = 'approval: the run waits here for a decision (trig approve)';
 
 /** Kinds of steps that only a platform can carry out; shown as skipped, never passed silently. */
 const PLATFORM_ONLY: Record<string, string> = {
@@ -262,6 +275,14 @@ class Planner {
     step.command = command;
   }
 
+  /** A gate's settings, its message resolved (its secrets masked wherever it is shown). */
+  approval(value: unknown, problems: string[]): PlannedApproval {
+    const settings = approvalSettings(value);
+    const gate: PlannedApproval = { ...settings, timeoutMs: parseDuration(settings.timeout) ?? parseDuration('24h')! };
+    if (settings.message !== undefined) gate.message = String(this.resolveValue(settings.message, problems));
+    return gate;
+  }
+
   step(raw: unknown, index: number, inherited: Record<string, string>): PlanStep {
     const problems: string[] = [];
     if (typeof raw === 'string') {
@@ -279,7 +300,8 @@ class Planner {
     const onFailure = failurePolicy(body['on-failure']);
     if (onFailure) step.onFailure = onFailure;
 
-    if ('approval' in body) return { ...step, kind: 'approval', reason: APPROVAL_STEP_REASON };
+    if ('approval' in body)
+      return { ...step, kind: 'approval', reason: APPROVAL_STEP_REASON, approval: this.approval(body.approval, problems) };
     for (const [kind, reason] of Object.entries(PLATFORM_ONLY)) {
       if (kind in body) return { ...step, kind: 'skipped', reason };
     }
@@ -333,6 +355,7 @@ class Planner {
       if ('approval' in body) {
         stage.approval = true;
         stage.reason = APPROVAL_STAGE_REASON;
+        stage.gate = this.approval(body.approval, this.problems);
         return [stage];
       }
       if ('template' in body) {
@@ -365,6 +388,7 @@ export function planRun(document: Definition, trigger: Record<string, unknown>, 
     secretVariables: inputs.secretVariables,
   };
   if (typeof body.if === 'string') plan.if = body.if;
+  if (body.approval !== undefined && body.approval !== false) plan.approval = planner.approval(body.approval, plan.problems);
   const timeout = timeoutOf(body.timeout);
   if (timeout !== undefined) plan.timeout = timeout;
   if (body.clone !== undefined) plan.clone = planner.resolveValue(body.clone, plan.problems);

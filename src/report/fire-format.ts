@@ -54,6 +54,10 @@ export interface RunSummary {
   notRun: number;
   /** Runs that wait for a retry, handed over to the cron tick or trig resume (only when some are). */
   retrying?: number;
+  /** Runs that wait at an approval gate for trig approve (only when some are). */
+  awaitingApproval?: number;
+  /** Runs a gate rejected (only when some are). */
+  rejected?: number;
   durationMs: number;
   /** The signal that stopped trig, if one did. */
   signal?: string;
@@ -72,6 +76,8 @@ export function summarizeRuns(definitions: readonly FiredDefinition[], durationM
     blocked: count('blocked'),
     notRun: matched.filter((d) => !d.run).length,
     ...(count('retrying') ? { retrying: count('retrying') } : {}),
+    ...(count('awaiting_approval') ? { awaitingApproval: count('awaiting_approval') } : {}),
+    ...(count('rejected') ? { rejected: count('rejected') } : {}),
     durationMs,
     ...(signal ? { signal } : {}),
   };
@@ -168,6 +174,8 @@ export function formatRunSummary(summary: RunSummary, style: Style): string {
   if (blocked) parts.push(style.red(`${blocked} blocked`));
   if (notRun) parts.push(style.red(`${notRun} not run`));
   if (summary.retrying) parts.push(style.yellow(`${summary.retrying} waiting for a retry`));
+  if (summary.awaitingApproval) parts.push(style.yellow(`${summary.awaitingApproval} awaiting approval (trig approvals)`));
+  if (summary.rejected) parts.push(style.red(`${summary.rejected} rejected`));
   return `${parts.join(', ')} in ${formatDuration(durationMs)}${summary.signal ? ` (stopped by ${summary.signal})` : ''}\n`;
 }
 

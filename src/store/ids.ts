@@ -18,3 +18,8 @@ export function newEventId(): string {
 export function runIdOf(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, ID_LENGTH);
 }
+
+/** A gate's id: derived from its run's id and where in the run it is (stable, and unique with its run). */
+export function gateIdOf(runId: string, stage: number, path: readonly number[]): string {
+  return runIdOf(`gate\0${runId}\0${stage}/${path.join('/')}`);
+}

@@ -63,4 +63,22 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, seq)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE gates (
+    id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step TEXT NOT NULL,
+    message TEXT,
+    settings TEXT NOT NULL,
+    deadline INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    decisions TEXT NOT NULL DEFAULT '[]',
+    outcome TEXT,
+    decided_at INTEGER
+  );
+  CREATE INDEX gates_by_run ON gates (run_id);
+  CREATE INDEX gates_waiting ON gates (deadline) WHERE outcome IS NULL;
+  DROP INDEX runs_active;
+  CREATE INDEX runs_active ON runs (status) WHERE status IN ('queued', 'waiting', 'running', 'retrying', 'awaiting_approval');
+  `,
 ];

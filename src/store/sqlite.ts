@@ -11,6 +11,12 @@ import {
   ACTIVE_STATUSES,
   HOLDING_STATUSES,
   KEEP_EVENTS,
+  SUSPENDED_STATUSES,
+  type GateDecision,
+  type GateOutcome,
+  type GateSettings,
+  type NewGate,
+  type StoredGate,
   LOG_LIMIT_BYTES,
   logLineBytes,
   type AddedRun,
@@ -165,6 +171,63 @@ interface EventRow {
 const RUN_COLUMNS = `runs.id, runs.event_id, events.name AS event_name, runs.file, runs.definition, runs.status, runs.reason,
   runs.group_name, runs.queued_at, runs.started_at, runs.ended_at, runs.exit_code, runs.steps, runs.owner_pid, runs.pgids,
   runs.log_bytes, runs.log_dropped, events.places, events.details AS event_details`;
+
+interface GateRow {
+  id: string;
+  run_id: string;
+  definition: string;
+  file: string;
+  event_name: string;
+  step: string;
+  message: string | null;
+  settings: string;
+  deadline: number;
+  created_at: number;
+  decisions: string;
+  outcome: 'approved' | 'rejected' | null;
+  run_status: StoredRunStatus;
+}
+
+const GATE_COLUMNS = `gates.*, runs.definition, runs.file, runs.status AS run_status, events.name AS event_name`;
+const GATE_FROM = 'gates JOIN runs ON runs.id = gates.run_id JOIN events ON events.id = runs.event_id';
+
+function toGate(row: GateRow): StoredGate {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    definition: row.definition,
+    file: row.file,
+    eventName: row.event_name,
+    step: row.step,
+    message: row.message,
+    settings: JSON.parse(row.settings) as GateSettings,
+    deadline: new Date(row.deadline),
+    createdAt: new Date(row.created_at),
+    decisions: JSON.parse(row.decisions) as GateDecision[],
+    outcome: row.outcome,
+    runStatus: row.run_status,
+  };
+}
+
+/** The distinct names that approved (a timeout that approves stands for every approval needed). */
+function approvalsOf(gate: StoredGate): { names: string[]; passed: boolean } {
+  const decisions = gate.decisions;
+  const names = [...new Set(decisions.filter((d) => d.verdict === 'approve' && d.from !== 'timeout').map((d) => d.by))];
+  const byTimeout = decisions.some((d) => d.verdict === 'approve' && d.from === 'timeout');
+  const rejected = decisions.some((d) => d.verdict === 'reject');
+  return { names, passed: !rejected && (byTimeout || names.length >= gate.settings.minApprovers) };
+}
+
+/** Why a person's decision on a waiting gate is refused, if it is. */
+function refusal(gate: StoredGate, decision: GateDecision): string | undefined {
+  if (decision.from === 'timeout') return undefined;
+  const { approvers } = gate.settings;
+  if (approvers.length && !approvers.includes(decision.by))
+    return `${quoted(decision.by)} may not decide gate ${gate.id}: its approvers are ${approvers.map(quoted).join(', ')}`;
+  if (gate.decisions.some((d) => d.by === decision.by))
+    return `${quoted(decision.by)} has decided gate ${gate.id} already: min-approvers counts distinct names`;
+  return undefined;
+}
 
 function toRun(row: RunRow): StoredRun {
   const date = (ms: number | null) => (ms === null ? null : new Date(ms));
@@ -332,7 +395,7 @@ class SqliteStore implements Store {
       const reason = `cancelled by run ${id}, newer in concurrency group ${quoted(group.name)} (cancel-in-progress)`;
       for (const holder of holders) {
         // A run waiting for a retry is stopped at once: it has no process to ask.
-        if (holder.status === 'queued' || holder.status === 'retrying')
+        if (holder.status === 'queued' || SUSPENDED_STATUSES.includes(holder.status))
           this.end(holder.id, { status: 'cancelled', exitCode: null, reason, steps: [] });
         else this.db.prepare('UPDATE runs SET cancel_requested = ? WHERE id = ? AND cancel_requested IS NULL').run(reason, holder.id);
       }
@@ -440,17 +503,27 @@ class SqliteStore implements Store {
 
   suspendRun(
     runId: string,
-    suspension: { resume: ResumePoint; snapshot: RunSnapshot; steps: readonly StepRecord[]; reason: string; owner: Owner | null },
+    suspension: {
+      resume: ResumePoint;
+      snapshot: RunSnapshot;
+      steps: readonly StepRecord[];
+      reason: string;
+      owner: Owner | null;
+      gate?: NewGate;
+    },
   ): Promise<void> {
-    const { resume, snapshot, steps, reason, owner } = suspension;
+    const { resume, snapshot, steps, reason, owner, gate } = suspension;
+    const atGate = resume.kind === 'approval';
+    if (atGate && (!gate || resume.gate === undefined)) throw new Error('a run suspended at a gate needs the gate');
     // Durable: the process that suspends it may exit at once, leaving the run to the store.
     this.writeDurably(() => {
-      this.db
+      const { changes } = this.db
         .prepare(
-          `UPDATE runs SET status = 'retrying', resume = ?, resume_at = ?, snapshot = ?, steps = ?, reason = ?,
+          `UPDATE runs SET status = ?, resume = ?, resume_at = ?, snapshot = ?, steps = ?, reason = ?,
            owner_host = ?, owner_pid = ?, owner_start = ?, pgids = '[]' WHERE id = ? AND status = 'running'`,
         )
         .run(
+          atGate ? 'awaiting_approval' : 'retrying',
           JSON.stringify(resume),
           Date.parse(resume.at),
           JSON.stringify(snapshot),
@@ -461,6 +534,10 @@ class SqliteStore implements Store {
           owner?.startedAt ?? null,
           runId,
         );
+      if (changes && atGate)
+        this.db
+          .prepare('INSERT INTO gates (id, run_id, step, message, settings, deadline, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(resume.gate, runId, gate!.step, gate!.message ?? null, JSON.stringify(gate!.settings), Date.parse(resume.at), Date.now());
     });
     // After the commit: a resumer clears the hint before it looks (resumableRuns), so it
     // either sees this run or finds the hint set again.
@@ -473,7 +550,8 @@ class SqliteStore implements Store {
     const rows = this.db
       .prepare("SELECT id, resume_at, owner_host, owner_pid, owner_start FROM runs WHERE status = 'retrying' ORDER BY resume_at, rowid")
       .all() as { id: string; resume_at: number; owner_host: string | null; owner_pid: number | null; owner_start: string | null }[];
-    if (rows.length) setResumeHint(this.dir);
+    // Gates keep the hint too: their timeouts are enforced by whoever looks next.
+    if (rows.length || this.db.prepare("SELECT 1 FROM runs WHERE status = 'awaiting_approval' LIMIT 1").get()) setResumeHint(this.dir);
     return Promise.resolve(
       rows.map((row) => ({
         id: row.id,
@@ -484,47 +562,132 @@ class SqliteStore implements Store {
   }
 
   claimResume(runId: string, claim: { owner: Owner; from: Owner | null; dueBy?: Date }): Promise<ClaimedRun | undefined> {
+    const claimed = this.write(() => this.claim(runId, claim));
+    return Promise.resolve(claimed && this.claimedRun(runId, claimed));
+  }
+
+  /** Takes a suspended run (inside a write transaction): see claimResume. A run at a gate only when its decisions approve it. */
+  private claim(
+    runId: string,
+    claim: { owner: Owner; from: Owner | null; dueBy?: Date },
+  ): { resume: ResumePoint; snapshot: RunSnapshot } | undefined {
     const { owner, from, dueBy } = claim;
-    const claimed = this.write(() => {
-      const row = this.db
-        .prepare('SELECT status, resume, snapshot, resume_at, owner_host, owner_pid, owner_start FROM runs WHERE id = ?')
-        .get(runId) as
-        | {
-            status: StoredRunStatus;
-            resume: string | null;
-            snapshot: string | null;
-            resume_at: number | null;
-            owner_host: string | null;
-            owner_pid: number | null;
-            owner_start: string | null;
-          }
-        | undefined;
-      if (!row || row.status !== 'retrying' || row.resume === null || row.snapshot === null) return undefined;
-      const sameOwner =
-        from === null
-          ? row.owner_pid === null
-          : row.owner_pid === from.pid && row.owner_host === from.host && row.owner_start === from.startedAt;
-      if (!sameOwner) return undefined;
-      if (dueBy && (row.resume_at ?? 0) > dueBy.getTime()) return undefined;
-      this.db
-        .prepare(
-          `UPDATE runs SET status = 'running', resume = NULL, resume_at = NULL, snapshot = NULL, reason = NULL,
-           owner_host = ?, owner_pid = ?, owner_start = ? WHERE id = ?`,
-        )
-        .run(owner.host, owner.pid, owner.startedAt, runId);
-      return { resume: JSON.parse(row.resume) as ResumePoint, snapshot: JSON.parse(row.snapshot) as RunSnapshot };
-    });
-    if (!claimed) return Promise.resolve(undefined);
+    const row = this.db
+      .prepare('SELECT status, resume, snapshot, resume_at, owner_host, owner_pid, owner_start FROM runs WHERE id = ?')
+      .get(runId) as
+      | {
+          status: StoredRunStatus;
+          resume: string | null;
+          snapshot: string | null;
+          resume_at: number | null;
+          owner_host: string | null;
+          owner_pid: number | null;
+          owner_start: string | null;
+        }
+      | undefined;
+    if (!row || !SUSPENDED_STATUSES.includes(row.status) || row.resume === null || row.snapshot === null) return undefined;
+    const resume = JSON.parse(row.resume) as ResumePoint;
+    // Whatever the row says, a gate is passed only by the decisions recorded on it.
+    if (row.status === 'awaiting_approval' || resume.kind === 'approval') {
+      const gate = resume.gate === undefined ? undefined : this.gateById(resume.gate);
+      if (!gate || gate.runId !== runId || gate.outcome !== 'approved' || !approvalsOf(gate).passed) return undefined;
+    }
+    const sameOwner =
+      from === null
+        ? row.owner_pid === null
+        : row.owner_pid === from.pid && row.owner_host === from.host && row.owner_start === from.startedAt;
+    if (!sameOwner) return undefined;
+    if (dueBy && (row.resume_at ?? 0) > dueBy.getTime()) return undefined;
+    this.db
+      .prepare(
+        `UPDATE runs SET status = 'running', resume = NULL, resume_at = NULL, snapshot = NULL, reason = NULL,
+         owner_host = ?, owner_pid = ?, owner_start = ? WHERE id = ?`,
+      )
+      .run(owner.host, owner.pid, owner.startedAt, runId);
+    return { resume, snapshot: JSON.parse(row.snapshot) as RunSnapshot };
+  }
+
+  private claimedRun(runId: string, claimed: { resume: ResumePoint; snapshot: RunSnapshot }): ClaimedRun {
     const run = toRun(
       this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs JOIN events ON events.id = runs.event_id WHERE runs.id = ?`).get(runId) as RunRow,
     );
-    return Promise.resolve({ run, ...claimed });
+    return { run, ...claimed };
+  }
+
+  private gateById(id: string): StoredGate | undefined {
+    const row = this.db.prepare(`SELECT ${GATE_COLUMNS} FROM ${GATE_FROM} WHERE gates.id = ?`).get(id) as GateRow | undefined;
+    return row && toGate(row);
+  }
+
+  listGates(): Promise<StoredGate[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT ${GATE_COLUMNS} FROM ${GATE_FROM} WHERE gates.outcome IS NULL AND runs.status = 'awaiting_approval' ORDER BY gates.created_at, gates.rowid`,
+      )
+      .all() as GateRow[];
+    return Promise.resolve(rows.map(toGate));
+  }
+
+  findGate(idPrefix: string): Promise<Found<StoredGate>> {
+    return Promise.resolve(this.findBy('gates', idPrefix, (id) => this.gateById(id)!));
+  }
+
+  decideGate(gateId: string, decision: GateDecision, owner: Owner): Promise<GateOutcome> {
+    // Durable, as suspending is: a decision said to be recorded is on disk.
+    const outcome = this.writeDurably(
+      (): GateOutcome | { approvedGate: StoredGate; claimed: { resume: ResumePoint; snapshot: RunSnapshot } } => {
+        const gate = this.gateById(gateId);
+        if (!gate) return { refused: `no gate ${gateId}` };
+        if (gate.outcome !== null) {
+          const by = [...new Set(gate.decisions.map((d) => d.by))].map((name) => oneLine(name)).join(', ');
+          return { refused: `gate ${gate.id} is decided already: ${gate.outcome} (by ${by})` };
+        }
+        if (gate.runStatus !== 'awaiting_approval') return { refused: `gate ${gate.id}: its run ${gate.runId} is ${gate.runStatus}` };
+        if (decision.from !== 'timeout' && gate.deadline.getTime() <= Date.parse(decision.at))
+          return { refused: `gate ${gate.id} timed out at ${gate.deadline.toISOString()}` };
+        const refused = refusal(gate, decision);
+        if (refused) return { refused };
+        gate.decisions.push(decision);
+        const passed = approvalsOf(gate).passed;
+        gate.outcome = decision.verdict === 'reject' ? 'rejected' : passed ? 'approved' : null;
+        this.db
+          .prepare('UPDATE gates SET decisions = ?, outcome = ?, decided_at = ? WHERE id = ?')
+          .run(JSON.stringify(gate.decisions), gate.outcome, gate.outcome ? Date.now() : null, gate.id);
+        if (gate.outcome === 'rejected') {
+          this.rejectRun(gate, decision);
+          gate.runStatus = 'rejected';
+          return { rejected: gate };
+        }
+        if (gate.outcome === null) return { waiting: gate };
+        const claimed = this.claim(gate.runId, { owner, from: null });
+        if (!claimed) throw new Error(`gate ${gate.id} is approved, but its run ${gate.runId} could not be claimed`);
+        gate.runStatus = 'running';
+        return { approvedGate: gate, claimed };
+      },
+    );
+    if ('approvedGate' in outcome)
+      return Promise.resolve({ approved: outcome.approvedGate, claimed: this.claimedRun(outcome.approvedGate.runId, outcome.claimed) });
+    return Promise.resolve(outcome);
+  }
+
+  /** A rejected gate ends its run: nothing after the gate runs. */
+  private rejectRun(gate: StoredGate, decision: GateDecision): void {
+    const stored = this.db.prepare('SELECT steps FROM runs WHERE id = ?').pluck().get(gate.runId) as string | null;
+    const steps = stored ? (JSON.parse(stored) as StepRecord[]) : [];
+    const why =
+      decision.from === 'timeout'
+        ? `timed out after ${gate.settings.timeout} without a decision (timeout-action: reject)`
+        : `rejected by ${decision.by}${decision.comment ? `: ${oneLine(decision.comment)}` : ''}`;
+    const last = steps[steps.length - 1];
+    if (last?.status === 'awaiting_approval') steps[steps.length - 1] = { ...last, status: 'rejected', reason: why };
+    const where = last?.name ? `step ${last.name}` : gate.step === '(definition)' ? 'approval' : `stage ${gate.step}`;
+    this.end(gate.runId, { status: 'rejected', exitCode: null, reason: `${where}: ${why}`, steps });
   }
 
   reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; groups: ProcessGroup[] }[]> {
     const host = os.hostname();
-    // Not a retrying run: it waits to be resumed, whether its owner is alive or not.
-    const owned: readonly StoredRunStatus[] = ACTIVE_STATUSES.filter((status) => status !== 'retrying');
+    // Not a suspended run: it waits to be resumed or decided, whether its owner is alive or not.
+    const owned: readonly StoredRunStatus[] = ACTIVE_STATUSES.filter((status) => !SUSPENDED_STATUSES.includes(status));
     const candidates = this.db
       .prepare(`SELECT id, owner_pid, owner_start, pgids FROM runs WHERE status IN (${owned.map(() => '?').join(',')}) AND owner_host = ?`)
       .all(...owned, host) as { id: string; owner_pid: number; owner_start: string; pgids: string }[];
@@ -578,13 +741,13 @@ class SqliteStore implements Store {
     return Promise.resolve(runs);
   }
 
-  private findBy<R>(table: 'runs' | 'events', idPrefix: string, load: (id: string) => R): Found<R> {
+  private findBy<R>(table: 'runs' | 'events' | 'gates', idPrefix: string, load: (id: string) => R): Found<R> {
     if (!/^[0-9a-f]{1,64}$/i.test(idPrefix)) return { missing: `"${idPrefix}" is not an id (hex digits)` };
     const ids = this.db
       .prepare(`SELECT id FROM ${table} WHERE id LIKE ? ESCAPE '\\' LIMIT 6`)
       .pluck()
       .all(likePrefix(idPrefix.toLowerCase())) as string[];
-    const what = table === 'runs' ? 'run' : 'event';
+    const what = table.slice(0, -1);
     if (!ids.length) return { missing: `no ${what} ${idPrefix}` };
     if (ids.length > 1)
       return {

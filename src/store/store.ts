@@ -46,7 +46,14 @@
 //     it back the same way, so a run is never carried on twice. Whenever a run may be
 //     suspended, a hint file beside the store (RESUME_HINT_FILE) exists: the every-minute
 //     cron tick looks for that file, not in the database, and opens the store only when
-//     something may be waiting.
+//     something may be waiting (a retry, or a gate whose timeout must be enforced).
+// 10. Approval gates (decideGate): a run suspended at a gate (status awaiting_approval,
+//     still holding its concurrency group, never marked lost) goes on only through
+//     decideGate, which records each decision (who, when, from where, comment) and, in
+//     the same durable transaction, ends the run rejected or, when the last needed
+//     approval arrives, claims it for the decider: of any number of racing deciders,
+//     exactly one gets the run. claimResume never takes a run at a gate whose recorded
+//     decisions do not approve it (enough distinct approvers, or a timeout that approves).
 
 import type { ChainLink } from '../shared/chain.js';
 
@@ -67,12 +74,16 @@ export const RUN_STATUSES = [
   'lost',
   'skipped',
   'blocked',
+  'awaiting_approval',
+  'rejected',
 ] as const;
 export type StoredRunStatus = (typeof RUN_STATUSES)[number];
-/** A run in one of these is not over: it has an owner process (a `retrying` one may have none: it waits to be resumed). */
-export const ACTIVE_STATUSES: readonly StoredRunStatus[] = ['queued', 'waiting', 'running', 'retrying'];
+/** A run in one of these is not over: it has an owner process (a suspended one, `retrying` or `awaiting_approval`, may have none). */
+export const ACTIVE_STATUSES: readonly StoredRunStatus[] = ['queued', 'waiting', 'running', 'retrying', 'awaiting_approval'];
 /** The statuses of a run that holds its concurrency group. */
-export const HOLDING_STATUSES: readonly StoredRunStatus[] = ['queued', 'running', 'retrying'];
+export const HOLDING_STATUSES: readonly StoredRunStatus[] = ['queued', 'running', 'retrying', 'awaiting_approval'];
+/** A suspended run: it waits to be resumed (guarantee 9) or decided (guarantee 10), whether its owner lives or not. */
+export const SUSPENDED_STATUSES: readonly StoredRunStatus[] = ['retrying', 'awaiting_approval'];
 
 /** The last this many bytes of each run's output are kept. */
 export const LOG_LIMIT_BYTES = 1024 * 1024;
@@ -171,11 +182,11 @@ export interface StepRecord {
 
 /**
  * Where a suspended run goes on from, and why it stopped there. `retry`: a step failed and
- * its on-failure retry waits before the next attempt. (Approval gates will add their kind.)
+ * its on-failure retry waits before the next attempt. `approval`: the run waits at a gate.
  */
 export interface ResumePoint {
-  kind: 'retry';
-  /** The stage's index in the plan. */
+  kind: 'retry' | 'approval';
+  /** The stage's index in the plan (-1: the definition's own gate). */
   stage: number;
   /** The step's indexes: in the stage's steps, then in each group's steps. */
   path: number[];
@@ -187,9 +198,73 @@ export interface ResumePoint {
   attempts: AttemptRecord[];
   /** The results of the stages and steps before the step, in order. */
   steps: StepRecord[];
-  /** When the run may go on (ISO-8601). */
+  /** When the run may go on (ISO-8601); at a gate, its deadline. */
   at: string;
+  /** kind approval: the gate's id. */
+  gate?: string;
+  /** kind approval, once decided: who approved it (the gate's entry's reason when the run goes on). */
+  approved?: string;
 }
+
+/** A gate's settings as recorded (the definition's, defaults filled in). */
+export interface GateSettings {
+  uses: string;
+  timeout: string;
+  timeoutAction: 'approve' | 'reject';
+  minApprovers: number;
+  /** Who may approve; empty: anyone. */
+  approvers: string[];
+}
+
+/** Where a decision came from: a person at the command line, or the gate's timeout. */
+export type DecisionSource = 'cli' | 'timeout';
+
+export interface GateDecision {
+  verdict: 'approve' | 'reject';
+  /** Who: a person's name, or `timeout`. */
+  by: string;
+  /** When (ISO-8601). */
+  at: string;
+  from: DecisionSource;
+  comment?: string;
+}
+
+/** What suspendRun records for a run that stops at a gate. */
+export interface NewGate {
+  /** The step or stage (`group/step`, a stage's name, or `(definition)`). */
+  step: string;
+  /** Resolved and masked. */
+  message?: string;
+  settings: GateSettings;
+}
+
+export interface StoredGate {
+  id: string;
+  runId: string;
+  definition: string;
+  file: string;
+  eventName: string;
+  step: string;
+  message: string | null;
+  settings: GateSettings;
+  deadline: Date;
+  createdAt: Date;
+  decisions: GateDecision[];
+  /** null while it waits. */
+  outcome: 'approved' | 'rejected' | null;
+  /** Its run's status (awaiting_approval while the gate waits). */
+  runStatus: StoredRunStatus;
+}
+
+/** What deciding a gate did. */
+export type GateOutcome =
+  | { refused: string }
+  /** The approval is recorded; more are needed. */
+  | { waiting: StoredGate }
+  /** The run ended rejected. */
+  | { rejected: StoredGate }
+  /** The last needed approval: the run is claimed for the decider, to carry on. */
+  | { approved: StoredGate; claimed: ClaimedRun };
 
 /**
  * What planning the run again needs, recorded with a suspended run (never a secret:
@@ -320,10 +395,24 @@ export interface Store {
    */
   suspendRun(
     runId: string,
-    suspension: { resume: ResumePoint; snapshot: RunSnapshot; steps: readonly StepRecord[]; reason: string; owner: Owner | null },
+    suspension: {
+      resume: ResumePoint;
+      snapshot: RunSnapshot;
+      steps: readonly StepRecord[];
+      reason: string;
+      owner: Owner | null;
+      /** With resume.kind approval (and resume.gate, its id): the run waits at this gate (status awaiting_approval). */
+      gate?: NewGate;
+    },
   ): Promise<void>;
-  /** The suspended runs (status retrying), soonest first; clears the hint file when there are none. */
+  /** The runs waiting for a retry (status retrying), soonest first; clears the hint file when no run is suspended. */
   resumableRuns(): Promise<ResumableRun[]>;
+  /** The gates that wait for a decision, oldest first. */
+  listGates(): Promise<StoredGate[]>;
+  /** A gate (waiting or decided) by a unique start of its id. */
+  findGate(idPrefix: string): Promise<Found<StoredGate>>;
+  /** Records a decision on a waiting gate, and its consequence for the run (guarantee 10). */
+  decideGate(gateId: string, decision: GateDecision, owner: Owner): Promise<GateOutcome>;
   /**
    * Claims a suspended run (guarantee 9): it becomes running, owned by `owner`, only if it is
    * still suspended by `from` (null: handed over), and, with `dueBy`, due by then.

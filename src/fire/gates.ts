@@ -1,0 +1,66 @@
+// Approval gates in the fire core: a run that reaches an approval step or stage (or a
+// definition's own `approval:`) is suspended in the store at that gate (status
+// awaiting_approval, store guarantee 10); people decide it with trig approve / trig reject,
+// and whichever trig looks next enforces its timeout. The run goes on through the retry
+// path (resume.ts): claimed once, planned again from its snapshot, carried on after the gate.
+
+import type { ClaimedRun, GateDecision, GateOutcome, Owner, Store, StoredGate } from '../store/store.js';
+
+/** What a run carried on after its gate says there: who approved it. */
+export function approvedText(gate: StoredGate): string {
+  const approvals = gate.decisions.filter((d) => d.verdict === 'approve');
+  if (approvals.some((d) => d.from === 'timeout')) return `approved: no decision within ${gate.settings.timeout} (timeout-action: approve)`;
+  const who = approvals.map((d) => (d.comment ? `${d.by} (${d.comment})` : d.by));
+  return `approved by ${who.join(', ')}`;
+}
+
+/** The claimed run of an approved gate, its resume point saying who approved it. */
+export function approvedRun(outcome: Extract<GateOutcome, { approved: StoredGate }>): ClaimedRun {
+  const { claimed, approved } = outcome;
+  return { ...claimed, resume: { ...claimed.resume, approved: approvedText(approved) } };
+}
+
+/** How long until the gate's deadline, for people: `23h59m`, `4m10s`, `40s`, `expired`. */
+export function timeLeft(gate: StoredGate, now: Date): string {
+  const seconds = Math.floor((gate.deadline.getTime() - now.getTime()) / 1000);
+  if (seconds <= 0) return 'expired';
+  const [h, m, s] = [Math.floor(seconds / 3600), Math.floor((seconds % 3600) / 60), seconds % 60];
+  if (h) return `${h}h${m}m`;
+  return m ? `${m}m${s}s` : `${s}s`;
+}
+
+/** Records a decision, the outcome, with an approved run ready to be carried on. */
+export async function decideGate(
+  store: Store,
+  gate: string,
+  decision: GateDecision,
+  owner: Owner,
+): Promise<{ outcome: GateOutcome; claimed?: ClaimedRun }> {
+  const outcome = await store.decideGate(gate, decision, owner);
+  return 'approved' in outcome ? { outcome, claimed: approvedRun(outcome) } : { outcome };
+}
+
+/** A gate that took its timeout-action. */
+export interface ExpiredGate {
+  gate: StoredGate;
+  action: 'approve' | 'reject';
+}
+
+/**
+ * Gates past their deadline take their timeout-action, recorded as a decision by `timeout`:
+ * `reject` ends the run rejected; `approve` claims it, to be carried on by the caller.
+ */
+export async function expireGates(store: Store, now: Date, owner: Owner): Promise<{ expired: ExpiredGate[]; claimed: ClaimedRun[] }> {
+  const expired: ExpiredGate[] = [];
+  const claimed: ClaimedRun[] = [];
+  for (const gate of await store.listGates()) {
+    if (gate.deadline > now) continue;
+    const action = gate.settings.timeoutAction;
+    const decided = await decideGate(store, gate.id, { verdict: action, by: 'timeout', at: now.toISOString(), from: 'timeout' }, owner);
+    // Another trig enforced it first: it is theirs.
+    if ('refused' in decided.outcome) continue;
+    expired.push({ gate: 'approved' in decided.outcome ? decided.outcome.approved : gate, action });
+    if (decided.claimed) claimed.push(decided.claimed);
+  }
+  return { expired, claimed };
+}
