@@ -240,7 +240,7 @@ class Runner {
       ...(reason ? { reason } : {}),
     });
     if (step.kind === 'skipped') return result('skipped', null, step.reason ?? 'trig does not run this kind of step');
-    if (step.kind === 'approval') return result('blocked', null, step.reason ?? 'approval');
+    if (step.kind === 'approval') return result('blocked', null, this.cannotWait());
     const command = step.command ?? [];
     const env = { ...this.baseEnv, ...step.env, ...this.trigEnv };
     const program = command[0];
@@ -415,6 +415,13 @@ class Runner {
     return entry;
   }
 
+  /** Why an approval blocks the run instead of waiting for a decision. */
+  private cannotWait(): string {
+    return this.parallel
+      ? 'an approval inside a parallel block cannot wait for a decision: the run stops here'
+      : 'this run cannot wait for a decision (it is not recorded in the store): the run stops here';
+  }
+
   /** The entry of a gate the run was resumed after: approved. */
   private approvedGate(stage: string, name: string | null): StepResult {
     const reason = this.ctx.resume?.approved ?? 'approved';
@@ -547,7 +554,7 @@ class Runner {
     if (stage.approval) {
       const waiting = await this.gate(stage.gate, stage.name, null);
       if (waiting) return { results: [waiting], handedOver: waiting };
-      const reason = stage.reason ?? 'approval';
+      const reason = this.cannotWait();
       this.ctx.output.failed(`stage ${stage.name}: ${reason}`, 'blocked:');
       const result = entry('blocked', reason);
       return { results: [result], failure: result };
@@ -596,7 +603,7 @@ class Runner {
     else if (!from && this.plan.approval) {
       const waiting = await this.gate(this.plan.approval, DEFINITION_GATE, null);
       if (waiting) return { status: 'awaiting_approval', exitCode: null, reason: `approval: ${waiting.reason}`, steps: [waiting] };
-      const reason = 'approval: the run cannot wait for a decision here (it is not recorded in the store)';
+      const reason = `approval: ${this.cannotWait()}`;
       this.ctx.output.failed(reason, 'blocked:');
       return { status: 'blocked', exitCode: null, reason, steps: [{ ...BLOCKED_GATE, reason }] };
     }

@@ -157,8 +157,7 @@ const INTERPRETERS: Record<string, (script: string) => string[]> = {
  * A recorded run waits there for a decision (trig approve); one that cannot wait (not
  * recorded in the store, or inside a parallel block) stops there (status `blocked`).
  */
-export const APPROVAL_STEP_REASON = 'approval: the run waits here for a decision (trig approve)';
-export const APPROVAL_STAGE_REASON = 'approval: the run waits here for a decision (trig approve)';
+export const APPROVAL_REASON = 'the run waits here for a decision (trig approve)';
 
 /** Kinds of steps that only a platform can carry out; shown as skipped, never passed silently. */
 const PLATFORM_ONLY: Record<string, string> = {
@@ -300,8 +299,7 @@ class Planner {
     const onFailure = failurePolicy(body['on-failure']);
     if (onFailure) step.onFailure = onFailure;
 
-    if ('approval' in body)
-      return { ...step, kind: 'approval', reason: APPROVAL_STEP_REASON, approval: this.approval(body.approval, problems) };
+    if ('approval' in body) return { ...step, kind: 'approval', reason: APPROVAL_REASON, approval: this.approval(body.approval, problems) };
     for (const [kind, reason] of Object.entries(PLATFORM_ONLY)) {
       if (kind in body) return { ...step, kind: 'skipped', reason };
     }
@@ -354,7 +352,7 @@ class Planner {
       if (onFailure) stage.onFailure = onFailure;
       if ('approval' in body) {
         stage.approval = true;
-        stage.reason = APPROVAL_STAGE_REASON;
+        stage.reason = APPROVAL_REASON;
         stage.gate = this.approval(body.approval, this.problems);
         return [stage];
       }

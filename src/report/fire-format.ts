@@ -182,7 +182,7 @@ export function formatRunSummary(summary: RunSummary, style: Style): string {
 function stepLines(step: PlanStep, indent: string, style: Style): string[] {
   const head = `${indent}step ${step.name}`;
   if (step.kind === 'skipped') return [`${head}: ${style.yellow('skipped')}: ${oneLine(step.reason ?? '')}`];
-  if (step.kind === 'approval') return [`${head}: ${style.red('blocked')}: ${oneLine(step.reason ?? '')}`];
+  if (step.kind === 'approval') return [`${head}: ${style.yellow('approval')}: ${oneLine(step.reason ?? '')}`];
   const lines = [`${head}${step.if ? ` (if ${step.if})` : ''}`];
   if (step.steps) {
     lines[0] += ` [${step.kind}]`;
@@ -246,8 +246,9 @@ export function formatFireText(report: FireReport, options: FireTextOptions, sty
         `  concurrency group ${oneLine(JSON.stringify(name))}${cancelInProgress ? ' (cancel-in-progress: a new run cancels the one running)' : ''}`,
       );
     }
+    if (d.plan.approval) out.push(`  ${style.yellow('approval')}: the run waits for a decision before its first stage (trig approve)`);
     for (const stage of d.plan.stages) {
-      const why = stage.reason ? `: ${stage.approval ? style.red('blocked') : style.yellow('skipped')}: ${oneLine(stage.reason)}` : '';
+      const why = stage.reason ? `: ${style.yellow(stage.approval ? 'approval' : 'skipped')}: ${oneLine(stage.reason)}` : '';
       out.push(`  stage ${stage.name}${stage.if ? ` (if ${stage.if})` : ''}${why}`);
       for (const step of stage.steps) out.push(...stepLines(step, '    ', style));
     }

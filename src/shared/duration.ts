@@ -31,3 +31,35 @@ export function formatDuration(ms: number): string {
   const seconds = Math.round((ms % 60_000) / 1000);
   return seconds ? `${minutes}m${seconds}s` : `${minutes}m`;
 }
+
+/** Unit words people write for the units durations take (`10 sec` → `10s`). */
+const UNIT_WORDS: Record<string, string> = {
+  millisecond: 'ms',
+  milliseconds: 'ms',
+  msec: 'ms',
+  msecs: 'ms',
+  sec: 's',
+  secs: 's',
+  second: 's',
+  seconds: 's',
+  min: 'm',
+  mins: 'm',
+  minute: 'm',
+  minutes: 'm',
+  hr: 'h',
+  hrs: 'h',
+  hour: 'h',
+  hours: 'h',
+  day: 'd',
+  days: 'd',
+};
+
+/** `10s` for `10 sec`, `1m` for `1 minute`; undefined when no unit word is recognised. */
+export function durationGuess(text: string): string | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(text);
+  const unit =
+    match &&
+    (UNIT_WORDS[match[2]!.toLowerCase()] ??
+      (['ms', 's', 'm', 'h', 'd'].includes(match[2]!.toLowerCase()) ? match[2]!.toLowerCase() : undefined));
+  return match && unit ? `${match[1]}${unit}` : undefined;
+}

@@ -159,27 +159,36 @@ describe('planRun', () => {
     expect(step.env).toEqual({ PLUGIN_SEVERITY: 'high,critical', PLUGIN_TARGET: 'acme/app' });
   });
 
-  it('reports the steps only a platform runs as skipped, and approvals as where the run stops', () => {
-    const result = plan({
-      stages: [
-        {
-          steps: [
-            { name: 'ok', approval: { uses: 'jira' } },
-            { name: 'wait', barrier: { name: 'b' } },
-          ],
-        },
-        { name: 'gate', approval: { uses: 'jira' } },
-      ],
-    });
+  it('reports the steps only a platform runs as skipped, and plans approvals as gates with their settings', () => {
+    const result = plan(
+      {
+        approval: true,
+        stages: [
+          {
+            steps: [
+              { name: 'ok', approval: { uses: 'jira', with: { project: 'P', 'min-approvers': 2, message: 'ship <+trigger.branch>?' } } },
+              { name: 'wait', barrier: { name: 'b' } },
+            ],
+          },
+          { name: 'gate', approval: { uses: 'harness', with: { timeout: '30m', 'timeout-action': 'approve', approvers: ['ann'] } } },
+        ],
+      },
+      { branch: 'main' },
+    );
+    const reason = 'the run waits here for a decision (trig approve)';
     expect(result.stages[0]!.steps.map((s) => [s.name, s.kind, s.reason])).toEqual([
-      ['ok', 'approval', 'approval steps wait for a person, and trig cannot ask for approval yet: the run stops here'],
+      ['ok', 'approval', reason],
       ['wait', 'skipped', 'barriers synchronise stages on the platform; trig does not run them'],
     ]);
+    const defaults = { uses: 'cli', timeout: '24h', timeoutMs: 86_400_000, timeoutAction: 'reject', minApprovers: 1, approvers: [] };
+    expect(result.approval).toEqual(defaults);
+    expect(result.stages[0]!.steps[0]!.approval).toEqual({ ...defaults, uses: 'jira', minApprovers: 2, message: 'ship main?' });
     expect(result.stages[1]).toEqual({
       name: 'gate',
       steps: [],
       approval: true,
-      reason: 'approval stages wait for a person, and trig cannot ask for approval yet: the run stops here',
+      reason,
+      gate: { ...defaults, timeout: '30m', timeoutMs: 1_800_000, timeoutAction: 'approve', approvers: ['ann'] },
     });
   });
 

@@ -1,4 +1,5 @@
 import { activityTypes } from './activity-types.js';
+import { approval } from './approval.js';
 import { concurrency } from './concurrency.js';
 import { condition } from './condition.js';
 import { cron } from './cron.js';
@@ -32,6 +33,7 @@ export const RULES: readonly Rule[] = [
   scriptComment,
   literalSecret,
   retry,
+  approval,
 ];
 
 /**

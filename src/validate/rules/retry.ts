@@ -1,42 +1,10 @@
 import type { DocPath } from '../../load/triggers.js';
-import { parseDuration } from '../../shared/duration.js';
+import { durationGuess, parseDuration } from '../../shared/duration.js';
 import { MAX_RETRY_ATTEMPTS, RETRY_DEFAULTS, retryAttempts } from '../../shared/retry.js';
 import { isRecord, type Rule, type RuleProblem } from './rule.js';
 
 // The settings of an on-failure `retry` that trig could not carry out as written: the
 // schema knows their types, this rule their values.
-
-/** Unit words people write for the units durations take (`10 sec` → `10s`). */
-const UNIT_WORDS: Record<string, string> = {
-  millisecond: 'ms',
-  milliseconds: 'ms',
-  msec: 'ms',
-  msecs: 'ms',
-  sec: 's',
-  secs: 's',
-  second: 's',
-  seconds: 's',
-  min: 'm',
-  mins: 'm',
-  minute: 'm',
-  minutes: 'm',
-  hr: 'h',
-  hrs: 'h',
-  hour: 'h',
-  hours: 'h',
-  day: 'd',
-  days: 'd',
-};
-
-/** `10s` for `10 sec`, `1m` for `1 minute`; undefined when no unit word is recognised. */
-function durationGuess(text: string): string | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(text);
-  const unit =
-    match &&
-    (UNIT_WORDS[match[2]!.toLowerCase()] ??
-      (['ms', 's', 'm', 'h', 'd'].includes(match[2]!.toLowerCase()) ? match[2]!.toLowerCase() : undefined));
-  return match && unit ? `${match[1]}${unit}` : undefined;
-}
 
 const isExpression = (value: unknown): boolean => typeof value === 'string' && /^<\+.*>$/s.test(value.trim());
 
