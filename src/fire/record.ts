@@ -203,7 +203,7 @@ export class RecordingObserver implements RunObserver {
         resume: { kind: approval ? 'approval' : 'retry', ...rest, at: at.toISOString(), ...(gate ? { gate } : {}) },
         snapshot,
         steps: [...point.steps, entry],
-        reason: `${where}: ${entry.reason ?? (approval ? `awaiting approval (gate ${gate})` : 'waiting for a retry')}`,
+        reason: `${where}: ${approval ? `awaiting approval (gate ${gate}) until ${at.toISOString()}` : (entry.reason ?? 'waiting for a retry')}`,
         owner: handOver ? null : thisProcess(),
         ...(approval
           ? {
