@@ -8,6 +8,7 @@ import { noticesTo, type Output } from '../shared/io.js';
 import { styleFor } from '../shared/style.js';
 import { loadDefinitions } from '../validate/definitions.js';
 import { FIRE_DEFAULTS, MAX_CHAIN_DEPTH } from '../fire/defaults.js';
+import { expiredText } from '../fire/gates.js';
 
 /** The flags of `trig fire`, as commander gives them. */
 export interface FireFlags {
@@ -236,6 +237,7 @@ async function runCronTick(flags: FireFlags, io: Output): Promise<number> {
       warn: (message) => io.stderr.write(`trig: warning: ${message}\n`),
       onResumed: (outcome) => {
         for (const resumed of outcome.resumed) for (const chained of resumed.chained) presenter.finished(chained);
+        for (const expired of outcome.expired) io.stdout.write(`${expiredText(expired)}\n`);
         resumedExit = outcome.signal ? (SIGNAL_EXIT[outcome.signal] ?? 128) : outcome.failed ? EXIT.problems : EXIT.ok;
       },
     },

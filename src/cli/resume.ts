@@ -3,7 +3,7 @@
 // does the same each minute; this is the command for machines without it, and for now.
 
 import { openStore, presentFire } from '../fire/index.js';
-import type { ExpiredGate } from '../fire/gates.js';
+import { expiredText, type ExpiredGate } from '../fire/gates.js';
 import type { ResumeDeps, ResumeOutcome } from '../fire/resume.js';
 import { EXIT, SIGNAL_EXIT, UsageError } from '../shared/errors.js';
 import { oneLine } from '../shared/printable.js';
@@ -56,12 +56,7 @@ export async function resumingDeps(
     deps,
     finish(outcome) {
       for (const resumed of outcome.resumed) for (const chained of resumed.chained) presenter.finished(chained);
-      for (const { gate, action } of outcome.expired) {
-        if (action === 'reject' || !quiet)
-          io.stdout.write(
-            `gate ${gate.id} (run ${gate.runId}, ${oneLine(gate.definition)}) timed out after ${gate.settings.timeout}: ${action === 'reject' ? 'rejected' : 'approved'} (timeout-action)\n`,
-          );
-      }
+      for (const expired of outcome.expired) if (expired.action === 'reject' || !quiet) io.stdout.write(`${expiredText(expired)}\n`);
     },
   };
 }

@@ -4,6 +4,7 @@
 // and whichever trig looks next enforces its timeout. The run goes on through the retry
 // path (resume.ts): claimed once, planned again from its snapshot, carried on after the gate.
 
+import { oneLine } from '../shared/printable.js';
 import type { ClaimedRun, GateDecision, GateOutcome, Owner, Store, StoredGate } from '../store/store.js';
 
 /** What a run carried on after its gate says there: who approved it. */
@@ -44,6 +45,12 @@ export async function decideGate(
 export interface ExpiredGate {
   gate: StoredGate;
   action: 'approve' | 'reject';
+}
+
+/** What a gate's timeout did, in one line. */
+export function expiredText({ gate, action }: ExpiredGate): string {
+  const what = action === 'reject' ? 'rejected' : 'approved';
+  return `gate ${gate.id} (run ${gate.runId}, ${oneLine(gate.definition)}) timed out after ${gate.settings.timeout}: ${what} (timeout-action)`;
 }
 
 /**

@@ -205,6 +205,7 @@ export async function serve(options: ServeOptions): Promise<number> {
         ignoreSignals: true,
       },
     );
+    for (const { gate, action } of outcome.expired) log({ kind: 'gate', gate: gate.id, run: gate.runId, timedOut: action });
     for (const { claimed, run } of outcome.resumed) {
       log({
         kind: 'resumed',
