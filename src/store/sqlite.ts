@@ -15,7 +15,7 @@ import {
   type GateDecision,
   type GateOutcome,
   type GateSettings,
-  type NewGate,
+  type Suspension,
   type StoredGate,
   LOG_LIMIT_BYTES,
   logLineBytes,
@@ -501,17 +501,7 @@ class SqliteStore implements Store {
     );
   }
 
-  suspendRun(
-    runId: string,
-    suspension: {
-      resume: ResumePoint;
-      snapshot: RunSnapshot;
-      steps: readonly StepRecord[];
-      reason: string;
-      owner: Owner | null;
-      gate?: NewGate;
-    },
-  ): Promise<void> {
+  suspendRun(runId: string, suspension: Suspension): Promise<void> {
     const { resume, snapshot, steps, reason, owner, gate } = suspension;
     const atGate = resume.kind === 'approval';
     if (atGate && (!gate || resume.gate === undefined)) throw new Error('a run suspended at a gate needs the gate');

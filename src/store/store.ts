@@ -289,6 +289,20 @@ export interface RunSnapshot {
   chainDepth: number;
 }
 
+/** What suspendRun records: where the run stops, what it needs to go on, and who waits for it. */
+export interface Suspension {
+  resume: ResumePoint;
+  snapshot: RunSnapshot;
+  /** The step results so far (the one it stops at last). */
+  steps: readonly StepRecord[];
+  /** For trig runs. */
+  reason: string;
+  /** The process that waits and claims it back itself; null hands it over. */
+  owner: Owner | null;
+  /** With resume.kind approval (and resume.gate, its id): the run waits at this gate (status awaiting_approval). */
+  gate?: NewGate;
+}
+
 /** A suspended run: what the resumer needs to see whether it may take it. */
 export interface ResumableRun {
   id: string;
@@ -393,18 +407,7 @@ export interface Store {
    * for trig runs). `owner` waits and claims it back itself; null hands it over to whoever
    * resumes it after resume.at (guarantee 9).
    */
-  suspendRun(
-    runId: string,
-    suspension: {
-      resume: ResumePoint;
-      snapshot: RunSnapshot;
-      steps: readonly StepRecord[];
-      reason: string;
-      owner: Owner | null;
-      /** With resume.kind approval (and resume.gate, its id): the run waits at this gate (status awaiting_approval). */
-      gate?: NewGate;
-    },
-  ): Promise<void>;
+  suspendRun(runId: string, suspension: Suspension): Promise<void>;
   /** The runs waiting for a retry (status retrying), soonest first; clears the hint file when no run is suspended. */
   resumableRuns(): Promise<ResumableRun[]>;
   /** The gates that wait for a decision, oldest first. */

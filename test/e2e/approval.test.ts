@@ -7,6 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { CACHE_DIR, ROOT, TRIG, trig, type TrigResult } from '../helpers/trig.js';
+import { fileLines } from '../helpers/files.js';
 
 // Approval gates through the built bin/trig: a run that reaches an approval step or stage
 // (or a definition's own approval:) is recorded as waiting at its gate and its trig exits;
@@ -68,10 +69,7 @@ function fireGated(p: Place, args: string[] = []): TrigResult {
   });
 }
 
-function lines(p: Place, file: string): string[] {
-  const full = path.join(p.dir, file);
-  return existsSync(full) ? readFileSync(full, 'utf8').trim().split('\n') : [];
-}
+const lines = (p: Place, file: string): string[] => fileLines(p.dir, file);
 
 interface RunJson {
   id: string;

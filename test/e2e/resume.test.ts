@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { killServers, SECRETS_ENV, startServe, until } from '../helpers/serve.js';
 import { CACHE_DIR, TRIG, trig, type TrigResult } from '../helpers/trig.js';
+import { fileLines } from '../helpers/files.js';
 
 // Retries whose wait survives the trig that started it, through the built bin/trig: a
 // step that fails twice and then succeeds (a counter file), its trig killed with SIGKILL
@@ -84,10 +85,7 @@ const fire = (p: Place, args: string[] = []) => run(p, ['fire', '--defs', 'defs'
 const tick = (p: Place) =>
   run(p, ['fire', '--defs', 'defs', '--event', 'schedule', '--cron', '--at', `${new Date().toISOString().slice(0, 16)}:00Z`]);
 
-function lines(p: Place, file: string): string[] {
-  const full = path.join(p.dir, file);
-  return existsSync(full) ? readFileSync(full, 'utf8').trim().split('\n') : [];
-}
+const lines = (p: Place, file: string): string[] => fileLines(p.dir, file);
 
 interface RunJson {
   id: string;

@@ -1,31 +1,17 @@
-import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ownerAlive, thisProcess } from '../../src/fire/record.js';
 import { resumeHinted } from '../../src/store/place.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { GateDecision, GateSettings, Owner, RunSnapshot, Store } from '../../src/store/store.js';
+import { storeOpener } from '../helpers/store.js';
 
 // Guarantee 10 of src/store/store.ts (approval gates), against a real SQLite file: a run at
 // a gate is never lost, never resumed without the decisions that approve it, and decided by
 // exactly one of racing deciders.
 
-const opened: Store[] = [];
-afterEach(() => {
-  for (const store of opened.splice(0)) store.close();
-});
-
-function freshDir(): string {
-  return path.join(mkdtempSync(path.join(os.tmpdir(), 'trig-store-gates-')), 'state');
-}
-
-function open(dir: string): Store {
-  const store = openSqliteStore(dir);
-  opened.push(store);
-  return store;
-}
+const { freshDir, open } = storeOpener('trig-store-gates-');
 
 const ME: Owner = thisProcess();
 const DEAD: Owner = { host: os.hostname(), pid: 999_999_999, startedAt: '1' };

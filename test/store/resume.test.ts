@@ -1,29 +1,16 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ownerAlive, thisProcess } from '../../src/fire/record.js';
 import { RESUME_HINT_FILE, resumeHinted } from '../../src/store/place.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Owner, ResumePoint, RunSnapshot, Store } from '../../src/store/store.js';
+import { storeOpener } from '../helpers/store.js';
 
 // Guarantee 7 of src/store/store.ts (suspended runs and their claim), and how guarantees 3
 // and 4 treat a suspended run, against a real SQLite file.
 
-const opened: Store[] = [];
-afterEach(() => {
-  for (const store of opened.splice(0)) store.close();
-});
-
-function freshDir(): string {
-  return path.join(mkdtempSync(path.join(os.tmpdir(), 'trig-store-resume-')), 'state');
-}
-
-function open(dir: string): Store {
-  const store = openSqliteStore(dir);
-  opened.push(store);
-  return store;
-}
+const { freshDir, open } = storeOpener('trig-store-resume-');
 
 const ME: Owner = thisProcess();
 const DEAD: Owner = { host: os.hostname(), pid: 999_999_999, startedAt: '1' };

@@ -2,7 +2,7 @@ import type { DocPath } from '../../load/triggers.js';
 import { APPROVAL_SETTINGS, APPROVAL_USES, minApproversOf, TIMEOUT_ACTIONS } from '../../shared/approval.js';
 import { durationGuess, parseDuration } from '../../shared/duration.js';
 import { suggest } from '../../shared/suggest.js';
-import { isRecord, type Rule, type RuleProblem } from './rule.js';
+import { isRecord, mapsUnder, type Rule, type RuleProblem } from './rule.js';
 
 // The settings of an approval gate (a step's or stage's `approval: {uses, with: {…}}`, a
 // definition's `approval: {…}`) that trig could not carry out as written: the schema
@@ -61,30 +61,13 @@ function checkGate(approval: Record<string, unknown>, path: DocPath, nested: boo
   if (message !== undefined && typeof message !== 'string') report({ path: at('message')!, message: 'message must be a string' });
 }
 
-/** Every step's and stage's `approval` map, at any depth, with its path. */
-function* gates(value: unknown, path: DocPath): Generator<[Record<string, unknown>, DocPath]> {
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) yield* gates(item, [...path, i]);
-    return;
-  }
-  if (!isRecord(value)) return;
-  for (const [key, item] of Object.entries(value)) {
-    if (key === 'env' || key === 'with' || key === 'inputs' || key === 'on') continue;
-    if (key === 'approval' && isRecord(item)) yield [item, [...path, key]];
-    else yield* gates(item, [...path, key]);
-  }
-}
-
 export const approval: Rule = {
   name: 'approval',
   description:
     'an approval gate trig could not carry out as written: a `uses` that is not a channel (did you mean?), a `timeout` that is not a duration, a `timeout-action` other than reject or approve, a `min-approvers` that is not a whole number from 1 or that the listed `approvers` can never meet, a misspelt setting under `with:` (did you mean `min-approvers`?)',
   check(document, report) {
     if (!document.root || !document.body) return;
-    const own = document.body.approval;
-    if (isRecord(own)) checkGate(own, [document.root, 'approval'], false, report);
-    for (const key of ['stages', 'jobs', 'generate']) {
-      for (const [gate, path] of gates(document.body[key], [document.root, key])) checkGate(gate, path, true, report);
-    }
+    // The definition's own gate has its settings beside `uses`; a step's or stage's under `with:`.
+    for (const [gate, path] of mapsUnder('approval', document.body, [document.root])) checkGate(gate, path, path.length > 2, report);
   },
 };

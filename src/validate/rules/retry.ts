@@ -1,7 +1,7 @@
 import type { DocPath } from '../../load/triggers.js';
 import { durationGuess, parseDuration } from '../../shared/duration.js';
 import { MAX_RETRY_ATTEMPTS, RETRY_DEFAULTS, retryAttempts } from '../../shared/retry.js';
-import { isRecord, type Rule, type RuleProblem } from './rule.js';
+import { isRecord, mapsUnder, type Rule, type RuleProblem } from './rule.js';
 
 // The settings of an on-failure `retry` that trig could not carry out as written: the
 // schema knows their types, this rule their values.
@@ -53,27 +53,13 @@ function checkAction(action: unknown, path: DocPath, report: (problem: RuleProbl
   if (isRecord(manual)) checkAction(manual['timeout-action'], [...path, 'manual-intervention', 'timeout-action'], report);
 }
 
-/** Every `on-failure` map of stages and steps, at any depth, with its path. */
-function* failureStrategies(value: unknown, path: DocPath): Generator<[Record<string, unknown>, DocPath]> {
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) yield* failureStrategies(item, [...path, i]);
-    return;
-  }
-  if (!isRecord(value)) return;
-  for (const [key, item] of Object.entries(value)) {
-    if (key === 'env' || key === 'with' || key === 'inputs' || key === 'on') continue;
-    if (key === 'on-failure' && isRecord(item)) yield [item, [...path, key]];
-    else yield* failureStrategies(item, [...path, key]);
-  }
-}
-
 export const retry: Rule = {
   name: 'retry',
   description:
     'an on-failure `retry` trig cannot carry out as written: `attempts` that is not a whole number from 1 to 100, an `interval` that is not a duration (`10 sec` → did you mean `10s`?) or an empty list, a `failure-action` that retries again; an expression as `attempts` is a warning (trig uses the default)',
   check(document, report) {
     if (!document.root || !document.body) return;
-    for (const [strategy, path] of failureStrategies(document.body, [document.root]))
+    for (const [strategy, path] of mapsUnder('on-failure', document.body, [document.root]))
       checkAction(strategy.action, [...path, 'action'], report);
   },
 };

@@ -3,6 +3,7 @@ import type { ParsedDefinition } from '../../load/load.js';
 import { locate, type Span } from '../../load/source.js';
 import type { DocPath, TriggerEntry } from '../../load/triggers.js';
 import type { Diagnostic, Severity } from '../../shared/diagnostic.js';
+import { isRecord } from '../../shared/records.js';
 
 export interface RuleProblem {
   /** Path from the document root, e.g. ['pipeline', 'on', 0, 'push', 'branches', 1]. */
@@ -38,7 +39,25 @@ export interface Rule extends DiagnosticKind {
   check(document: ParsedDefinition, report: (problem: RuleProblem) => void): void;
 }
 
-export { isRecord } from '../../shared/records.js';
+export { isRecord };
+
+/**
+ * Every map under `key` in the stages and steps of a definition's body (and the body
+ * itself), at any depth, with its path; values that are data (env, with, inputs, on) are
+ * not looked into.
+ */
+export function* mapsUnder(key: string, value: unknown, path: DocPath): Generator<[Record<string, unknown>, DocPath]> {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) yield* mapsUnder(key, item, [...path, i]);
+    return;
+  }
+  if (!isRecord(value)) return;
+  for (const [name, item] of Object.entries(value)) {
+    if (name === 'env' || name === 'with' || name === 'inputs' || name === 'on') continue;
+    if (name === key && isRecord(item)) yield [item, [...path, name]];
+    else yield* mapsUnder(key, item, [...path, name]);
+  }
+}
 
 /** The entry's filter map's path from the document root: `['pipeline', 'on', 0, 'push']`. */
 export function entryPath(document: ParsedDefinition, entry: TriggerEntry): DocPath {
