@@ -7,7 +7,6 @@ import os from 'node:os';
 import type { RunObserver } from '../execute/execute.js';
 import type { RunResult, RunSuspension, StepResult } from '../execute/run.js';
 import { DEFINITION_GATE } from '../shared/approval.js';
-import { gateIdOf } from '../store/ids.js';
 import { oneLine } from '../shared/printable.js';
 import {
   LOG_LIMIT_BYTES,
@@ -194,7 +193,8 @@ export class RecordingObserver implements RunObserver {
     if (!snapshot) return;
     const { at, approval, approved: _approved, ...rest } = point;
     const runId = this.runIds[index]!;
-    const gate = approval ? gateIdOf(runId, point.stage, point.path) : undefined;
+    // Loaded only here: node:crypto stays out of the fires that reach no gate (the cron tick).
+    const gate = approval ? (await import('../store/ids.js')).gateIdOf(runId, point.stage, point.path) : undefined;
     const where = entry.name === null ? (entry.stage === DEFINITION_GATE ? 'approval' : `stage ${entry.stage}`) : `step ${entry.name}`;
     // The lines so far are stored first: the process may not live to flush them later.
     await this.flush();

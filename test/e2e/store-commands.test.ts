@@ -167,7 +167,7 @@ describe('trig runs, logs, history and prune over real fires', () => {
     const cases: [string[], string][] = [
       [
         ['--status', 'faild'],
-        '--status "faild": not a run status; did you mean "failed"? (one of queued, running, waiting, retrying, succeeded, failed, timed_out, cancelled, lost, skipped, blocked)',
+        '--status "faild": not a run status; did you mean "failed"? (one of queued, running, waiting, retrying, succeeded, failed, timed_out, cancelled, lost, skipped, blocked, awaiting_approval, rejected)',
       ],
       [['--since', '1x'], '--since "1x": expected a duration such as 90m, 12h or 7d'],
       [['--limit', '0'], '--limit "0": expected a positive whole number'],
