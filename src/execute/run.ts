@@ -703,9 +703,11 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunRes
 
   const definitionTimeout = plan.timeout !== undefined ? parseDuration(plan.timeout) : undefined;
   const timeoutMs = earliest(ctx.timeoutMs, definitionTimeout);
+  // A resumed run already past its timeout (a long wait at a gate) runs nothing more.
+  if (timeoutMs !== undefined && timeoutMs <= earlier) runner.abort({ kind: 'timeout', after: timeoutMs });
   const timer =
-    timeoutMs !== undefined
-      ? setTimeout(() => runner.abort({ kind: 'timeout', after: timeoutMs }), Math.max(0, timeoutMs - earlier))
+    timeoutMs !== undefined && timeoutMs > earlier
+      ? setTimeout(() => runner.abort({ kind: 'timeout', after: timeoutMs }), timeoutMs - earlier)
       : undefined;
   const onStop = () => runner.abort(ctx.stop!.reason as StopReason);
   if (ctx.stop?.aborted) onStop();

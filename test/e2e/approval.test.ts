@@ -301,6 +301,22 @@ describe('gates that time out', () => {
   });
 });
 
+describe("a run's timeout", () => {
+  it('counts the wait at the gate: a run approved after it runs nothing more and ends timed_out', async () => {
+    const p = place(['  timeout: 1s', '  approval: true', '  stages:', '    - name: s', '      steps:', ...touch('build', 'built.txt')]);
+    const id = fireUntilGate(p);
+    await delay(1200);
+    const approved = approve(p, id, '--as', 'ann');
+    expect(approved.code).toBe(1);
+    expect(approved.stdout).toContain('[gated] timed out in ');
+    expect(lines(p, 'built.txt')).toEqual([]);
+    expect(onlyRun(p).steps.map((s) => [s.stage, s.status])).toEqual([
+      ['(definition)', 'succeeded'],
+      ['s', 'skipped'],
+    ]);
+  });
+});
+
 describe('a gate is never passed without a recorded approval', () => {
   it('trig resume refuses a gated run, and carries on no forged row', () => {
     const p = stepGate();
