@@ -15,10 +15,11 @@
 //     run holds it. So a definition never runs twice for one delivery, even when a caller
 //     dies between admitting an event and adding its runs and another one finishes the job.
 //  3. Concurrency groups (GitHub Actions' rule), decided under write transactions: of the
-//     runs of one group, at most one holds it (`queued`, about to start, or `running`) and
-//     at most one is `waiting`. A run that arrives (is dispatched) cancels the group's waiting run
-//     (superseded), then holds the group if no run does, else waits; with cancelInProgress
-//     it also cancels the holder: outright when it has not started, else by asking it to
+//     runs of one group, at most one holds it (`queued`, about to start, `running`, or
+//     suspended: `retrying`, `awaiting_approval`) and at most one is `waiting`. A run that
+//     arrives (is dispatched) cancels the group's waiting run (superseded), then holds the
+//     group if no run does, else waits; with cancelInProgress it also cancels the holder:
+//     outright when it has not started or is suspended, else by asking it to
 //     stop (cancelRequested names it; its owner stops it and records `cancelled`). claimRun
 //     starts a holder, and a waiting run once no run holds the group; a run cancelled
 //     meanwhile gets `cancelled`.
