@@ -238,40 +238,44 @@ class SqliteStore implements Store {
   }
 
   admitEvent(event: NewEvent, dispatch?: Dispatch): Promise<Admission> {
-    return Promise.resolve(
-      this.writeDurably((): Admission => {
-        if (event.deliveryKey !== undefined) {
-          const existing = this.db
-            .prepare('SELECT id FROM events WHERE source = ? AND delivery_key = ?')
-            .pluck()
-            .get(event.source, event.deliveryKey) as string | undefined;
-          if (existing) return { duplicate: true, eventId: existing };
-        }
-        const id = event.id ?? newEventId();
-        const { lastInsertRowid } = this.db
-          .prepare(
-            `INSERT INTO events (id, name, source, received_at, delivery_key, places, payload, headers, replay_of, details)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            id,
-            event.name,
-            event.source,
-            event.at.getTime(),
-            event.deliveryKey ?? null,
-            JSON.stringify(event.places),
-            JSON.stringify(event.payload ?? {}),
-            event.headers ? JSON.stringify(event.headers) : null,
-            event.replayOf ?? null,
-            JSON.stringify(event.details ?? {}),
-          );
-        // The automatic bound, checked every 100 events rather than on each (every
-        // keepEvents when that is lower, so that a small bound holds too).
-        if (Number(lastInsertRowid) % Math.min(100, this.keepEvents) === 0) this.pruneBeyond(this.keepEvents);
-        const runs = dispatch ? this.dispatch(id, dispatch.decisions, dispatch.runs, dispatch.owner) : [];
-        return { duplicate: false, eventId: id, runs };
-      }),
-    );
+    return Promise.resolve(this.writeDurably(() => this.admit(event, dispatch)));
+  }
+
+  admitEvents(events: readonly NewEvent[]): Promise<Admission[]> {
+    return Promise.resolve(this.writeDurably(() => events.map((event) => this.admit(event))));
+  }
+
+  private admit(event: NewEvent, dispatch?: Dispatch): Admission {
+    if (event.deliveryKey !== undefined) {
+      const existing = this.db
+        .prepare('SELECT id FROM events WHERE source = ? AND delivery_key = ?')
+        .pluck()
+        .get(event.source, event.deliveryKey) as string | undefined;
+      if (existing) return { duplicate: true, eventId: existing };
+    }
+    const id = event.id ?? newEventId();
+    const { lastInsertRowid } = this.db
+      .prepare(
+        `INSERT INTO events (id, name, source, received_at, delivery_key, places, payload, headers, replay_of, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        event.name,
+        event.source,
+        event.at.getTime(),
+        event.deliveryKey ?? null,
+        JSON.stringify(event.places),
+        JSON.stringify(event.payload ?? {}),
+        event.headers ? JSON.stringify(event.headers) : null,
+        event.replayOf ?? null,
+        JSON.stringify(event.details ?? {}),
+      );
+    // The automatic bound, checked every 100 events rather than on each (every
+    // keepEvents when that is lower, so that a small bound holds too).
+    if (Number(lastInsertRowid) % Math.min(100, this.keepEvents) === 0) this.pruneBeyond(this.keepEvents);
+    const runs = dispatch ? this.dispatch(id, dispatch.decisions, dispatch.runs, dispatch.owner) : [];
+    return { duplicate: false, eventId: id, runs };
   }
 
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]> {

@@ -301,6 +301,13 @@ export type Found<T> = { found: T } | { missing: string };
 export interface Store {
   /** Records the event, and with `dispatch` its decisions and runs in the same transaction (runs: [] without). */
   admitEvent(event: NewEvent, dispatch?: Dispatch): Promise<Admission>;
+  /**
+   * Events admitted without a dispatch, each as admitEvent would, in order (a delivery key
+   * repeated in the list is a duplicate of its first), in one write that is durable when
+   * it returns: all of them or none. The HTTP receiver's group commit: the deliveries that
+   * arrive together are synced to disk once.
+   */
+  admitEvents(events: readonly NewEvent[]): Promise<Admission[]>;
   /** The decisions of an admitted event and the runs they start (queued, owned by owner). */
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]>;
   /** Events of this source admitted without a dispatch and not dispatched since, oldest first (guarantee 7). */

@@ -64,6 +64,35 @@ describe('admitEvent', () => {
   });
 });
 
+describe('admitEvents (group commit)', () => {
+  it('admits each event as admitEvent would, in order: a key stored before or repeated in the list is a duplicate of its first', async () => {
+    const store = open();
+    const before = await store.admitEvent(event({ source: 'http', deliveryKey: 'old' }));
+    const admitted = await store.admitEvents([
+      event({ source: 'http', deliveryKey: 'a' }),
+      event({ source: 'http', deliveryKey: 'old' }),
+      event({ source: 'http', deliveryKey: 'b' }),
+      event({ source: 'http', deliveryKey: 'a' }),
+    ]);
+    expect(admitted.map((a) => a.duplicate)).toEqual([false, true, false, true]);
+    expect(admitted[1]!.eventId).toBe(before.eventId);
+    expect(admitted[3]!.eventId).toBe(admitted[0]!.eventId);
+    expect(admitted[0]).toEqual({ duplicate: false, eventId: admitted[0]!.eventId, runs: [] });
+    // Admitted without a dispatch: listed for the receiver, oldest first (guarantee 7).
+    expect((await store.listUndispatched({ source: 'http' })).map((e) => e.deliveryKey)).toEqual(['old', 'a', 'b']);
+  });
+
+  it('stores all of them or none', async () => {
+    const store = open();
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const both = [event({ source: 'http', deliveryKey: 'fine' }), event({ source: 'http', deliveryKey: 'bad', payload: circular })];
+    await expect(Promise.resolve().then(() => store.admitEvents(both))).rejects.toThrow(/circular/i);
+    expect(await store.listEvents({})).toEqual([]);
+    expect((await store.admitEvents([event({ source: 'http', deliveryKey: 'fine' })]))[0]!.duplicate).toBe(false);
+  });
+});
+
 describe('dispatchEvent', () => {
   it('adds a run key once: the second dispatch returns the run with its status, added false', async () => {
     const store = open();
