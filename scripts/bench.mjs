@@ -105,14 +105,18 @@ const STORED_RUNS = quick ? 1000 : 10_000;
 process.stderr.write(`bench: filling a store with ${STORED_RUNS} runs\n`);
 await fillStore(RUNS_STATE_DIR, path.resolve(inputs.runDir), STORED_RUNS);
 
-// Peak memory is read inside the measured process as it exits (ru_maxrss of the process
-// itself), by a preloaded CommonJS file, in separate runs so that the preload never
-// weighs on the timings.
+// Peak memory is read inside the measured process as it exits, by a preloaded CommonJS
+// file, in separate runs so that the preload never weighs on the timings. It is VmHWM, the
+// high-water mark of the process's own memory since its exec: ru_maxrss keeps across exec
+// the size of the process that forked it (this script, which grows to some 80 MB once it
+// has filled a store), and would give every case that figure.
 const PEAK_HOOK = path.join(work, 'peak.cjs');
 writeFileSync(
   PEAK_HOOK,
   'const out = process.env.TRIG_BENCH_PEAK_OUT; delete process.env.TRIG_BENCH_PEAK_OUT;\n' +
-    "process.on('exit', () => require('node:fs').writeFileSync(out, String(process.resourceUsage().maxRSS)));\n",
+    "const fs = require('node:fs');\n" +
+    "const peak = () => { try { return Number(/VmHWM:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]); } catch { return process.resourceUsage().maxRSS; } };\n" +
+    "process.on('exit', () => fs.writeFileSync(out, String(peak())));\n",
 );
 
 /** Runs `node <argv>` once; returns wall milliseconds (or KiB of peak RSS with `peak`). */

@@ -301,40 +301,44 @@ class SqliteStore implements Store {
   }
 
   admitEvent(event: NewEvent, dispatch?: Dispatch): Promise<Admission> {
-    return Promise.resolve(
-      this.writeDurably((): Admission => {
-        if (event.deliveryKey !== undefined) {
-          const existing = this.db
-            .prepare('SELECT id FROM events WHERE source = ? AND delivery_key = ?')
-            .pluck()
-            .get(event.source, event.deliveryKey) as string | undefined;
-          if (existing) return { duplicate: true, eventId: existing };
-        }
-        const id = event.id ?? newEventId();
-        const { lastInsertRowid } = this.db
-          .prepare(
-            `INSERT INTO events (id, name, source, received_at, delivery_key, places, payload, headers, replay_of, details)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            id,
-            event.name,
-            event.source,
-            event.at.getTime(),
-            event.deliveryKey ?? null,
-            JSON.stringify(event.places),
-            JSON.stringify(event.payload ?? {}),
-            event.headers ? JSON.stringify(event.headers) : null,
-            event.replayOf ?? null,
-            JSON.stringify(event.details ?? {}),
-          );
-        // The automatic bound, checked every 100 events rather than on each (every
-        // keepEvents when that is lower, so that a small bound holds too).
-        if (Number(lastInsertRowid) % Math.min(100, this.keepEvents) === 0) this.pruneBeyond(this.keepEvents);
-        const runs = dispatch ? this.dispatch(id, dispatch.decisions, dispatch.runs, dispatch.owner) : [];
-        return { duplicate: false, eventId: id, runs };
-      }),
-    );
+    return Promise.resolve(this.writeDurably(() => this.admit(event, dispatch)));
+  }
+
+  admitEvents(events: readonly NewEvent[]): Promise<Admission[]> {
+    return Promise.resolve(this.writeDurably(() => events.map((event) => this.admit(event))));
+  }
+
+  private admit(event: NewEvent, dispatch?: Dispatch): Admission {
+    if (event.deliveryKey !== undefined) {
+      const existing = this.db
+        .prepare('SELECT id FROM events WHERE source = ? AND delivery_key = ?')
+        .pluck()
+        .get(event.source, event.deliveryKey) as string | undefined;
+      if (existing) return { duplicate: true, eventId: existing };
+    }
+    const id = event.id ?? newEventId();
+    const { lastInsertRowid } = this.db
+      .prepare(
+        `INSERT INTO events (id, name, source, received_at, delivery_key, places, payload, headers, replay_of, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        event.name,
+        event.source,
+        event.at.getTime(),
+        event.deliveryKey ?? null,
+        JSON.stringify(event.places),
+        JSON.stringify(event.payload ?? {}),
+        event.headers ? JSON.stringify(event.headers) : null,
+        event.replayOf ?? null,
+        JSON.stringify(event.details ?? {}),
+      );
+    // The automatic bound, checked every 100 events rather than on each (every
+    // keepEvents when that is lower, so that a small bound holds too).
+    if (Number(lastInsertRowid) % Math.min(100, this.keepEvents) === 0) this.pruneBeyond(this.keepEvents);
+    const runs = dispatch ? this.dispatch(id, dispatch.decisions, dispatch.runs, dispatch.owner) : [];
+    return { duplicate: false, eventId: id, runs };
   }
 
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]> {
@@ -808,12 +812,13 @@ class SqliteStore implements Store {
   }
 
   /** Deletes events beyond the newest `keep` whose runs are all over; their runs and logs go with them (ON DELETE CASCADE). */
+  /** Neither an event still to be decided (guarantee 7: an acknowledged delivery) nor one with a run not over goes. */
   private pruneBeyond(keep: number, before?: Date): { events: number; runs: number } {
     const active = ACTIVE_STATUSES.map(() => '?').join(',');
     const doomed = this.db
       .prepare(
         `SELECT id FROM events WHERE (rowid NOT IN (SELECT rowid FROM events ORDER BY received_at DESC, rowid DESC LIMIT ?) ${before ? 'OR received_at < ?' : ''})
-         AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.event_id = events.id AND runs.status IN (${active}))`,
+         AND dispatched = 1 AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.event_id = events.id AND runs.status IN (${active}))`,
       )
       .pluck()
       .all(keep, ...(before ? [before.getTime()] : []), ...ACTIVE_STATUSES) as string[];

@@ -37,7 +37,7 @@
 //     way, before deciding it) stays listed by listUndispatched, oldest first, until
 //     dispatchEvent records its decisions: a receiver that dies between the two finds it
 //     there when it starts again, and guarantee 2 makes a second dispatch of one event run
-//     nothing twice.
+//     nothing twice. Pruning (by age, count, or the automatic bound) never removes it.
 //  8. Nothing here masks: callers store only masked text (logs) and payloads that carry no
 //     secrets (secrets live in TRIG_SECRET_* variables, never in events).
 //  9. Resuming (suspendRun, resumableRuns, claimResume): a suspended run keeps what it
@@ -391,6 +391,13 @@ export type Found<T> = { found: T } | { missing: string };
 export interface Store {
   /** Records the event, and with `dispatch` its decisions and runs in the same transaction (runs: [] without). */
   admitEvent(event: NewEvent, dispatch?: Dispatch): Promise<Admission>;
+  /**
+   * Events admitted without a dispatch, each as admitEvent would, in order (a delivery key
+   * repeated in the list is a duplicate of its first), in one write that is durable when
+   * it returns: all of them or none. The HTTP receiver's group commit: the deliveries that
+   * arrive together are synced to disk once.
+   */
+  admitEvents(events: readonly NewEvent[]): Promise<Admission[]>;
   /** The decisions of an admitted event and the runs they start (queued, owned by owner). */
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]>;
   /** Events of this source admitted without a dispatch and not dispatched since, oldest first (guarantee 7). */
@@ -430,7 +437,7 @@ export interface Store {
   readLog(runId: string, options?: { step?: string; afterSeq?: number }): Promise<StoredLogLine[]>;
   listEvents(options: { limit?: number; places?: readonly string[] }): Promise<StoredEvent[]>;
   findEvent(idPrefix: string): Promise<Found<StoredEvent>>;
-  /** Events (with their runs and logs) older than the date, or beyond the newest `keep`; runs not over are kept. */
+  /** Events (with their runs and logs) older than the date, or beyond the newest `keep`; events not yet dispatched, and runs not over, are kept. */
   prune(options: { before?: Date; keep?: number }): Promise<{ events: number; runs: number }>;
   close(): void;
 }

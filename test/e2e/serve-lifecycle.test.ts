@@ -72,6 +72,30 @@ describe('trig serve lifecycle', () => {
     expect(done).toHaveLength(10);
   });
 
+  it('deliveries sent at once (stored together, one commit): each id is acknowledged once, a copy sent alongside is a duplicate, each runs once', async () => {
+    const { dir, env } = workspace();
+    writeFileSync(path.join(dir, 'go'), '');
+    const server = await startServe([], { cwd: dir, env });
+    const marks = Array.from({ length: 20 }, (_, i) => `burst${i}`);
+    const copies = marks.slice(0, 5);
+    const replies = await Promise.all([...marks, ...copies].map(async (mark) => ({ mark, reply: await deliver(server.url, mark) })));
+    for (const mark of marks) {
+      const answers = replies.filter((r) => r.mark === mark).map((r) => r.reply);
+      const acked = answers.filter((a) => a.status === 202);
+      expect(acked).toHaveLength(1);
+      expect(acked[0]!.body).toMatchObject({ delivery: `id-${mark}`, status: 'queued' });
+      for (const other of answers.filter((a) => a.status !== 202)) {
+        expect(other.status).toBe(200);
+        expect(other.body).toEqual({ duplicate: true, event: acked[0]!.body.event });
+      }
+    }
+    await until('every run', () => marks.every((m) => lines(path.join(dir, 'done.log')).includes(m)));
+    await until('every run recorded', () => runs(env).filter((r) => r.status === 'succeeded').length === marks.length);
+    const done = lines(path.join(dir, 'done.log'));
+    for (const mark of marks) expect(count(done, mark)).toBe(1);
+    expect(runs(env)).toHaveLength(marks.length);
+  });
+
   it('SIGTERM: new deliveries get 503, the running run finishes, waiting deliveries stay stored and the next trig serve runs them', async () => {
     const { dir, env } = workspace();
     const first = await startServe(['--concurrency', '1', '--grace', '5m'], { cwd: dir, env });

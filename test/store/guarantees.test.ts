@@ -64,6 +64,35 @@ describe('admitEvent', () => {
   });
 });
 
+describe('admitEvents (group commit)', () => {
+  it('admits each event as admitEvent would, in order: a key stored before or repeated in the list is a duplicate of its first', async () => {
+    const store = open();
+    const before = await store.admitEvent(event({ source: 'http', deliveryKey: 'old' }));
+    const admitted = await store.admitEvents([
+      event({ source: 'http', deliveryKey: 'a' }),
+      event({ source: 'http', deliveryKey: 'old' }),
+      event({ source: 'http', deliveryKey: 'b' }),
+      event({ source: 'http', deliveryKey: 'a' }),
+    ]);
+    expect(admitted.map((a) => a.duplicate)).toEqual([false, true, false, true]);
+    expect(admitted[1]!.eventId).toBe(before.eventId);
+    expect(admitted[3]!.eventId).toBe(admitted[0]!.eventId);
+    expect(admitted[0]).toEqual({ duplicate: false, eventId: admitted[0]!.eventId, runs: [] });
+    // Admitted without a dispatch: listed for the receiver, oldest first (guarantee 7).
+    expect((await store.listUndispatched({ source: 'http' })).map((e) => e.deliveryKey)).toEqual(['old', 'a', 'b']);
+  });
+
+  it('stores all of them or none', async () => {
+    const store = open();
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const both = [event({ source: 'http', deliveryKey: 'fine' }), event({ source: 'http', deliveryKey: 'bad', payload: circular })];
+    await expect(Promise.resolve().then(() => store.admitEvents(both))).rejects.toThrow(/circular/i);
+    expect(await store.listEvents({})).toEqual([]);
+    expect((await store.admitEvents([event({ source: 'http', deliveryKey: 'fine' })]))[0]!.duplicate).toBe(false);
+  });
+});
+
 describe('dispatchEvent', () => {
   it('adds a run key once: the second dispatch returns the run with its status, added false', async () => {
     const store = open();
@@ -109,30 +138,40 @@ describe('appendLog', () => {
 });
 
 describe('prune', () => {
-  it('deletes events beyond the newest `keep` whose runs are over, keeping those with a queued or running run', async () => {
+  it('deletes events beyond the newest `keep` whose runs are over, keeping those with a queued or running run, and those not dispatched yet', async () => {
     const store = open();
     const ids: string[] = [];
-    for (const [i, status] of (['queued', 'running', 'done', 'none'] as const).entries()) {
+    for (const [i, status] of (['queued', 'running', 'done', 'none', 'undispatched'] as const).entries()) {
       const { eventId } = await store.admitEvent(event({ at: new Date(Date.UTC(2026, 11, 1, 10, i)) }));
       ids.push(eventId);
+      if (status === 'undispatched') continue;
+      const runs = status === 'none' ? [] : [{ key: eventId, file: '/f', definition: 'd' }];
+      const [added] = (await store.dispatchEvent(eventId, [], runs, OWNER)) as unknown as [{ id: string }?];
       if (status === 'none') continue;
-      const [{ id }] = (await store.dispatchEvent(eventId, [], [{ key: eventId, file: '/f', definition: 'd' }], OWNER)) as unknown as [
-        { id: string },
-      ];
-      if (status !== 'queued') expect(await store.claimRun(id, OWNER)).toBe('run');
-      if (status === 'done') await store.finishRun(id, { status: 'succeeded', exitCode: 0, steps: [] });
+      if (status !== 'queued') expect(await store.claimRun(added!.id, OWNER)).toBe('run');
+      if (status === 'done') await store.finishRun(added!.id, { status: 'succeeded', exitCode: 0, steps: [] });
     }
     expect(await store.prune({ keep: 0 })).toEqual({ events: 2, runs: 1 });
-    expect((await store.listEvents({})).map((e) => e.id).sort()).toEqual([ids[0], ids[1]].sort());
+    // An acknowledged delivery not decided yet (guarantee 7) is kept, however old.
+    expect((await store.listEvents({})).map((e) => e.id).sort()).toEqual([ids[0], ids[1], ids[4]].sort());
+    expect((await store.listUndispatched({ source: 'cli' })).map((e) => e.id)).toEqual([ids[4]]);
     expect((await store.listRuns({})).map((r) => r.status).sort()).toEqual(['queued', 'running']);
   });
 
   it('deletes by date, and by count keeping the newest', async () => {
     const store = open();
-    for (let i = 0; i < 5; i++) await store.admitEvent(event({ deliveryKey: `d${i}`, at: new Date(Date.UTC(2026, 11, 1 + i)) }));
+    const decided = { decisions: [], runs: [], owner: OWNER };
+    for (let i = 0; i < 5; i++) await store.admitEvent(event({ deliveryKey: `d${i}`, at: new Date(Date.UTC(2026, 11, 1 + i)) }), decided);
     expect(await store.prune({ before: new Date(Date.UTC(2026, 11, 2)) })).toEqual({ events: 1, runs: 0 });
     expect(await store.prune({ keep: 2 })).toEqual({ events: 2, runs: 0 });
     expect((await store.listEvents({})).map((e) => e.deliveryKey)).toEqual(['d4', 'd3']);
+  });
+
+  it('keeps the automatic bound from removing deliveries admitted but not dispatched yet', async () => {
+    const store = openSqliteStore(freshDir(), { keepEvents: 2 });
+    opened.push(store);
+    for (let i = 0; i < 6; i++) await store.admitEvent(event({ deliveryKey: `u${i}` }));
+    expect((await store.listUndispatched({ source: 'cli' })).map((e) => e.deliveryKey)).toEqual(['u0', 'u1', 'u2', 'u3', 'u4', 'u5']);
   });
 });
 

@@ -22,7 +22,7 @@ import { oneLine } from '../../shared/printable.js';
 import { plural } from '../../shared/records.js';
 import type { Style } from '../../shared/style.js';
 import { resumeHinted, stateDir } from '../../store/place.js';
-import type { Store } from '../../store/store.js';
+import type { Admission, NewEvent, Store } from '../../store/store.js';
 import type { CheckResult } from '../../validate/check.js';
 import { DefinitionKeeper, type Served } from '../watch/definitions.js';
 import { definitionRoots } from '../watch/watch.js';
@@ -271,6 +271,29 @@ export async function serve(options: ServeOptions): Promise<number> {
     res.end(res.req.method === 'HEAD' ? undefined : text);
   };
 
+  // Group commit: the deliveries that reach the store in one turn of the event loop (those
+  // read while the previous commit was being synced) are admitted in one transaction,
+  // synced to disk once; each one's 202 waits for that commit. When it fails, none of them
+  // is stored, and each is answered 500.
+  let batch: { event: NewEvent; settle: (admission: Promise<Admission>) => void }[] = [];
+  const commitBatch = () => {
+    const taken = batch;
+    batch = [];
+    let committed: Promise<Admission[]>;
+    try {
+      // Durable once it resolves (the SQLite store: once it returns).
+      committed = store.admitEvents(taken.map((t) => t.event));
+    } catch (error) {
+      committed = Promise.reject(error);
+    }
+    taken.forEach((t, i) => t.settle(committed.then((all) => all[i]!)));
+  };
+  const admitDurably = (event: NewEvent): Promise<Admission> =>
+    new Promise((resolve) => {
+      if (!batch.length) setImmediate(commitBatch);
+      batch.push({ event, settle: resolve });
+    });
+
   const admit = async (delivery: Delivery): Promise<Answer> => {
     const receivedAt = deps.now();
     const event = {
@@ -301,7 +324,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     }
     reserved++;
     try {
-      const admission = await store.admitEvent(event);
+      const admission = await admitDurably(event);
       if (admission.duplicate) return { status: 200, body: { duplicate: true, event: admission.eventId }, reason: 'duplicate' };
       queue.push({
         eventId: admission.eventId,
