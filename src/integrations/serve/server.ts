@@ -15,7 +15,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import { definitionPlaces, fire, type FireDeps, type FireOptions, type FireOutcome } from '../../fire/index.js';
-import { formatText } from '../../report/diagnostics-format.js';
 import { SIGNAL_EXIT, UsageError } from '../../shared/errors.js';
 import { noticesTo, type Output } from '../../shared/io.js';
 import { oneLine } from '../../shared/printable.js';
@@ -24,7 +23,7 @@ import type { Style } from '../../shared/style.js';
 import { resumeHinted, stateDir } from '../../store/place.js';
 import type { Admission, NewEvent, Store } from '../../store/store.js';
 import type { CheckResult } from '../../validate/check.js';
-import { DefinitionKeeper, type Served } from '../watch/definitions.js';
+import { DefinitionKeeper, reportBroken, type Served } from '../watch/definitions.js';
 import { definitionRoots } from '../watch/watch.js';
 import { checkContentType, readDelivery, routeOf, routeSecrets, verifyDelivery, type Answer, type Delivery } from './intake.js';
 import { ROUTES, SECRET_ENV, type Route } from './verify.js';
@@ -81,21 +80,7 @@ export async function serve(options: ServeOptions): Promise<number> {
 
   // The definitions, reloaded when their files change (the last good version of a broken file keeps serving).
   const keeper = new DefinitionKeeper();
-  const report = (served: Served) => {
-    for (const { file, errors, kept } of served.broken) {
-      io.stderr.write(
-        formatText(
-          { files: 1, definitions: 0, diagnostics: errors, skipped: [], sourceLine: (f, n) => served.checked.line(f, n) },
-          options.style,
-        ),
-      );
-      notice(
-        kept
-          ? `${oneLine(file)}: not reloaded: its last good version keeps serving`
-          : `${oneLine(file)}: its definitions cannot run until fixed`,
-      );
-    }
-  };
+  const report = (served: Served) => reportBroken(served, io, options.style, notice);
   const first = await options.loadDefinitions(options.defs);
   let served = await keeper.take(first.files, first.checked);
   report(served);

@@ -5,7 +5,11 @@
 // broken version), until the file is fixed or removed.
 
 import type { Definition } from '../../load/definition.js';
+import { formatText } from '../../report/diagnostics-format.js';
 import type { Diagnostic } from '../../shared/diagnostic.js';
+import type { Output } from '../../shared/io.js';
+import { oneLine } from '../../shared/printable.js';
+import type { Style } from '../../shared/style.js';
 import type { CheckedDefinition, CheckResult } from '../../validate/check.js';
 
 interface GoodVersion {
@@ -20,6 +24,20 @@ export interface Served {
   files: string[];
   /** Files whose new version has errors, with those errors; `kept` when a good version keeps serving. */
   broken: { file: string; errors: Diagnostic[]; kept: boolean }[];
+}
+
+/** Tells of each broken file: its errors, as validate prints them, and whether a good version keeps serving. */
+export function reportBroken(served: Served, io: Output, style: Style, notice: (message: string) => void): void {
+  for (const { file, errors, kept } of served.broken) {
+    io.stderr.write(
+      formatText({ files: 1, definitions: 0, diagnostics: errors, skipped: [], sourceLine: (f, n) => served.checked.line(f, n) }, style),
+    );
+    notice(
+      kept
+        ? `${oneLine(file)}: not reloaded: its last good version keeps serving`
+        : `${oneLine(file)}: its definitions cannot run until fixed`,
+    );
+  }
 }
 
 function errorsByFile(checked: CheckResult): Map<string, Diagnostic[]> {

@@ -13,7 +13,6 @@ import { fire, presentFire, type FireDeps, type FireOptions } from '../../fire/i
 import { compilePatternList } from '../../lang/glob.js';
 import { DEFAULT_DEFINITIONS_DIR } from '../../load/paths.js';
 import { filterValues } from '../../match/filters.js';
-import { formatText } from '../../report/diagnostics-format.js';
 import { SIGNAL_EXIT, UsageError } from '../../shared/errors.js';
 import { noticesTo, type Output } from '../../shared/io.js';
 import { oneLine } from '../../shared/printable.js';
@@ -23,7 +22,7 @@ import { stateDir } from '../../store/place.js';
 import { cacheRoot } from '../../validate/cache.js';
 import type { CheckResult } from '../../validate/check.js';
 import { ChangeBatch, fileChangePayload, type FileEvent } from './batch.js';
-import { DefinitionKeeper, type Served } from './definitions.js';
+import { DefinitionKeeper, reportBroken, type Served } from './definitions.js';
 import { alwaysIgnored, isWithin, relativePath, watchIgnore } from './ignore.js';
 
 /** A file changed without pause still fires: a batch waits at most this many debounces after its first change. */
@@ -88,21 +87,7 @@ export async function watchTree(options: WatchOptions): Promise<number> {
   const keeper = new DefinitionKeeper();
   const defs = options.defs;
 
-  const report = (served: Served) => {
-    for (const { file, errors, kept } of served.broken) {
-      io.stderr.write(
-        formatText(
-          { files: 1, definitions: 0, diagnostics: errors, skipped: [], sourceLine: (f, n) => served.checked.line(f, n) },
-          options.style,
-        ),
-      );
-      notice(
-        kept
-          ? `${oneLine(file)}: not reloaded: its last good version keeps serving`
-          : `${oneLine(file)}: its definitions cannot run until fixed`,
-      );
-    }
-  };
+  const report = (served: Served) => reportBroken(served, io, options.style, notice);
   // A path argument that names nothing is a usage error at the start; later (a folder
   // removed while watching) the definitions loaded before keep serving.
   const first = await options.loadDefinitions(defs);
