@@ -45,8 +45,9 @@ export async function listApprovals(request: { quiet?: boolean }, deps: ResumeDe
 
 /** Records a person's decision; the last needed approval carries the run on here, a rejection ends it. */
 export async function decideApproval(request: DecisionRequest, deps: ResumeDeps): Promise<DecisionOutcome> {
-  if (!request.by.trim() || /[\p{Cc}]/u.test(request.by))
-    throw new UsageError(`--as ${JSON.stringify(request.by)}: expected a name on one line`);
+  // Trimmed: "ann " is ann, or one person could count twice towards min-approvers.
+  const by = request.by.trim();
+  if (!by || /[\p{Cc}]/u.test(by)) throw new UsageError(`--as ${JSON.stringify(request.by)}: expected a name on one line`);
   const store = await deps.openStore();
   try {
     const now = deps.now();
@@ -60,7 +61,7 @@ export async function decideApproval(request: DecisionRequest, deps: ResumeDeps)
             found.found.id,
             {
               verdict: request.verdict,
-              by: request.by,
+              by,
               at: now.toISOString(),
               from: 'cli',
               ...(request.comment !== undefined ? { comment: request.comment } : {}),

@@ -11,7 +11,8 @@ import type { ClaimedRun, GateDecision, GateOutcome, Owner, Store, StoredGate } 
 export function approvedText(gate: StoredGate): string {
   const approvals = gate.decisions.filter((d) => d.verdict === 'approve');
   if (approvals.some((d) => d.from === 'timeout')) return `approved: no decision within ${gate.settings.timeout} (timeout-action: approve)`;
-  const who = approvals.map((d) => (d.comment ? `${d.by} (${d.comment})` : d.by));
+  // A comment is anyone's text: on one line, so that it cannot print a line of its own.
+  const who = approvals.map((d) => (d.comment ? `${oneLine(d.by)} (${oneLine(d.comment)})` : oneLine(d.by)));
   return `approved by ${who.join(', ')}`;
 }
 

@@ -206,11 +206,21 @@ describe('an approval step', () => {
     expect(gates(p)[0]!.approvals.map((a) => a.by)).toEqual(['ann']);
     const twice = approve(p, id, '--as', 'ann');
     expect([twice.code, twice.stderr]).toEqual([2, `trig: "ann" has decided gate ${id} already: min-approvers counts distinct names\n`]);
+    // Spaces around a name do not make another person of it.
+    const padded = approve(p, id, '--as', ' ann ');
+    expect([padded.code, padded.stderr]).toEqual([2, `trig: "ann" has decided gate ${id} already: min-approvers counts distinct names\n`]);
     expect(lines(p, 'deployed.txt')).toEqual([]);
-    const second = approve(p, id, '--as', 'bob');
+    // A comment cannot print a line of its own, nor a terminal escape, where the run says who approved it.
+    const second = approve(p, id, '--as', 'bob', '--comment', 'ok\u001b[31m\nFAKE: approved by root');
     expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).not.toContain('\nFAKE');
+    expect(second.stdout).not.toContain('\u001b');
     expect(lines(p, 'deployed.txt')).toEqual(['deploy']);
-    expect(onlyRun(p).steps[1]).toMatchObject({ name: 'wait', status: 'succeeded', reason: 'approved by ann, bob' });
+    expect(onlyRun(p).steps[1]).toMatchObject({
+      name: 'wait',
+      status: 'succeeded',
+      reason: 'approved by ann, bob (ok\\u001b[31m\\nFAKE: approved by root)',
+    });
   });
 
   it('refuses a name not among the approvers, and takes the default name from the OS user', () => {
