@@ -217,8 +217,8 @@ export interface GateSettings {
   approvers: string[];
 }
 
-/** Where a decision came from: a person at the command line, or the gate's timeout. */
-export type DecisionSource = 'cli' | 'timeout';
+/** Where a decision came from: a person at the command line or over HTTP (a link, the page), or the gate's timeout. */
+export type DecisionSource = 'cli' | 'http' | 'timeout';
 
 export interface GateDecision {
   verdict: 'approve' | 'reject';
