@@ -4,7 +4,7 @@
 // on here, to its end, as trig resume carries on a retry (resume.ts).
 
 import { UsageError } from '../shared/errors.js';
-import type { GateOutcome, StoredGate } from '../store/store.js';
+import type { GateOutcome, GateVerdict, StoredGate } from '../store/store.js';
 import { decideGate, expireGates, type ExpiredGate } from './gates.js';
 import { thisProcess } from './record.js';
 import { carryOn, type ResumeDeps, type ResumeOutcome } from './resume.js';
@@ -18,7 +18,7 @@ export interface ApprovalsOutcome extends Pick<ResumeOutcome, 'resumed' | 'faile
 export interface DecisionRequest {
   /** The gate's id, or a unique start of it. */
   gate: string;
-  verdict: 'approve' | 'reject';
+  verdict: GateVerdict;
   by: string;
   comment?: string;
   quiet?: boolean;

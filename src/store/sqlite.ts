@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { oneLine } from '../shared/printable.js';
+import { INTERVENTION_DECISIONS, type InterventionDecision } from '../shared/retry.js';
 import { newEventId, runIdOf } from './ids.js';
 import { MIGRATIONS } from './migrations.js';
 import { clearResumeHint, preparePlace, setResumeHint, StorePlaceError } from './place.js';
@@ -218,8 +219,20 @@ function approvalsOf(gate: StoredGate): { names: string[]; passed: boolean } {
   return { names, passed: !rejected && (byTimeout || names.length >= gate.settings.minApprovers) };
 }
 
+/** Whether a gate's recorded decisions let its run go on: an approval approved, a manual intervention decided retry or ignore. */
+function passedBy(gate: StoredGate): boolean {
+  if (gate.settings.kind !== 'intervention') return gate.outcome === 'approved' && approvalsOf(gate).passed;
+  const last = gate.decisions[gate.decisions.length - 1];
+  return gate.decisions.length === 1 && (gate.outcome === 'retry' || gate.outcome === 'ignore') && last?.verdict === gate.outcome;
+}
+
 /** Why a person's decision on a waiting gate is refused, if it is. */
 function refusal(gate: StoredGate, decision: GateDecision): string | undefined {
+  const intervention = gate.settings.kind === 'intervention';
+  if (intervention !== (INTERVENTION_DECISIONS as readonly string[]).includes(decision.verdict))
+    return intervention
+      ? `gate ${gate.id} waits for manual intervention, not approval: trig intervene ${gate.id} retry|ignore|abort`
+      : `gate ${gate.id} is an approval: trig approve ${gate.id} or trig reject ${gate.id}`;
   if (decision.from === 'timeout') return undefined;
   const { approvers } = gate.settings;
   if (approvers.length && !approvers.includes(decision.by))
@@ -584,7 +597,7 @@ class SqliteStore implements Store {
     // Whatever the row says, a gate is passed only by the decisions recorded on it.
     if (row.status === 'awaiting_approval' || resume.kind === 'approval') {
       const gate = resume.gate === undefined ? undefined : this.gateById(resume.gate);
-      if (!gate || gate.runId !== runId || gate.outcome !== 'approved' || !approvalsOf(gate).passed) return undefined;
+      if (!gate || gate.runId !== runId || !passedBy(gate)) return undefined;
     }
     const sameOwner =
       from === null
@@ -642,40 +655,55 @@ class SqliteStore implements Store {
         const refused = refusal(gate, decision);
         if (refused) return { refused };
         gate.decisions.push(decision);
-        const passed = approvalsOf(gate).passed;
-        gate.outcome = decision.verdict === 'reject' ? 'rejected' : passed ? 'approved' : null;
+        if (gate.settings.kind === 'intervention') {
+          gate.outcome = decision.verdict as InterventionDecision;
+        } else {
+          const passed = approvalsOf(gate).passed;
+          gate.outcome = decision.verdict === 'reject' ? 'rejected' : passed ? 'approved' : null;
+        }
         this.db
           .prepare('UPDATE gates SET decisions = ?, outcome = ?, decided_at = ? WHERE id = ?')
           .run(JSON.stringify(gate.decisions), gate.outcome, gate.outcome ? Date.now() : null, gate.id);
-        if (gate.outcome === 'rejected') {
-          this.rejectRun(gate, decision);
-          gate.runStatus = 'rejected';
-          return { rejected: gate };
+        if (gate.outcome === 'rejected' || gate.outcome === 'abort') {
+          this.endAtGate(gate, decision);
+          gate.runStatus = gate.outcome === 'abort' ? 'failed' : 'rejected';
+          return gate.outcome === 'abort' ? { aborted: gate } : { rejected: gate };
         }
         if (gate.outcome === null) return { waiting: gate };
         const claimed = this.claim(gate.runId, { owner, from: null });
-        if (!claimed) throw new Error(`gate ${gate.id} is approved, but its run ${gate.runId} could not be claimed`);
+        if (!claimed) throw new Error(`gate ${gate.id} is decided, but its run ${gate.runId} could not be claimed`);
         gate.runStatus = 'running';
         return { approvedGate: gate, claimed };
       },
     );
-    if ('approvedGate' in outcome)
-      return Promise.resolve({ approved: outcome.approvedGate, claimed: this.claimedRun(outcome.approvedGate.runId, outcome.claimed) });
+    if ('approvedGate' in outcome) {
+      const { approvedGate: gate } = outcome;
+      const claimed = this.claimedRun(gate.runId, outcome.claimed);
+      return Promise.resolve(gate.settings.kind === 'intervention' ? { intervened: gate, claimed } : { approved: gate, claimed });
+    }
     return Promise.resolve(outcome);
   }
 
-  /** A rejected gate ends its run: nothing after the gate runs. */
-  private rejectRun(gate: StoredGate, decision: GateDecision): void {
+  /** A rejected gate, or an aborted manual intervention, ends its run: nothing after the gate runs. */
+  private endAtGate(gate: StoredGate, decision: GateDecision): void {
     const stored = this.db.prepare('SELECT steps FROM runs WHERE id = ?').pluck().get(gate.runId) as string | null;
     const steps = stored ? (JSON.parse(stored) as StepRecord[]) : [];
-    const why =
-      decision.from === 'timeout'
+    const aborted = gate.settings.kind === 'intervention';
+    const comment = decision.comment ? `: ${oneLine(decision.comment)}` : '';
+    const why = aborted
+      ? `${gate.message ?? 'failed'}; ${
+          decision.from === 'timeout'
+            ? `no decision within ${gate.settings.timeout} (timeout-action: abort)`
+            : `aborted by ${oneLine(decision.by)}${comment} (manual intervention)`
+        }`
+      : decision.from === 'timeout'
         ? `timed out after ${gate.settings.timeout} without a decision (timeout-action: reject)`
-        : `rejected by ${decision.by}${decision.comment ? `: ${oneLine(decision.comment)}` : ''}`;
+        : `rejected by ${oneLine(decision.by)}${comment}`;
+    const status = aborted ? 'failed' : 'rejected';
     const last = steps[steps.length - 1];
-    if (last?.status === 'awaiting_approval') steps[steps.length - 1] = { ...last, status: 'rejected', reason: why };
+    if (last?.status === 'awaiting_approval') steps[steps.length - 1] = { ...last, status, reason: why };
     const where = last?.name ? `step ${last.name}` : gate.step === '(definition)' ? 'approval' : `stage ${gate.step}`;
-    this.end(gate.runId, { status: 'rejected', exitCode: null, reason: `${where}: ${why}`, steps });
+    this.end(gate.runId, { status, exitCode: aborted ? (last?.exitCode ?? null) : null, reason: `${where}: ${why}`, steps });
   }
 
   reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; groups: ProcessGroup[] }[]> {

@@ -55,8 +55,12 @@
 //     approval arrives, claims it for the decider: of any number of racing deciders,
 //     exactly one gets the run. claimResume never takes a run at a gate whose recorded
 //     decisions do not approve it (enough distinct approvers, or a timeout that approves).
+//     A manual intervention is a gate too (settings.kind intervention): one decision,
+//     retry or ignore (claimed the same way) or abort (the run ends failed); an approval's
+//     verdicts are refused there, and its verdicts at an approval.
 
 import type { ChainLink } from '../shared/chain.js';
+import type { InterventionDecision, RetryPolicy } from '../shared/retry.js';
 
 export type { ChainLink };
 
@@ -183,7 +187,8 @@ export interface StepRecord {
 
 /**
  * Where a suspended run goes on from, and why it stopped there. `retry`: a step failed and
- * its on-failure retry waits before the next attempt. `approval`: the run waits at a gate.
+ * its on-failure retry waits before the next attempt. `approval`: the run waits at a gate
+ * (an approval, or a failed step's manual intervention).
  */
 export interface ResumePoint {
   kind: 'retry' | 'approval';
@@ -205,13 +210,26 @@ export interface ResumePoint {
   gate?: string;
   /** kind approval, once decided: who approved it (the gate's entry's reason when the run goes on). */
   approved?: string;
+  /** At a manual intervention, once decided: what (abort ends the run in the store, never resumed). */
+  decision?: 'retry' | 'ignore';
+  /** The attempts before the current round of retries (a person's retry starts a round). */
+  round?: number;
+  /** The current round's retry settings when they are not the step's own (a timeout-action's). */
+  retryPolicy?: RetryPolicy;
+  /** At a manual intervention whose timeout-action retries: how. */
+  timeoutRetry?: RetryPolicy;
 }
 
-/** A gate's settings as recorded (the definition's, defaults filled in). */
+/**
+ * A gate's settings as recorded (the definition's, defaults filled in). `kind` intervention:
+ * a failed step waits for a person to decide retry, ignore or abort (one decision, anyone's);
+ * absent: an approval.
+ */
 export interface GateSettings {
+  kind?: 'intervention';
   uses: string;
   timeout: string;
-  timeoutAction: 'approve' | 'reject';
+  timeoutAction: GateVerdict;
   minApprovers: number;
   /** Who may approve; empty: anyone. */
   approvers: string[];
@@ -220,8 +238,11 @@ export interface GateSettings {
 /** Where a decision came from: a person at the command line or over HTTP (a link, the page), or the gate's timeout. */
 export type DecisionSource = 'cli' | 'http' | 'timeout';
 
+/** What a decision on an approval says (approve, reject), or on a manual intervention (retry, ignore, abort). */
+export type GateVerdict = 'approve' | 'reject' | InterventionDecision;
+
 export interface GateDecision {
-  verdict: 'approve' | 'reject';
+  verdict: GateVerdict;
   /** Who: a person's name, or `timeout`. */
   by: string;
   /** When (ISO-8601). */
@@ -251,8 +272,8 @@ export interface StoredGate {
   deadline: Date;
   createdAt: Date;
   decisions: GateDecision[];
-  /** null while it waits. */
-  outcome: 'approved' | 'rejected' | null;
+  /** null while it waits; at a manual intervention, the decision. */
+  outcome: 'approved' | 'rejected' | InterventionDecision | null;
   /** Its run's status (awaiting_approval while the gate waits). */
   runStatus: StoredRunStatus;
 }
@@ -265,7 +286,11 @@ export type GateOutcome =
   /** The run ended rejected. */
   | { rejected: StoredGate }
   /** The last needed approval: the run is claimed for the decider, to carry on. */
-  | { approved: StoredGate; claimed: ClaimedRun };
+  | { approved: StoredGate; claimed: ClaimedRun }
+  /** A manual intervention decided retry or ignore: the run is claimed for the decider, to carry on. */
+  | { intervened: StoredGate; claimed: ClaimedRun }
+  /** A manual intervention decided abort: the run ended failed. */
+  | { aborted: StoredGate };
 
 /**
  * What planning the run again needs, recorded with a suspended run (never a secret:
