@@ -49,9 +49,9 @@ import {
 
 // The SQLite adapter of the store: one file, WAL mode (readers never wait for the writer),
 // every write one short IMMEDIATE transaction (so that two writers queue on the busy
-// timeout instead of failing). Admitting and dispatching an event is synced to disk
-// (synchronous=FULL: it survives power loss, and the HTTP receiver acknowledges a delivery
-// only after that); a run's life after it (claim, process groups, log lines, end) is
+// timeout instead of failing). Admitting and dispatching an event with a delivery key is
+// synced to disk (synchronous=FULL: it survives power loss, and the HTTP receiver
+// acknowledges a delivery only after that); an event without one, and a run's life after it (claim, process groups, log lines, end) is
 // committed without waiting for the disk (synchronous=NORMAL: it survives the process
 // being killed, and is synced with the next durable write or when the store is closed).
 // What power loss can take back is a run's latest progress: the run then shows as not
@@ -314,7 +314,10 @@ class SqliteStore implements Store {
   }
 
   admitEvent(event: NewEvent, dispatch?: Dispatch): Promise<Admission> {
-    return Promise.resolve(this.writeDurably(() => this.admit(event, dispatch)));
+    // Exactly once rests on the delivery key being on disk; an event without one promises no
+    // more than a run's later progress does (guarantee 6), and spares the fire a sync.
+    const admit = () => this.admit(event, dispatch);
+    return Promise.resolve(event.deliveryKey !== undefined ? this.writeDurably(admit) : this.write(admit));
   }
 
   admitEvents(events: readonly NewEvent[]): Promise<Admission[]> {
@@ -355,7 +358,11 @@ class SqliteStore implements Store {
   }
 
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]> {
-    return Promise.resolve(this.writeDurably(() => this.dispatch(eventId, decisions, runs, owner)));
+    // Synced before any run it adds can start: a power cut must not leave a run that started
+    // unknown, to be decided and run again. A decision that starts nothing can be lost and
+    // taken again (the event stays admitted, undispatched): it is not worth a sync.
+    const dispatch = () => this.dispatch(eventId, decisions, runs, owner);
+    return Promise.resolve(runs.length ? this.writeDurably(dispatch) : this.write(dispatch));
   }
 
   listUndispatched(options: { source: EventSource; limit?: number }): Promise<StoredEvent[]> {

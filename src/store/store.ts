@@ -7,7 +7,8 @@
 // Guarantees every adapter must keep:
 //  1. admitEvent is atomic: of any number of callers, racing in any number of processes,
 //     that admit the same (source, deliveryKey), exactly one gets `duplicate: false`; the
-//     others get the first one's event id. A recorded event is durable when it returns.
+//     others get the first one's event id. An event with a delivery key is durable when it
+//     returns (one without is as durable as a run's later updates, guarantee 6).
 //     Given a dispatch, the event and its runs are recorded together or not at all, so a
 //     caller that dies cannot leave a delivery marked handled with nothing queued for it.
 //  2. addRuns is idempotent per run key: a run key that is already stored (the same
@@ -29,10 +30,13 @@
 //     `running` forever. A run that is `retrying` (suspended at a resume point) is never
 //     marked lost: whether its owner waits for the retry itself or is gone, it is resumable.
 //  5. A run's stored log keeps its last LOG_LIMIT_BYTES; what is dropped is counted and said.
-//  6. Admitting, dispatching and suspending are durable (on disk, surviving power loss)
-//     when they return. A run's later updates (claim, process groups, log lines, end) survive the
-//     process being killed, but power loss may take the latest ones back: the run then shows
-//     as not over with its owner gone, so it is marked lost (guarantee 4), never run again.
+//  6. Admitting an event with a delivery key, dispatching runs and suspending are durable
+//     (on disk, surviving power loss) when they return. A run's later updates (claim, process
+//     groups, log lines, end) survive the process being killed, but power loss may take the
+//     latest ones back: the run then shows as not over with its owner gone, so it is marked
+//     lost (guarantee 4), never run again. An event admitted without a delivery key is
+//     written as those updates are: power loss may take it back with its runs (nothing
+//     promised it would not run again: it has no key to be known by).
 //  7. An event admitted without a dispatch (the HTTP receiver acknowledges a delivery that
 //     way, before deciding it) stays listed by listUndispatched, oldest first, until
 //     dispatchEvent records its decisions: a receiver that dies between the two finds it
