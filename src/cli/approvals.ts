@@ -5,7 +5,7 @@
 
 import os from 'node:os';
 import type { DecisionOutcome } from '../fire/approvals.js';
-import { timeLeft } from '../fire/gates.js';
+import { DONE, timeLeft } from '../fire/gates.js';
 import { EXIT, UsageError } from '../shared/errors.js';
 import type { Output } from '../shared/io.js';
 import { oneLine } from '../shared/printable.js';
@@ -100,14 +100,6 @@ export async function runApprovals(flags: ApprovalsFlags, io: Output): Promise<n
   return resumeExitCode(outcome);
 }
 
-const DONE: Record<GateVerdict, string> = {
-  approve: 'approved',
-  reject: 'rejected',
-  retry: 'retried',
-  ignore: 'ignored',
-  abort: 'aborted',
-};
-
 /** What a decision did, in one line. */
 function decided(outcome: DecisionOutcome['outcome'], verdict: GateVerdict, by: string): string {
   if ('refused' in outcome) return outcome.refused;
@@ -116,14 +108,12 @@ function decided(outcome: DecisionOutcome['outcome'], verdict: GateVerdict, by: 
       ? outcome.waiting
       : 'rejected' in outcome
         ? outcome.rejected
-        : 'aborted' in outcome
-          ? outcome.aborted
-          : 'approved' in outcome
-            ? outcome.approved
-            : outcome.intervened;
+        : 'approved' in outcome
+          ? outcome.approved
+          : outcome.intervened;
   const head = `${DONE[verdict]} ${isIntervention(gate) ? `step ${oneLine(gate.step)} at gate` : 'gate'} ${gate.id} as ${oneLine(by)}`;
   if ('rejected' in outcome) return `${head}: run ${gate.runId} (${oneLine(gate.definition)}) ends rejected`;
-  if ('aborted' in outcome) return `${head}: run ${gate.runId} (${oneLine(gate.definition)}) ends failed`;
+  if (verdict === 'abort') return `${head}: run ${gate.runId} (${oneLine(gate.definition)}) ends failed`;
   if ('waiting' in outcome) {
     const approvals = approvalsSoFar(gate).length;
     return `${head}: ${approvals} of ${gate.settings.minApprovers} approvals; the run still waits (${formatTime(gate.deadline)} at the latest)`;

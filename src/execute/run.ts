@@ -81,8 +81,8 @@ export interface RunSuspension {
   intervention?: InterventionPolicy & { message: string };
   /** Resuming after a gate: who decided it (`approved by alice, bob`), the gate's result's reason. */
   approved?: string;
-  /** Resuming after a manual intervention: what was decided (ignore: the run goes on; retry: the step runs again). */
-  decision?: Exclude<InterventionDecision, 'abort'>;
+  /** Resuming after a manual intervention: what was decided (ignore: the run goes on; retry: the step runs again; abort: it ends failed). */
+  decision?: InterventionDecision;
   /** The attempts before the current round of retries (a person's retry starts a round). */
   round?: number;
   /** The retry settings of the current round when they are not the step's own (a timeout-action's). */
@@ -213,6 +213,8 @@ class Runner {
   private readonly at: number[] = [];
   /** Inside a parallel block, branches run at once: a retry there waits in this process only. */
   private parallel = 0;
+  /** A person aborted the run at a manual intervention: no on-failure lets its failure go. */
+  private abortedByPerson = false;
   private readonly baseEnv: Record<string, string> = {};
   private readonly trigEnv: Record<string, string>;
 
@@ -296,7 +298,7 @@ class Runner {
 
   /** Whether a failure may be let go: never when trig itself is stopping the run. */
   private ignoring(policy: FailurePolicy | undefined, failure: StepResult): string | undefined {
-    return this.stop.aborted ? undefined : ignoredBy(policy, failure);
+    return this.stop.aborted || this.abortedByPerson ? undefined : ignoredBy(policy, failure);
   }
 
   /**
@@ -479,7 +481,8 @@ class Runner {
   /**
    * A leaf step's tries: from its first, or from where an earlier process left it (`resume`):
    * a retry's wait done, or a person's decision at a manual intervention (ignore: its
-   * failure is let go; retry: it runs again, a new round of its on-failure).
+   * failure is let go; retry: it runs again, a new round of its on-failure; abort: its
+   * failure ends the run, whatever on-failure says).
    */
   private async leafTries(
     run: () => Promise<StepResult>,
@@ -500,10 +503,12 @@ class Runner {
       ...(attempts.length > 1 ? { attempts: [...attempts] } : {}),
     };
     const policy = resume.retryPolicy ? { policy: resume.retryPolicy } : {};
-    if (resume.decision === 'ignore') {
-      const reason = `${last.reason ?? last.status}; ${resume.approved ?? 'ignored'}`;
-      out.note(resume.approved ?? 'ignored');
-      return { entry: { ...lastEntry, reason }, ignored: true };
+    if (resume.decision === 'ignore' || resume.decision === 'abort') {
+      const decided = resume.approved ?? resume.decision;
+      if (resume.decision === 'abort') this.abortedByPerson = true;
+      else out.note(decided);
+      const reason = `${last.reason ?? last.status}; ${decided}`;
+      return resume.decision === 'ignore' ? { entry: { ...lastEntry, reason }, ignored: true } : { entry: { ...lastEntry, reason } };
     }
     if (resume.decision === 'retry') {
       out.note(resume.approved ?? 'retried');

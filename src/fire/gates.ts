@@ -7,7 +7,17 @@
 // decision (trig intervene: retry, ignore, abort), or its timeout-action.
 
 import { oneLine } from '../shared/printable.js';
+import type { InterventionDecision } from '../shared/retry.js';
 import type { ClaimedRun, GateDecision, GateOutcome, GateVerdict, Owner, Store, StoredGate } from '../store/store.js';
+
+/** A decision's verdict as done: `approved`, `retried`. */
+export const DONE: Record<GateVerdict, string> = {
+  approve: 'approved',
+  reject: 'rejected',
+  retry: 'retried',
+  ignore: 'ignored',
+  abort: 'aborted',
+};
 
 /** What a run carried on after its gate says there: who approved it. */
 export function approvedText(gate: StoredGate): string {
@@ -18,12 +28,12 @@ export function approvedText(gate: StoredGate): string {
   return `approved by ${who.join(', ')}`;
 }
 
-/** What a manual intervention's decision says where the run goes on: `retried by ann (comment)`. */
+/** What a manual intervention's decision says where the run goes on: `retried by ann (manual intervention: comment)`. */
 export function intervenedText(gate: StoredGate): string {
   const decision = gate.decisions[gate.decisions.length - 1]!;
-  const done = decision.verdict === 'ignore' ? 'ignored' : 'retried';
+  const done = DONE[decision.verdict];
   if (decision.from === 'timeout') return `${done}: no decision within ${gate.settings.timeout} (timeout-action: ${decision.verdict})`;
-  return `${done} by ${oneLine(decision.by)}${decision.comment ? ` (${oneLine(decision.comment)})` : ''} (manual intervention)`;
+  return `${done} by ${oneLine(decision.by)} (manual intervention${decision.comment ? `: ${oneLine(decision.comment)}` : ''})`;
 }
 
 /** The claimed run of a gate decided so that it goes on, its resume point saying who decided what. */
@@ -31,7 +41,7 @@ export function approvedRun(outcome: Extract<GateOutcome, { claimed: ClaimedRun 
   const { claimed } = outcome;
   if ('approved' in outcome) return { ...claimed, resume: { ...claimed.resume, approved: approvedText(outcome.approved) } };
   const gate = outcome.intervened;
-  const decision = gate.outcome === 'ignore' ? 'ignore' : 'retry';
+  const decision = gate.decisions[0]!.verdict as InterventionDecision;
   const { timeoutRetry, ...resume } = claimed.resume;
   // A timeout that retries does so as its timeout-action says; a person's retry, as the step's own on-failure.
   const byTimeout = gate.decisions.some((d) => d.from === 'timeout');
@@ -71,14 +81,6 @@ export interface ExpiredGate {
   gate: StoredGate;
   action: GateVerdict;
 }
-
-const DONE: Record<GateVerdict, string> = {
-  approve: 'approved',
-  reject: 'rejected',
-  retry: 'retried',
-  ignore: 'ignored',
-  abort: 'aborted',
-};
 
 /** What a gate's timeout did, in one line. */
 export function expiredText({ gate, action }: ExpiredGate): string {

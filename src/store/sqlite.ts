@@ -219,11 +219,15 @@ function approvalsOf(gate: StoredGate): { names: string[]; passed: boolean } {
   return { names, passed: !rejected && (byTimeout || names.length >= gate.settings.minApprovers) };
 }
 
-/** Whether a gate's recorded decisions let its run go on: an approval approved, a manual intervention decided retry or ignore. */
+/**
+ * Whether a gate's recorded decisions let its run be carried on: an approval approved, a
+ * manual intervention decided (by one decision; abort too: the run is carried on to end
+ * failed there, so that its end fires what a failed run's does).
+ */
 function passedBy(gate: StoredGate): boolean {
   if (gate.settings.kind !== 'intervention') return gate.outcome === 'approved' && approvalsOf(gate).passed;
-  const last = gate.decisions[gate.decisions.length - 1];
-  return gate.decisions.length === 1 && (gate.outcome === 'retry' || gate.outcome === 'ignore') && last?.verdict === gate.outcome;
+  const [decision, ...more] = gate.decisions;
+  return !more.length && decision !== undefined && decision.verdict === gate.outcome;
 }
 
 /** Why a person's decision on a waiting gate is refused, if it is. */
@@ -671,10 +675,10 @@ class SqliteStore implements Store {
         this.db
           .prepare('UPDATE gates SET decisions = ?, outcome = ?, decided_at = ? WHERE id = ?')
           .run(JSON.stringify(gate.decisions), gate.outcome, gate.outcome ? Date.now() : null, gate.id);
-        if (gate.outcome === 'rejected' || gate.outcome === 'abort') {
-          this.endAtGate(gate, decision);
-          gate.runStatus = gate.outcome === 'abort' ? 'failed' : 'rejected';
-          return gate.outcome === 'abort' ? { aborted: gate } : { rejected: gate };
+        if (gate.outcome === 'rejected') {
+          this.rejectRun(gate, decision);
+          gate.runStatus = 'rejected';
+          return { rejected: gate };
         }
         if (gate.outcome === null) return { waiting: gate };
         const claimed = this.claim(gate.runId, { owner, from: null });
@@ -691,26 +695,18 @@ class SqliteStore implements Store {
     return Promise.resolve(outcome);
   }
 
-  /** A rejected gate, or an aborted manual intervention, ends its run: nothing after the gate runs. */
-  private endAtGate(gate: StoredGate, decision: GateDecision): void {
+  /** A rejected gate ends its run: nothing after the gate runs. */
+  private rejectRun(gate: StoredGate, decision: GateDecision): void {
     const stored = this.db.prepare('SELECT steps FROM runs WHERE id = ?').pluck().get(gate.runId) as string | null;
     const steps = stored ? (JSON.parse(stored) as StepRecord[]) : [];
-    const aborted = gate.settings.kind === 'intervention';
-    const comment = decision.comment ? `: ${oneLine(decision.comment)}` : '';
-    const why = aborted
-      ? `${gate.message ?? 'failed'}; ${
-          decision.from === 'timeout'
-            ? `no decision within ${gate.settings.timeout} (timeout-action: abort)`
-            : `aborted by ${oneLine(decision.by)}${comment} (manual intervention)`
-        }`
-      : decision.from === 'timeout'
+    const why =
+      decision.from === 'timeout'
         ? `timed out after ${gate.settings.timeout} without a decision (timeout-action: reject)`
-        : `rejected by ${oneLine(decision.by)}${comment}`;
-    const status = aborted ? 'failed' : 'rejected';
+        : `rejected by ${oneLine(decision.by)}${decision.comment ? `: ${oneLine(decision.comment)}` : ''}`;
     const last = steps[steps.length - 1];
-    if (last?.status === 'awaiting_approval') steps[steps.length - 1] = { ...last, status, reason: why };
+    if (last?.status === 'awaiting_approval') steps[steps.length - 1] = { ...last, status: 'rejected', reason: why };
     const where = last?.name ? `step ${last.name}` : gate.step === '(definition)' ? 'approval' : `stage ${gate.step}`;
-    this.end(gate.runId, { status, exitCode: aborted ? (last?.exitCode ?? null) : null, reason: `${where}: ${why}`, steps });
+    this.end(gate.runId, { status: 'rejected', exitCode: null, reason: `${where}: ${why}`, steps });
   }
 
   reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; groups: ProcessGroup[] }[]> {

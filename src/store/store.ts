@@ -59,9 +59,9 @@
 //     approval arrives, claims it for the decider: of any number of racing deciders,
 //     exactly one gets the run. claimResume never takes a run at a gate whose recorded
 //     decisions do not approve it (enough distinct approvers, or a timeout that approves).
-//     A manual intervention is a gate too (settings.kind intervention): one decision,
-//     retry or ignore (claimed the same way) or abort (the run ends failed); an approval's
-//     verdicts are refused there, and its verdicts at an approval.
+//     A manual intervention is a gate too (settings.kind intervention): its one decision,
+//     retry, ignore or abort, claims the run the same way (an aborted run is carried on to
+//     end failed); an approval's verdicts are refused there, and its verdicts at an approval.
 
 import type { ChainLink } from '../shared/chain.js';
 import type { InterventionDecision, RetryPolicy } from '../shared/retry.js';
@@ -214,8 +214,8 @@ export interface ResumePoint {
   gate?: string;
   /** kind approval, once decided: who approved it (the gate's entry's reason when the run goes on). */
   approved?: string;
-  /** At a manual intervention, once decided: what (abort ends the run in the store, never resumed). */
-  decision?: 'retry' | 'ignore';
+  /** At a manual intervention, once decided: what. */
+  decision?: InterventionDecision;
   /** The attempts before the current round of retries (a person's retry starts a round). */
   round?: number;
   /** The current round's retry settings when they are not the step's own (a timeout-action's). */
@@ -291,10 +291,8 @@ export type GateOutcome =
   | { rejected: StoredGate }
   /** The last needed approval: the run is claimed for the decider, to carry on. */
   | { approved: StoredGate; claimed: ClaimedRun }
-  /** A manual intervention decided retry or ignore: the run is claimed for the decider, to carry on. */
-  | { intervened: StoredGate; claimed: ClaimedRun }
-  /** A manual intervention decided abort: the run ended failed. */
-  | { aborted: StoredGate };
+  /** A manual intervention decided (retry, ignore, or abort: the run ends failed): the run is claimed for the decider, to carry on. */
+  | { intervened: StoredGate; claimed: ClaimedRun };
 
 /**
  * What planning the run again needs, recorded with a suspended run (never a secret:

@@ -123,7 +123,7 @@ describe('on-failure action manual-intervention', () => {
     expect(retried.code, retried.stderr).toBe(0);
     const said = retried.stdout.split('\n');
     expect(said[0]).toBe(`retried step check at gate ${gate.id} as ann: the run goes on`);
-    expect(said).toContain('[fix/check] retried by ann (flag fixed) (manual intervention)');
+    expect(said).toContain('[fix/check] retried by ann (manual intervention: flag fixed)');
     expect(lines(p, 'tries.txt')).toEqual(['try', 'try']);
     expect(lines(p, 'deployed.txt')).toEqual(['deploy']);
     const done = onlyRun(p);
@@ -160,17 +160,53 @@ describe('on-failure action manual-intervention', () => {
     });
   });
 
-  it('abort: the run ends failed, saying who aborted it, and nothing after the step runs', () => {
+  it('abort: the run ends failed, saying who aborted it, nothing after the step runs, and its end fires pipeline_failed', () => {
     const p = place(['errors: all', 'action: manual-intervention']);
+    // The spec's autofix shape: a definition that reacts to a failed pipeline.
+    writeFileSync(
+      path.join(p.dir, 'defs', 'autofix.yaml'),
+      [
+        'pipeline:',
+        '  name: autofix',
+        '  on:',
+        '    pipeline_failed: {pipelines: [fix]}',
+        '  stages:',
+        '    - name: s',
+        '      steps:',
+        '        - run: {shell: sh, script: echo <+trigger.executionId> >> fixed.txt}',
+        '',
+      ].join('\n'),
+    );
     const { gate } = fireUntilGate(p);
     const aborted = run(p, ['intervene', gate.id, 'abort', '--as', 'cy', '--comment', 'not today']);
-    expect(aborted.code, aborted.stderr).toBe(0);
-    expect(aborted.stdout).toBe(`aborted step check at gate ${gate.id} as cy: run ${gate.runId} (fix) ends failed\n`);
+    // The run it carried on failed: exit 1, as trig approve's would.
+    expect(aborted.code, aborted.stderr).toBe(1);
+    const said = aborted.stdout.split('\n');
+    expect(said[0]).toBe(`aborted step check at gate ${gate.id} as cy: run ${gate.runId} (fix) ends failed`);
+    expect(said).toContain('[fix/check] failed: exited with code 1; aborted by cy (manual intervention: not today)');
     expect(lines(p, 'deployed.txt')).toEqual([]);
-    const done = onlyRun(p);
+    expect(lines(p, 'fixed.txt')).toEqual([gate.runId]);
+    const result = run(p, ['runs', '--defs', 'defs', '--definition', 'fix', '--json']);
+    const done = (JSON.parse(result.stdout) as { runs: RunJson[] }).runs[0]!;
     expect(done.status).toBe('failed');
-    expect(done.reason).toBe('step check: exited with code 1; aborted by cy: not today (manual intervention)');
-    expect(done.steps[0]).toMatchObject({ name: 'check', status: 'failed' });
+    expect(done.reason).toBe('step check: exited with code 1; aborted by cy (manual intervention: not today)');
+    expect(done.steps.map((s) => [s.name, s.status])).toEqual([
+      ['check', 'failed'],
+      ['deploy', 'skipped'],
+    ]);
+  });
+
+  it("abort wins over a stage's on-failure that would let the failure go", () => {
+    const p = place(['errors: all', 'action: manual-intervention']);
+    const yaml = path.join(p.dir, 'defs', 'fix.yaml');
+    writeFileSync(
+      yaml,
+      readFileSync(yaml, 'utf8').replace('    - name: release\n', '    - name: release\n      on-failure: {errors: all, action: ignore}\n'),
+    );
+    const { gate } = fireUntilGate(p);
+    expect(run(p, ['intervene', gate.id, 'abort']).code).toBe(1);
+    expect(onlyRun(p).status).toBe('failed');
+    expect(lines(p, 'deployed.txt')).toEqual([]);
   });
 });
 
@@ -216,13 +252,15 @@ describe("a manual intervention's timeout", () => {
     const { gate } = fireUntilGate(p);
     await delay(1200);
     const listed = run(p, ['approvals']);
-    expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout).toBe(
-      `gate ${gate.id} (run ${gate.runId}, fix) timed out after 1s: aborted (timeout-action)\nno gates wait for a decision\n`,
-    );
+    // The run it carried on to its end failed.
+    expect(listed.code, listed.stderr).toBe(1);
+    const said = listed.stdout.split('\n');
+    expect(said).toContain(`gate ${gate.id} (run ${gate.runId}, fix) timed out after 1s: aborted (timeout-action)`);
+    expect(said).toContain('[fix/check] failed: exited with code 1; aborted: no decision within 1s (timeout-action: abort)');
+    expect(said.at(-2)).toBe('no gates wait for a decision');
     const done = onlyRun(p);
     expect(done.status).toBe('failed');
-    expect(done.reason).toBe('step check: exited with code 1; no decision within 1s (timeout-action: abort)');
+    expect(done.reason).toBe('step check: exited with code 1; aborted: no decision within 1s (timeout-action: abort)');
     expect(lines(p, 'deployed.txt')).toEqual([]);
   });
 
