@@ -115,7 +115,7 @@ export async function deliver(store: Store, gateId: string, env: NodeJS.ProcessE
   } catch (error) {
     const why = error instanceof NotifyError ? error.message : `internal error: ${(error as Error).message}`;
     const last = claimed.attempts >= MAX_ATTEMPTS;
-    const text = mask(oneLine(`${gate.settings.uses}: ${why}`)).slice(0, 500);
+    const text = mask(oneLine(why)).slice(0, 500);
     await store.finishNotification(gate.id, {
       error: last ? `${text} (gave up after ${claimed.attempts} attempts)` : text,
       retryAt: last ? null : new Date(Date.now() + backoffMs(claimed.attempts)),
