@@ -117,7 +117,10 @@ export async function checkLink(store: Store, gateId: string, presented: string)
   const token = presented ? matchingToken(await store.approvalTokens(gate.id), presented) : undefined;
   if (!token) return { status: 403, reason: `this link's token is not valid for gate ${gate.id}` };
   if (gate.outcome !== null || gate.runStatus !== 'awaiting_approval')
-    return { status: 409, reason: `gate ${gate.id} is decided already${gate.outcome ? `: ${gate.outcome}` : ` (its run is ${gate.runStatus})`}` };
+    return {
+      status: 409,
+      reason: `gate ${gate.id} is decided already${gate.outcome ? `: ${gate.outcome}` : ` (its run is ${gate.runStatus})`}`,
+    };
   if (token.name && (token.usedAt || gate.decisions.some((d) => d.by === token.name)))
     return { status: 403, reason: `this link was used already: ${token.name} has decided gate ${gate.id}` };
   return { status: 200, gate, token };

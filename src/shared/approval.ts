@@ -73,7 +73,11 @@ export function approvalSettings(approval: unknown): ApprovalSettings {
   const timeout = typeof map.timeout === 'number' ? `${map.timeout}s` : typeof map.timeout === 'string' ? map.timeout : undefined;
   const approvers = Array.isArray(map.approvers) ? map.approvers.filter((a): a is string => typeof a === 'string') : [];
   const channel: ApprovalChannel = (APPROVAL_CHANNELS as readonly string[]).includes(uses) ? (uses as ApprovalChannel) : 'cli';
-  const own = Object.fromEntries(channelSettings(channel).filter((key) => map[key] !== undefined).map((key) => [key, map[key]]));
+  const own = Object.fromEntries(
+    channelSettings(channel)
+      .filter((key) => map[key] !== undefined)
+      .map((key) => [key, map[key]]),
+  );
   return {
     uses: channel,
     ...(typeof map.message === 'string' ? { message: map.message } : {}),

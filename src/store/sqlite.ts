@@ -560,7 +560,9 @@ class SqliteStore implements Store {
           .run(resume.gate, runId, gate!.step, gate!.message ?? null, JSON.stringify(gate!.settings), Date.parse(resume.at), now);
         // With the gate, in its transaction: a notification is never lost between the two (guarantee 11).
         if (gate!.notify)
-          this.db.prepare('INSERT INTO notifications (gate_id, channel, next_at) VALUES (?, ?, ?)').run(resume.gate, gate!.settings.uses, now);
+          this.db
+            .prepare('INSERT INTO notifications (gate_id, channel, next_at) VALUES (?, ?, ?)')
+            .run(resume.gate, gate!.settings.uses, now);
       }
     });
     // After the commit: a resumer clears the hint before it looks (resumableRuns), so it

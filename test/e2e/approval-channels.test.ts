@@ -147,11 +147,18 @@ const LINK = (base: string, gate: string, verdict: string) =>
 describe('the webhook channel', () => {
   it('POSTs the gate signed with Standard Webhooks; a 500 is retried by the next look, and the gate waits meanwhile', async () => {
     const hook = await standIn((_request, index) => ({ status: index === 0 ? 500 : 204, body: index === 0 ? 'try later' : '' }));
-    const p = place('webhook', [`url: ${hook.url}/hooks/approvals`, 'approvers: [ann, bob]'], { TRIG_PUBLIC_URL: 'http://127.0.0.1:8080/' });
+    const p = place('webhook', [`url: ${hook.url}/hooks/approvals`, 'approvers: [ann, bob]'], {
+      TRIG_PUBLIC_URL: 'http://127.0.0.1:8080/',
+    });
     const gate = await fireUntilGate(p);
     expect(hook.received).toHaveLength(1);
     expect(gate.notified).toBe(false);
-    expect(gate.delivery).toMatchObject({ channel: 'webhook', state: 'failing', attempts: 1, lastError: 'the webhook answered HTTP 500: try later' });
+    expect(gate.delivery).toMatchObject({
+      channel: 'webhook',
+      state: 'failing',
+      attempts: 1,
+      lastError: 'the webhook answered HTTP 500: try later',
+    });
     expect(gate.notification).toMatch(/^webhook: failing \(1 attempt, next \S+\): the webhook answered HTTP 500: try later$/);
     expect(fileLines(p.dir, 'deployed.txt')).toEqual([]);
 
@@ -236,7 +243,11 @@ describe('the slack channel', () => {
     expect(gate.delivery).toMatchObject({ state: 'delivered', attempts: 1 });
     expect(slack.received).toHaveLength(1);
     const [request] = slack.received;
-    expect([request!.method, request!.url, request!.headers['content-type']]).toEqual(['POST', '/services/T000/B000/XXXX', 'application/json']);
+    expect([request!.method, request!.url, request!.headers['content-type']]).toEqual([
+      'POST',
+      '/services/T000/B000/XXXX',
+      'application/json',
+    ]);
     const message = JSON.parse(request!.body);
     expect(Object.keys(message).sort()).toEqual(['blocks', 'channel', 'text']);
     expect(message.channel).toBe('#releases');
@@ -330,7 +341,10 @@ describe('the email channel', () => {
 
 describe('the jira channel', () => {
   it('creates an issue through POST /rest/api/2/issue with a Bearer token from a TRIG_SECRET_* reference', async () => {
-    const jira = await standIn(() => ({ status: 201, body: JSON.stringify({ id: '10000', key: 'REL-24', self: 'http://jira/rest/api/2/issue/10000' }) }));
+    const jira = await standIn(() => ({
+      status: 201,
+      body: JSON.stringify({ id: '10000', key: 'REL-24', self: 'http://jira/rest/api/2/issue/10000' }),
+    }));
     const p = place('jira', [`url: ${jira.url}/`, 'project: REL', 'issue-type: Approval', 'token: account.jira_token'], {
       TRIG_SECRET_JIRA_TOKEN: JIRA_TOKEN,
     });

@@ -265,7 +265,9 @@ describe('an approval step', () => {
     const p = stepGate([], 'slack');
     const result = run(p, ['validate', 'defs']);
     expect(result.code).toBe(1);
-    expect(result.stdout.split('\n')[0]).toBe('defs/gated.yaml:13:19: the slack channel needs url: the address to send the gate to [approval]');
+    expect(result.stdout.split('\n')[0]).toBe(
+      'defs/gated.yaml:13:19: the slack channel needs url: the address to send the gate to [approval]',
+    );
   });
 });
 

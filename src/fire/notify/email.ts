@@ -46,7 +46,10 @@ export async function sendEmail(notice: GateNotice, settings: Record<string, unk
     // nodemailer's messages may quote the server's greeting or the command: one line, masked by the caller.
     const { code, responseCode } = error as { code?: string; responseCode?: number };
     throw new NotifyError(
-      `SMTP: ${responseCode ? `${responseCode} ` : ''}${code ?? ''} ${oneLine((error as Error).message).slice(0, 200)}`.replace(/\s+/g, ' '),
+      `SMTP: ${responseCode ? `${responseCode} ` : ''}${code ?? ''} ${oneLine((error as Error).message).slice(0, 200)}`.replace(
+        /\s+/g,
+        ' ',
+      ),
     );
   } finally {
     transport.close();

@@ -9,6 +9,7 @@ export function channelSecret(settings: Record<string, unknown>, key: string, fa
   const reference = settings[key];
   const variable = typeof reference === 'string' && reference ? secretVariable(reference) : fallback;
   const value = env[variable];
-  if (!value) throw new NotifyError(`${variable} is not set (${typeof reference === 'string' ? `${key}: ${reference}` : `no ${key}: setting`})`);
+  if (!value)
+    throw new NotifyError(`${variable} is not set (${typeof reference === 'string' ? `${key}: ${reference}` : `no ${key}: setting`})`);
   return value;
 }

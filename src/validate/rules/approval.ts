@@ -35,7 +35,8 @@ function checkGate(approval: Record<string, unknown>, path: DocPath, nested: boo
       path: [...path, 'uses'],
       message: `"${uses}" is not an approval channel (${APPROVAL_USES.join(', ')})${didYouMean(uses, APPROVAL_USES)}`,
     });
-  const channel = typeof uses === 'string' && (APPROVAL_CHANNELS as readonly string[]).includes(uses) ? (uses as ApprovalChannel) : undefined;
+  const channel =
+    typeof uses === 'string' && (APPROVAL_CHANNELS as readonly string[]).includes(uses) ? (uses as ApprovalChannel) : undefined;
   const known = [...APPROVAL_SETTINGS, ...(channel ? channelSettings(channel) : [])];
   // Other settings (a Harness connector, approver groups) sit beside trig's under `with:`: only near misses are reported.
   const unknown = (inner ? Object.keys(inner) : []).filter((key) => !known.includes(key));
@@ -90,15 +91,22 @@ function checkChannel(
   }
   const url = value('url');
   if (url !== undefined && !isHttpUrl(url))
-    report({ path: at('url')!, message: `url must be an http or https URL (${channel === 'slack' ? "the Slack incoming webhook's" : 'where trig sends the gate'})` });
+    report({
+      path: at('url')!,
+      message: `url must be an http or https URL (${channel === 'slack' ? "the Slack incoming webhook's" : 'where trig sends the gate'})`,
+    });
   for (const key of ['channel', 'from', 'subject', 'project', 'issue-type', 'secret', 'token', 'connector']) {
     const v = value(key);
-    if (v !== undefined && channelSettings(channel).includes(key) && typeof v !== 'string') report({ path: at(key)!, message: `${key} must be a string` });
+    if (v !== undefined && channelSettings(channel).includes(key) && typeof v !== 'string')
+      report({ path: at(key)!, message: `${key} must be a string` });
   }
   for (const key of ['secret', 'token']) {
     const v = value(key);
     if (typeof v === 'string' && channelSettings(channel).includes(key) && !/^[A-Za-z_][\w.-]*$/.test(v))
-      report({ path: at(key)!, message: `${key} names a secret (a reference such as account.${key === 'token' ? 'jira_token' : 'hook_secret'}, read from TRIG_SECRET_*), never the secret itself` });
+      report({
+        path: at(key)!,
+        message: `${key} names a secret (a reference such as account.${key === 'token' ? 'jira_token' : 'hook_secret'}, read from TRIG_SECRET_*), never the secret itself`,
+      });
   }
   const to = value('to');
   if (channel === 'email' && to !== undefined) {

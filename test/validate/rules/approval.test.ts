@@ -54,7 +54,9 @@ describe('approval', () => {
   });
 
   it("checks each channel's own settings: the required ones at `uses`, a near miss named, URLs, recipients, secret references", () => {
-    expect(check(approval, gated('            uses: webhook', '            with:', '              ulr: https://hooks.example.test'))).toEqual([
+    expect(
+      check(approval, gated('            uses: webhook', '            with:', '              ulr: https://hooks.example.test')),
+    ).toEqual([
       '10:15 error: unknown approval setting "ulr"; did you mean "url"? @ ulr',
       '8:19 error: the webhook channel needs url: the address to send the gate to (is "ulr" meant to be "url"?) @ webhook',
     ]);
@@ -68,15 +70,24 @@ describe('approval', () => {
     expect(check(approval, gated('            uses: email', '            with: {message: hi}'))).toEqual([
       '8:19 error: the email channel needs to: the addresses to mail (a list) @ email',
     ]);
-    expect(check(approval, gated('            uses: jira', '            with: {url: https://jira.example.test, token: "Bearer abc"}'))).toEqual([
+    expect(
+      check(approval, gated('            uses: jira', '            with: {url: https://jira.example.test, token: "Bearer abc"}')),
+    ).toEqual([
       '8:19 error: the jira channel needs project: the key of the Jira project to create the issue in @ jira',
       '9:59 error: token names a secret (a reference such as account.jira_token, read from TRIG_SECRET_*), never the secret itself @ "Bearer abc"',
     ]);
     // A definition's own gate has them beside uses.
-    const own = ['pipeline:', '  on: push', '  approval: {uses: webhook, url: "https://h.example.test/a", secret: account.hook}', '  stages: []'];
+    const own = [
+      'pipeline:',
+      '  on: push',
+      '  approval: {uses: webhook, url: "https://h.example.test/a", secret: account.hook}',
+      '  stages: []',
+    ];
     expect(check(approval, own.join('\n'))).toEqual([]);
     const missing = ['pipeline:', '  on: push', '  approval: {uses: slack}', '  stages: []'];
-    expect(check(approval, missing.join('\n'))).toEqual(['3:20 error: the slack channel needs url: the address to send the gate to @ slack']);
+    expect(check(approval, missing.join('\n'))).toEqual([
+      '3:20 error: the slack channel needs url: the address to send the gate to @ slack',
+    ]);
     // cli, and harness read as cli, need nothing.
     expect(check(approval, gated('            uses: cli'))).toEqual([]);
   });
