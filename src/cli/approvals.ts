@@ -9,6 +9,7 @@ import { DONE, timeLeft } from '../fire/gates.js';
 import { EXIT, UsageError } from '../shared/errors.js';
 import type { Output } from '../shared/io.js';
 import { oneLine } from '../shared/printable.js';
+import { plural } from '../shared/records.js';
 import { stateDir, storeExists } from '../store/place.js';
 import { INTERVENTION_DECISIONS, type InterventionDecision } from '../shared/retry.js';
 import { suggest } from '../shared/suggest.js';
@@ -25,9 +26,48 @@ export interface DecideFlags extends ResumeFlags {
   comment?: string;
 }
 
-/** Whether the gate's channel told anyone: only `cli` is built (one asks trig approvals). */
+type DeliveryState = 'delivered' | 'pending' | 'failing' | 'gave-up';
+
+/** Where the gate's notification stands; undefined for cli (trig approvals is how people learn of it). */
+function deliveryState(gate: StoredGate): DeliveryState | undefined {
+  const n = gate.notification;
+  if (!n) return undefined;
+  if (n.deliveredAt) return 'delivered';
+  if (n.nextAt === null) return 'gave-up';
+  return n.lastError ? 'failing' : 'pending';
+}
+
+/** Whether and how the gate's channel told people, in words. */
 function notification(gate: StoredGate): string {
-  return gate.settings.uses === 'cli' ? 'cli: trig approvals lists it' : `not notified: the ${gate.settings.uses} channel is not built yet`;
+  const n = gate.notification;
+  const state = deliveryState(gate);
+  if (!n || !state) return gate.settings.uses === 'cli' ? 'cli: trig approvals lists it' : `${gate.settings.uses}: not notified`;
+  const attempts = plural(n.attempts, 'attempt');
+  switch (state) {
+    case 'delivered':
+      return `${n.channel}: delivered ${formatTime(n.deliveredAt!)} (${attempts})`;
+    case 'pending':
+      return `${n.channel}: not sent yet`;
+    case 'failing':
+      return `${n.channel}: failing (${attempts}, next ${formatTime(n.nextAt!)}): ${oneLine(n.lastError!)}`;
+    case 'gave-up':
+      return `${n.channel}: failed: ${oneLine(n.lastError ?? 'given up')}`;
+  }
+}
+
+/** The notification as `trig approvals --json` gives it. */
+function deliveryJson(gate: StoredGate): Record<string, unknown> | null {
+  const n = gate.notification;
+  const state = deliveryState(gate);
+  if (!n || !state) return null;
+  return {
+    channel: n.channel,
+    state,
+    attempts: n.attempts,
+    lastError: n.lastError,
+    nextAttemptAt: n.nextAt?.toISOString() ?? null,
+    deliveredAt: n.deliveredAt?.toISOString() ?? null,
+  };
 }
 
 const isIntervention = (gate: StoredGate): boolean => gate.settings.kind === 'intervention';
@@ -48,8 +88,9 @@ function gateJson(gate: StoredGate, now: Date): Record<string, unknown> {
     step: gate.step,
     message: gate.message,
     uses: gate.settings.uses,
-    notified: gate.settings.uses === 'cli',
+    notified: gate.settings.uses === 'cli' || deliveryState(gate) === 'delivered',
     notification: notification(gate),
+    delivery: deliveryJson(gate),
     minApprovers: gate.settings.minApprovers,
     approvers: gate.settings.approvers,
     approvals: gate.decisions

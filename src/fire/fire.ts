@@ -600,6 +600,8 @@ async function execute(
               recording.store,
               recording.runIds,
               runnable.map((d) => snapshotOf(d.decision as MatchedDecision, request, options)),
+              false,
+              deps.env,
             ),
           }
         : {}),

@@ -106,3 +106,14 @@ export async function expireGates(store: Store, now: Date, owner: Owner): Promis
   }
   return { expired, claimed };
 }
+
+/**
+ * The notifications of waiting gates that are due (a first attempt a dead trig never made,
+ * or a retry after a failure) get one attempt each. The channels are loaded only when one
+ * is due: the cron tick's look stays one query.
+ */
+export async function retryNotifications(store: Store, env: NodeJS.ProcessEnv, now: Date): Promise<void> {
+  if (!(await store.dueNotifications(now)).length) return;
+  const { retryDue } = await import('./notify/index.js');
+  await retryDue(store, env, now);
+}

@@ -134,6 +134,8 @@ export class RecordingObserver implements RunObserver {
     private readonly snapshots: readonly (RunSnapshot | undefined)[] = [],
     /** The runs were claimed already (resumed runs): they start at once. */
     private readonly claimed = false,
+    /** The variables a gate's channel reads (its URL, its secrets); without them, the next look at the gates notifies. */
+    private readonly env?: NodeJS.ProcessEnv,
   ) {
     // Suspending needs a snapshot; without one, retries wait in this process only.
     if (!snapshots.some(Boolean)) {
@@ -232,7 +234,9 @@ export class RecordingObserver implements RunObserver {
                   timeoutAction: approval.timeoutAction,
                   minApprovers: approval.minApprovers,
                   approvers: approval.approvers,
+                  ...(approval.channel ? { channel: approval.channel } : {}),
                 },
+                notify: approval.uses !== 'cli',
               },
             }
           : {}),
@@ -254,6 +258,15 @@ export class RecordingObserver implements RunObserver {
           : {}),
       }),
     );
+    // Right after the gate is recorded (with its notification, due now); a failure is
+    // recorded and retried by whoever looks next, and never holds the run.
+    if (gate && approval && approval.uses !== 'cli' && this.env) {
+      const env = this.env;
+      await this.enqueue(async () => {
+        const { deliver } = await import('./notify/index.js');
+        await deliver(this.store, gate, env, new Date());
+      });
+    }
     return gate;
   };
 

@@ -20,7 +20,7 @@ import { PLAIN_STYLE } from '../shared/style.js';
 import type { ClaimedRun, ResumableRun, ResumePoint, Store } from '../store/store.js';
 import { FIRE_DEFAULTS } from './defaults.js';
 import { fireChained, type FireDeps, type FireOptions, type FireOutcome } from './fire.js';
-import { expireGates, type ExpiredGate } from './gates.js';
+import { expireGates, retryNotifications, type ExpiredGate } from './gates.js';
 import { ownerAlive, RecordingObserver, thisProcess } from './record.js';
 
 export interface ResumeRequest {
@@ -74,6 +74,7 @@ export async function resumeRuns(request: ResumeRequest, deps: ResumeDeps): Prom
     const now = deps.now();
     // Runs whose gate approved on its timeout are claimed here: they are carried on whatever else is asked.
     const gates = await expireGates(store, now, thisProcess());
+    await retryNotifications(store, deps.env, now);
     let suspended = await store.resumableRuns();
     if (request.runId !== undefined) {
       const found = await store.findRun(request.runId);
@@ -189,7 +190,7 @@ async function resumeOne(
       style: deps.runStyle ?? PLAIN_STYLE,
       mask: createMasker(planned.plan.secrets),
       quiet,
-      observer: new RecordingObserver(store, [run.id], [snapshot], true),
+      observer: new RecordingObserver(store, [run.id], [snapshot], true, deps.env),
       ...(deps.stop ? { stop: deps.stop } : {}),
     },
   );

@@ -13,8 +13,27 @@ export type ApprovalChannel = (typeof APPROVAL_CHANNELS)[number];
 export const APPROVAL_USES: readonly string[] = [...APPROVAL_CHANNELS, 'harness'];
 export const TIMEOUT_ACTIONS = ['reject', 'approve'] as const;
 export type TimeoutAction = (typeof TIMEOUT_ACTIONS)[number];
-/** The settings trig reads (a channel's own ones, such as a JIRA project, are left alone). */
+/** The settings trig reads for every channel. */
 export const APPROVAL_SETTINGS = ['message', 'timeout', 'timeout-action', 'min-approvers', 'approvers'] as const;
+
+/**
+ * Each channel's own settings, the required ones first. `url` for jira may be left to
+ * TRIG_JIRA_URL (the spec's samples name a Harness connector instead of a URL), so only its
+ * project is required. A setting that holds a secret names a TRIG_SECRET_* reference
+ * (`secret`, `token`), never the secret itself. The compiler checks that every channel has an entry.
+ */
+export const CHANNEL_SETTINGS: Readonly<Record<ApprovalChannel, { required: readonly string[]; optional: readonly string[] }>> = {
+  cli: { required: [], optional: [] },
+  webhook: { required: ['url'], optional: ['secret'] },
+  slack: { required: ['url'], optional: ['channel'] },
+  email: { required: ['to'], optional: ['from', 'subject'] },
+  jira: { required: ['project'], optional: ['url', 'issue-type', 'token', 'connector'] },
+};
+
+/** A channel's settings, required and optional. */
+export function channelSettings(channel: ApprovalChannel): readonly string[] {
+  return [...CHANNEL_SETTINGS[channel].required, ...CHANNEL_SETTINGS[channel].optional];
+}
 export const APPROVAL_DEFAULTS = { timeout: '24h', timeoutAction: 'reject', minApprovers: 1 } as const;
 
 /** A gate's settings, defaults filled in; `message` as written (the plan resolves its expressions). */
@@ -26,6 +45,8 @@ export interface ApprovalSettings {
   minApprovers: number;
   /** Who may approve; empty: anyone. */
   approvers: string[];
+  /** The channel's own settings (CHANNEL_SETTINGS) as written; absent for cli. */
+  channel?: Record<string, unknown>;
 }
 
 /** `min-approvers` as a whole number from 1, if it is one (a number, or a numeric string). */
@@ -51,12 +72,19 @@ export function approvalSettings(approval: unknown): ApprovalSettings {
   const action = map['timeout-action'];
   const timeout = typeof map.timeout === 'number' ? `${map.timeout}s` : typeof map.timeout === 'string' ? map.timeout : undefined;
   const approvers = Array.isArray(map.approvers) ? map.approvers.filter((a): a is string => typeof a === 'string') : [];
+  const channel: ApprovalChannel = (APPROVAL_CHANNELS as readonly string[]).includes(uses) ? (uses as ApprovalChannel) : 'cli';
+  const own = Object.fromEntries(
+    channelSettings(channel)
+      .filter((key) => map[key] !== undefined)
+      .map((key) => [key, map[key]]),
+  );
   return {
-    uses: (APPROVAL_CHANNELS as readonly string[]).includes(uses) ? (uses as ApprovalChannel) : 'cli',
+    uses: channel,
     ...(typeof map.message === 'string' ? { message: map.message } : {}),
     timeout: timeout ?? APPROVAL_DEFAULTS.timeout,
     timeoutAction: action === 'approve' ? 'approve' : 'reject',
     minApprovers: minApproversOf(map['min-approvers']) ?? APPROVAL_DEFAULTS.minApprovers,
     approvers: [...new Set(approvers)],
+    ...(Object.keys(own).length ? { channel: own } : {}),
   };
 }

@@ -81,4 +81,24 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX runs_active;
   CREATE INDEX runs_active ON runs (status) WHERE status IN ('queued', 'waiting', 'running', 'retrying', 'awaiting_approval');
   `,
+  `
+  CREATE TABLE notifications (
+    gate_id TEXT PRIMARY KEY REFERENCES gates (id) ON DELETE CASCADE,
+    channel TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_at INTEGER,
+    delivered_at INTEGER
+  );
+  CREATE INDEX notifications_due ON notifications (next_at) WHERE delivered_at IS NULL AND next_at IS NOT NULL;
+
+  CREATE TABLE approval_tokens (
+    gate_id TEXT NOT NULL REFERENCES gates (id) ON DELETE CASCADE,
+    hash TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    used_at INTEGER,
+    PRIMARY KEY (gate_id, hash)
+  ) WITHOUT ROWID;
+  `,
 ];

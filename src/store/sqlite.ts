@@ -16,6 +16,9 @@ import {
   type GateDecision,
   type GateOutcome,
   type GateSettings,
+  type ApprovalToken,
+  type NotificationResult,
+  type StoredNotification,
   type Suspension,
   type StoredGate,
   LOG_LIMIT_BYTES,
@@ -187,10 +190,31 @@ interface GateRow {
   decisions: string;
   outcome: 'approved' | 'rejected' | null;
   run_status: StoredRunStatus;
+  channel: string | null;
+  attempts: number | null;
+  last_error: string | null;
+  next_at: number | null;
+  delivered_at: number | null;
 }
 
-const GATE_COLUMNS = `gates.*, runs.definition, runs.file, runs.status AS run_status, events.name AS event_name`;
-const GATE_FROM = 'gates JOIN runs ON runs.id = gates.run_id JOIN events ON events.id = runs.event_id';
+const GATE_COLUMNS = `gates.*, runs.definition, runs.file, runs.status AS run_status, events.name AS event_name,
+  notifications.channel, notifications.attempts, notifications.last_error, notifications.next_at, notifications.delivered_at`;
+const GATE_FROM =
+  'gates JOIN runs ON runs.id = gates.run_id JOIN events ON events.id = runs.event_id LEFT JOIN notifications ON notifications.gate_id = gates.id';
+
+type NotificationRow = Pick<GateRow, 'channel' | 'attempts' | 'last_error' | 'next_at' | 'delivered_at'>;
+
+function toNotification(row: NotificationRow): StoredNotification | null {
+  if (row.channel === null) return null;
+  const date = (ms: number | null) => (ms === null ? null : new Date(ms));
+  return {
+    channel: row.channel,
+    attempts: row.attempts ?? 0,
+    lastError: row.last_error,
+    nextAt: date(row.next_at),
+    deliveredAt: date(row.delivered_at),
+  };
+}
 
 function toGate(row: GateRow): StoredGate {
   return {
@@ -207,6 +231,7 @@ function toGate(row: GateRow): StoredGate {
     decisions: JSON.parse(row.decisions) as GateDecision[],
     outcome: row.outcome,
     runStatus: row.run_status,
+    notification: toNotification(row),
   };
 }
 
@@ -552,10 +577,17 @@ class SqliteStore implements Store {
           owner?.startedAt ?? null,
           runId,
         );
-      if (changes && atGate)
+      if (changes && atGate) {
+        const now = Date.now();
         this.db
           .prepare('INSERT INTO gates (id, run_id, step, message, settings, deadline, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(resume.gate, runId, gate!.step, gate!.message ?? null, JSON.stringify(gate!.settings), Date.parse(resume.at), Date.now());
+          .run(resume.gate, runId, gate!.step, gate!.message ?? null, JSON.stringify(gate!.settings), Date.parse(resume.at), now);
+        // With the gate, in its transaction: a notification is never lost between the two (guarantee 11).
+        if (gate!.notify)
+          this.db
+            .prepare('INSERT INTO notifications (gate_id, channel, next_at) VALUES (?, ?, ?)')
+            .run(resume.gate, gate!.settings.uses, now);
+      }
     });
     // After the commit: a resumer clears the hint before it looks (resumableRuns), so it
     // either sees this run or finds the hint set again.
@@ -693,6 +725,75 @@ class SqliteStore implements Store {
       return Promise.resolve(gate.settings.kind === 'intervention' ? { intervened: gate, claimed } : { approved: gate, claimed });
     }
     return Promise.resolve(outcome);
+  }
+
+  dueNotifications(now: Date): Promise<string[]> {
+    const ids = this.db
+      .prepare(
+        `SELECT notifications.gate_id FROM notifications JOIN gates ON gates.id = notifications.gate_id
+         WHERE notifications.delivered_at IS NULL AND notifications.next_at IS NOT NULL AND notifications.next_at <= ?
+         AND gates.outcome IS NULL ORDER BY notifications.next_at`,
+      )
+      .pluck()
+      .all(now.getTime()) as string[];
+    return Promise.resolve(ids);
+  }
+
+  claimNotification(gateId: string, claim: { now: Date; retryAt: Date }): Promise<StoredNotification | undefined> {
+    return Promise.resolve(
+      this.write(() => {
+        const { changes } = this.db
+          .prepare(
+            `UPDATE notifications SET attempts = attempts + 1, next_at = ?
+             WHERE gate_id = ? AND delivered_at IS NULL AND next_at IS NOT NULL AND next_at <= ?`,
+          )
+          .run(claim.retryAt.getTime(), gateId, claim.now.getTime());
+        if (!changes) return undefined;
+        const row = this.db.prepare('SELECT * FROM notifications WHERE gate_id = ?').get(gateId) as NotificationRow;
+        return toNotification(row) ?? undefined;
+      }),
+    );
+  }
+
+  finishNotification(gateId: string, result: NotificationResult): Promise<void> {
+    this.write(() => {
+      if ('delivered' in result)
+        this.db
+          .prepare('UPDATE notifications SET delivered_at = ?, next_at = NULL, last_error = NULL WHERE gate_id = ?')
+          .run(result.delivered.getTime(), gateId);
+      else
+        this.db
+          .prepare('UPDATE notifications SET last_error = ?, next_at = ? WHERE gate_id = ? AND delivered_at IS NULL')
+          .run(result.error, result.retryAt?.getTime() ?? null, gateId);
+    });
+    return Promise.resolve();
+  }
+
+  addApprovalTokens(gateId: string, tokens: readonly { hash: string; name: string }[]): Promise<void> {
+    // Durable: a link sent out must work after a crash of the trig that sent it.
+    this.writeDurably(() => {
+      const insert = this.db.prepare('INSERT INTO approval_tokens (gate_id, hash, name, created_at) VALUES (?, ?, ?, ?)');
+      for (const token of tokens) insert.run(gateId, token.hash, token.name, Date.now());
+    });
+    return Promise.resolve();
+  }
+
+  approvalTokens(gateId: string): Promise<ApprovalToken[]> {
+    const rows = this.db.prepare('SELECT hash, name, used_at FROM approval_tokens WHERE gate_id = ?').all(gateId) as {
+      hash: string;
+      name: string;
+      used_at: number | null;
+    }[];
+    return Promise.resolve(rows.map((r) => ({ hash: r.hash, name: r.name, usedAt: r.used_at === null ? null : new Date(r.used_at) })));
+  }
+
+  useApprovalToken(gateId: string, hash: string, at: Date): Promise<boolean> {
+    const { changes } = this.write(() =>
+      this.db
+        .prepare('UPDATE approval_tokens SET used_at = ? WHERE gate_id = ? AND hash = ? AND used_at IS NULL')
+        .run(at.getTime(), gateId, hash),
+    );
+    return Promise.resolve(changes === 1);
   }
 
   /** A rejected gate ends its run: nothing after the gate runs. */

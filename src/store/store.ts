@@ -62,6 +62,13 @@
 //     A manual intervention is a gate too (settings.kind intervention): its one decision,
 //     retry, ignore or abort, claims the run the same way (an aborted run is carried on to
 //     end failed); an approval's verdicts are refused there, and its verdicts at an approval.
+// 11. Notifications (a gate whose channel is not cli): suspendRun records the gate's
+//     notification in the same durable transaction as the gate, so a trig that dies before
+//     sending leaves it due for the next look. Of any number of callers that claim the same
+//     due notification, exactly one gets each attempt (claimNotification counts it and moves
+//     its next time on first, so an attempt that dies half way is retried later, never twice
+//     at once). Approval links' tokens are stored as SHA-256 hashes only, with the name each
+//     stands for; useApprovalToken marks one used once, whatever races.
 
 import type { ChainLink } from '../shared/chain.js';
 import type { InterventionDecision, RetryPolicy } from '../shared/retry.js';
@@ -237,6 +244,31 @@ export interface GateSettings {
   minApprovers: number;
   /** Who may approve; empty: anyone. */
   approvers: string[];
+  /** The channel's own settings as written in the definition (a URL, recipients; secrets only as TRIG_SECRET_* references). */
+  channel?: Record<string, unknown>;
+}
+
+/** A gate's notification through its channel (guarantee 11). */
+export interface StoredNotification {
+  channel: string;
+  /** Attempts started so far. */
+  attempts: number;
+  /** The last failure, one line, masked by the caller; null once delivered or before the first try. */
+  lastError: string | null;
+  /** When the next attempt is due; null once delivered or given up. */
+  nextAt: Date | null;
+  deliveredAt: Date | null;
+}
+
+/** What a notification attempt came to. */
+export type NotificationResult = { delivered: Date } | { error: string; retryAt: Date | null };
+
+/** An approval link's token as stored: its SHA-256 (hex), never the token. */
+export interface ApprovalToken {
+  hash: string;
+  /** The approver it stands for; '' for the token of a gate anyone may approve. */
+  name: string;
+  usedAt: Date | null;
 }
 
 /** Where a decision came from: a person at the command line or over HTTP (a link, the page), or the gate's timeout. */
@@ -262,6 +294,8 @@ export interface NewGate {
   /** Resolved and masked. */
   message?: string;
   settings: GateSettings;
+  /** Record a notification through the gate's channel, due at once (guarantee 11). */
+  notify?: boolean;
 }
 
 export interface StoredGate {
@@ -280,6 +314,8 @@ export interface StoredGate {
   outcome: 'approved' | 'rejected' | InterventionDecision | null;
   /** Its run's status (awaiting_approval while the gate waits). */
   runStatus: StoredRunStatus;
+  /** Its channel's notification, when it has one. */
+  notification: StoredNotification | null;
 }
 
 /** What deciding a gate did. */
@@ -456,6 +492,21 @@ export interface Store {
    * still suspended by `from` (null: handed over), and, with `dueBy`, due by then.
    */
   claimResume(runId: string, claim: { owner: Owner; from: Owner | null; dueBy?: Date }): Promise<ClaimedRun | undefined>;
+  /** The gates whose notification is due by `now` (not delivered, not given up), while they wait. */
+  dueNotifications(now: Date): Promise<string[]>;
+  /**
+   * Claims the next attempt of a due notification (guarantee 11): counts it and moves its
+   * next time to `retryAt`, only if it is still due by `now`; undefined when another took it.
+   */
+  claimNotification(gateId: string, claim: { now: Date; retryAt: Date }): Promise<StoredNotification | undefined>;
+  /** Records what an attempt came to (an error is retried at retryAt, or given up with null). */
+  finishNotification(gateId: string, result: NotificationResult): Promise<void>;
+  /** Stores the hashes of approval links' tokens minted for a gate. */
+  addApprovalTokens(gateId: string, tokens: readonly { hash: string; name: string }[]): Promise<void>;
+  /** The stored tokens of a gate (its hashes). */
+  approvalTokens(gateId: string): Promise<ApprovalToken[]>;
+  /** Marks a token used; false when it was used already (one caller wins, whatever races). */
+  useApprovalToken(gateId: string, hash: string, at: Date): Promise<boolean>;
   /** Runs of this host whose owner process is gone are marked lost (retrying ones excepted); their process groups are returned. */
   reapLost(isAlive: (owner: Owner) => boolean): Promise<{ runId: string; groups: ProcessGroup[] }[]>;
 

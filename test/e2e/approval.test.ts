@@ -261,13 +261,13 @@ describe('an approval step', () => {
     expect(approve(p, 'not-hex').stderr).toBe('trig: "not-hex" is not an id (hex digits)\n');
   });
 
-  it('says a channel that is not built yet did not notify anyone; the gate still waits for trig approve', () => {
+  it('refuses a channel without its settings, at its line (approval-channels.test.ts tests the channels themselves)', () => {
     const p = stepGate([], 'slack');
-    const id = fireUntilGate(p);
-    expect(gates(p)[0]!.notification).toBe('not notified: the slack channel is not built yet');
-    expect(run(p, ['approvals']).stdout).toContain('not notified: the slack channel is not built yet');
-    expect(approve(p, id, '--as', 'ann').code).toBe(0);
-    expect(lines(p, 'deployed.txt')).toEqual(['deploy']);
+    const result = run(p, ['validate', 'defs']);
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')[0]).toBe(
+      'defs/gated.yaml:13:19: the slack channel needs url: the address to send the gate to [approval]',
+    );
   });
 });
 

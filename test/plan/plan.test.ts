@@ -182,7 +182,13 @@ describe('planRun', () => {
     ]);
     const defaults = { uses: 'cli', timeout: '24h', timeoutMs: 86_400_000, timeoutAction: 'reject', minApprovers: 1, approvers: [] };
     expect(result.approval).toEqual(defaults);
-    expect(result.stages[0]!.steps[0]!.approval).toEqual({ ...defaults, uses: 'jira', minApprovers: 2, message: 'ship main?' });
+    expect(result.stages[0]!.steps[0]!.approval).toEqual({
+      ...defaults,
+      uses: 'jira',
+      minApprovers: 2,
+      message: 'ship main?',
+      channel: { project: 'P' },
+    });
     expect(result.stages[1]).toEqual({
       name: 'gate',
       steps: [],

@@ -2,6 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { checkLink, decideByLink } from '../../src/fire/approvals.js';
+import { tokenHash } from '../../src/fire/notify/index.js';
 import { ownerAlive, thisProcess } from '../../src/fire/record.js';
 import { resumeHinted } from '../../src/store/place.js';
 import type { GateDecision, GateSettings, Owner, RunSnapshot, Store } from '../../src/store/store.js';
@@ -32,7 +34,7 @@ const SNAPSHOT: RunSnapshot = {
 const SETTINGS: GateSettings = { uses: 'cli', timeout: '24h', timeoutAction: 'reject', minApprovers: 2, approvers: [] };
 
 /** A run of `gated` that reached its gate (step `wait`), its trig gone. */
-async function gatedRun(store: Store, settings: Partial<GateSettings> = {}, group?: string): Promise<string> {
+async function gatedRun(store: Store, settings: Partial<GateSettings> = {}, group?: string, notify = false): Promise<string> {
   const { eventId } = await store.admitEvent({ name: 'push', source: 'cli', at: new Date(), places: ['/defs'], payload: {} });
   const [added] = await store.dispatchEvent(
     eventId,
@@ -66,7 +68,7 @@ async function gatedRun(store: Store, settings: Partial<GateSettings> = {}, grou
     steps: [...steps, { stage: 's', name: 'wait', status: 'awaiting_approval', exitCode: null, durationMs: 0 }],
     reason: 'step wait: awaiting approval',
     owner: null,
-    gate: { step: 'wait', message: 'ship it?', settings: { ...SETTINGS, ...settings } },
+    gate: { step: 'wait', message: 'ship it?', settings: { ...SETTINGS, ...settings }, ...(notify ? { notify } : {}) },
   });
   return id;
 }
@@ -194,5 +196,94 @@ describe('approval gates', () => {
     expect((await statusOf(store, id))[0]).toBe('cancelled');
     expect(await store.listGates()).toEqual([]);
     expect(await store.decideGate(GATE, by('ann'), ME)).toEqual({ refused: `gate ${GATE}: its run ${id} is cancelled` });
+  });
+});
+
+// Guarantee 11: a gate's notification, recorded with it, attempted by one trig at a time;
+// link tokens stored as hashes, each person's used once.
+describe('notifications and link tokens', () => {
+  it('a notified gate has its notification due at once; one claim per attempt, whatever races', async () => {
+    const dir = freshDir();
+    const store = open(dir);
+    await gatedRun(store, { uses: 'webhook' }, undefined, true);
+    const now = new Date();
+    expect(await store.dueNotifications(now)).toEqual([GATE]);
+    const later = new Date(now.getTime() + 60_000);
+    // Two connections, as two trig processes would have.
+    const other = open(dir);
+    const claims = [
+      await store.claimNotification(GATE, { now, retryAt: later }),
+      await other.claimNotification(GATE, { now, retryAt: later }),
+    ];
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(claims.find(Boolean)).toMatchObject({ channel: 'webhook', attempts: 1, deliveredAt: null });
+    expect(await store.dueNotifications(now)).toEqual([]);
+    await store.finishNotification(GATE, { error: 'HTTP 500', retryAt: new Date(0) });
+    const [gate] = await store.listGates();
+    expect(gate!.notification).toMatchObject({ attempts: 1, lastError: 'HTTP 500', nextAt: new Date(0), deliveredAt: null });
+    expect(await store.dueNotifications(now)).toEqual([GATE]);
+    expect(await store.claimNotification(GATE, { now, retryAt: later })).toMatchObject({ attempts: 2 });
+    await store.finishNotification(GATE, { delivered: now });
+    expect((await store.listGates())[0]!.notification).toMatchObject({ attempts: 2, lastError: null, nextAt: null, deliveredAt: now });
+    expect(await store.dueNotifications(new Date(now.getTime() + 10 * 3600_000))).toEqual([]);
+  });
+
+  it('a cli gate has none; a decided gate is not due any more', async () => {
+    const store = open(freshDir());
+    await gatedRun(store);
+    expect((await store.listGates())[0]!.notification).toBeNull();
+    expect(await store.dueNotifications(new Date())).toEqual([]);
+    const notified = open(freshDir());
+    await gatedRun(notified, { uses: 'slack', minApprovers: 1 }, undefined, true);
+    await notified.decideGate(GATE, by('ann', 'reject'), ME);
+    expect(await notified.dueNotifications(new Date())).toEqual([]);
+  });
+
+  it('links: 404 for no gate, 403 for a token not its own or used, 409 once decided, 400 without a name for anyone', async () => {
+    const store = open(freshDir());
+    await gatedRun(store, { uses: 'webhook', approvers: ['ann', 'bob'] }, undefined, true);
+    await store.addApprovalTokens(GATE, [
+      { name: 'ann', hash: tokenHash('ann-token') },
+      { name: 'bob', hash: tokenHash('bob-token') },
+    ]);
+    expect((await store.approvalTokens(GATE)).map((t) => [t.name, t.usedAt]).sort()).toEqual([
+      ['ann', null],
+      ['bob', null],
+    ]);
+    const now = new Date();
+    expect(await checkLink(store, 'abcd', 'ann-token')).toEqual({ status: 404, reason: 'no gate abcd' });
+    expect(await checkLink(store, 'ffffffffffff', 'ann-token')).toMatchObject({ status: 404 });
+    expect(await checkLink(store, GATE, '')).toMatchObject({ status: 403 });
+    expect(await checkLink(store, GATE, 'ann-token ')).toMatchObject({ status: 403 });
+    expect(await checkLink(store, GATE, 'ann-token')).toMatchObject({ status: 200, token: { name: 'ann' } });
+    // A person's link decides as that person, whatever name the form says.
+    expect(await decideByLink(store, { gate: GATE, token: 'ann-token', verdict: 'approve', name: 'mallory', now })).toMatchObject({
+      status: 200,
+      by: 'ann',
+      outcome: { waiting: {} },
+    });
+    expect(await decideByLink(store, { gate: GATE, token: 'ann-token', verdict: 'approve', now })).toMatchObject({ status: 403 });
+    expect(await store.useApprovalToken(GATE, tokenHash('ann-token'), now)).toBe(false);
+    const last = await decideByLink(store, { gate: GATE, token: 'bob-token', verdict: 'approve', now });
+    expect(last).toMatchObject({ status: 200, by: 'bob', outcome: { approved: {} }, claimed: { run: { status: 'running' } } });
+    expect(await decideByLink(store, { gate: GATE, token: 'bob-token', verdict: 'reject', now })).toMatchObject({ status: 409 });
+    const found = await store.findGate(GATE);
+    expect('found' in found && found.found.decisions.map((d) => [d.by, d.from])).toEqual([
+      ['ann', 'http'],
+      ['bob', 'http'],
+    ]);
+
+    const anyone = open(freshDir());
+    await gatedRun(anyone, { uses: 'webhook', minApprovers: 1 }, undefined, true);
+    await anyone.addApprovalTokens(GATE, [{ name: '', hash: tokenHash('anyone') }]);
+    expect(await decideByLink(anyone, { gate: GATE, token: 'anyone', verdict: 'approve', now })).toMatchObject({ status: 400 });
+    expect(await decideByLink(anyone, { gate: GATE, token: 'anyone', verdict: 'approve', name: 'a\u001bb', now })).toMatchObject({
+      status: 400,
+    });
+    expect(await decideByLink(anyone, { gate: GATE, token: 'anyone', verdict: 'reject', name: ' carol ', now })).toMatchObject({
+      status: 200,
+      by: 'carol',
+      outcome: { rejected: {} },
+    });
   });
 });

@@ -6,7 +6,8 @@
 // events admitted but never dispatched (a receiver killed, or stopped with deliveries
 // waiting) are queued again; runs a killed receiver left queued or running are marked lost
 // by the store's reaper, never run again. Runs waiting for a retry whose trig is gone are
-// carried on here too once due (fire/resume.ts), as the cron tick does.
+// carried on here too once due (fire/resume.ts), as the cron tick does. Approval links
+// (/approvals/<gate>/approve|reject?token=…) are answered by approval-links.ts.
 //
 //   request -> route -> content type -> body (bounded) -> signature -> delivery -> admit -> 202
 //   queue (bounded) -> pool (--concurrency) -> fire core (dispatch, plan, execute, record)
@@ -15,6 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import { definitionPlaces, fire, type FireDeps, type FireOptions, type FireOutcome } from '../../fire/index.js';
+import type { ResumeOutcome } from '../../fire/resume.js';
 import { SIGNAL_EXIT, UsageError } from '../../shared/errors.js';
 import { noticesTo, type Output } from '../../shared/io.js';
 import { oneLine } from '../../shared/printable.js';
@@ -25,6 +27,7 @@ import type { Admission, NewEvent, Store } from '../../store/store.js';
 import type { CheckResult } from '../../validate/check.js';
 import { DefinitionKeeper, reportBroken, type Served } from '../watch/definitions.js';
 import { definitionRoots } from '../watch/watch.js';
+import { handleApprovalLink, isApprovalPath, type ApprovalLinksContext } from './approval-links.js';
 import { checkContentType, readDelivery, routeOf, routeSecrets, verifyDelivery, type Answer, type Delivery } from './intake.js';
 import { ROUTES, SECRET_ENV, type Route } from './verify.js';
 
@@ -176,22 +179,23 @@ export async function serve(options: ServeOptions): Promise<number> {
   // Runs waiting for a retry that are due, one look at a time; a look counts as a fire, so
   // a stop waits for what it resumed as it does for the pool's runs.
   let resuming = false;
+  const resumeDeps = () => ({
+    ...deps,
+    openStore: () => Promise.resolve(shared),
+    loadDefinitions: () => Promise.resolve(served.checked),
+    runOutput: io.stdout,
+    runStyle: options.style,
+    stop: stop.signal,
+    ignoreSignals: true,
+  });
   const resumeDue = async () => {
     const { resumeRuns } = await import('../../fire/resume.js');
-    const outcome = await resumeRuns(
-      { quiet: options.fireOptions.quiet ?? false },
-      {
-        ...deps,
-        openStore: () => Promise.resolve(shared),
-        loadDefinitions: () => Promise.resolve(served.checked),
-        runOutput: io.stdout,
-        runStyle: options.style,
-        stop: stop.signal,
-        ignoreSignals: true,
-      },
-    );
+    const outcome = await resumeRuns({ quiet: options.fireOptions.quiet ?? false }, resumeDeps());
     for (const { gate, action } of outcome.expired) log({ kind: 'gate', gate: gate.id, run: gate.runId, timedOut: action });
-    for (const { claimed, run } of outcome.resumed) {
+    logResumed(outcome.resumed);
+  };
+  const logResumed = (resumed: ResumeOutcome['resumed']) => {
+    for (const { claimed, run } of resumed) {
       log({
         kind: 'resumed',
         run: run.id,
@@ -202,20 +206,36 @@ export async function serve(options: ServeOptions): Promise<number> {
       });
     }
   };
-  const resumeTimer = setInterval(() => {
-    if (stopping || resuming || !resumeHinted(stateDir(deps.env))) return;
-    resuming = true;
-    const done = resumeDue()
+  /** Work outside any request (a look for due runs, a run approved through a link): a stop waits for it as for the pool's runs. */
+  const background = (work: Promise<void>, after?: () => void) => {
+    const done = work
       .catch((error: unknown) =>
         log({ kind: 'resume', status: 'error', error: oneLine(error instanceof Error ? error.message : String(error)) }),
       )
       .finally(() => {
-        resuming = false;
+        after?.();
         fires.delete(done);
         if (!fires.size) idle?.();
       });
     fires.add(done);
+  };
+  const resumeTimer = setInterval(() => {
+    if (stopping || resuming || !resumeHinted(stateDir(deps.env))) return;
+    resuming = true;
+    background(resumeDue(), () => (resuming = false));
   }, RESUME_POLL_MS);
+  const approvalLinks: ApprovalLinksContext = {
+    store: shared,
+    now: deps.now,
+    log,
+    stopping: () => Boolean(stopping),
+    carryOn: (claimed) =>
+      background(
+        import('../../fire/resume.js').then(async ({ carryOn }) => {
+          logResumed((await carryOn([claimed], shared, { quiet: options.fireOptions.quiet ?? false }, resumeDeps())).resumed);
+        }),
+      ),
+  };
 
   let idle: (() => void) | undefined;
   const pump = () => {
@@ -355,6 +375,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     } catch {
       // a request line node:http took but URL does not: no route
     }
+    if (isApprovalPath(pathname)) return handleApprovalLink(req, res, new URL(req.url ?? '/', 'http://localhost'), approvalLinks);
     const routing = routeOf(req.method ?? '', pathname);
     const entry: Record<string, unknown> = { kind: 'delivery', route: 'route' in routing ? routing.route : pathname, remote };
     const answer = async (a: Answer) => {

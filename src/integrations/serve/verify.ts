@@ -4,7 +4,9 @@
 // of the digests give away anyway). `trig serve` and `trig fire --verify` use the same
 // functions.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmac, sameBytes, signStandard, standardKey } from '../../shared/standard-webhooks.js';
+
+export { sameBytes, signStandard, standardKey };
 
 export const ROUTES = ['github', 'linear', 'standard'] as const;
 export type Route = (typeof ROUTES)[number];
@@ -32,16 +34,6 @@ export type Verdict = { ok: true } | { ok: false; reason: string };
 
 const OK: Verdict = { ok: true };
 const fail = (reason: string): Verdict => ({ ok: false, reason });
-
-function hmac(key: string | Buffer, data: Buffer | string): Buffer {
-  return createHmac('sha256', key).update(data).digest();
-}
-
-/** Constant-time equality of two byte strings of any length. */
-export function sameBytes(a: Buffer, b: Buffer): boolean {
-  if (a.length !== b.length) return false;
-  return timingSafeEqual(a, b);
-}
 
 const HEX_DIGEST = /^[0-9a-f]{64}$/i;
 
@@ -76,14 +68,6 @@ export function linearTimestamp(payload: Record<string, unknown>, now: Date): Ve
   return OK;
 }
 
-/** The key of a Standard Webhooks secret: base64 after the `whsec_` prefix. */
-export function standardKey(secret: string): Buffer | undefined {
-  const base64 = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return undefined;
-  const key = Buffer.from(base64, 'base64');
-  return key.length ? key : undefined;
-}
-
 export interface StandardHeaders {
   id: string | undefined;
   timestamp: string | undefined;
@@ -116,10 +100,4 @@ export function verifyStandard(body: Buffer, headers: StandardHeaders, secret: s
     if (sameBytes(Buffer.from(given, 'base64'), expected)) matched = true;
   }
   return matched ? OK : fail('no v1 entry of webhook-signature matches the body');
-}
-
-export function signStandard(body: Buffer, id: string, timestamp: string, secret: string): string | undefined {
-  const key = standardKey(secret);
-  if (!key) return undefined;
-  return `v1,${hmac(key, Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body])).toString('base64')}`;
 }

@@ -52,4 +52,43 @@ describe('approval', () => {
     ].join('\n');
     expect(check(approval, unmeetable)).toEqual(['4:20 error: min-approvers 3 can never be met: only 2 distinct approvers are listed @ 3']);
   });
+
+  it("checks each channel's own settings: the required ones at `uses`, a near miss named, URLs, recipients, secret references", () => {
+    expect(
+      check(approval, gated('            uses: webhook', '            with:', '              ulr: https://hooks.example.test')),
+    ).toEqual([
+      '10:15 error: unknown approval setting "ulr"; did you mean "url"? @ ulr',
+      '8:19 error: the webhook channel needs url: the address to send the gate to (is "ulr" meant to be "url"?) @ webhook',
+    ]);
+    expect(check(approval, gated('            uses: slack', '            with: {url: "file:///etc/passwd", channel: 7}'))).toEqual([
+      '9:25 error: url must be an http or https URL (the Slack incoming webhook\'s) @ "file:///etc/passwd"',
+      '9:56 error: channel must be a string @ 7',
+    ]);
+    expect(check(approval, gated('            uses: email', '            with: {to: [ann@example.test, nobody]}'))).toEqual([
+      '9:20 error: to must be an email address or a list of them @ to',
+    ]);
+    expect(check(approval, gated('            uses: email', '            with: {message: hi}'))).toEqual([
+      '8:19 error: the email channel needs to: the addresses to mail (a list) @ email',
+    ]);
+    expect(
+      check(approval, gated('            uses: jira', '            with: {url: https://jira.example.test, token: "Bearer abc"}')),
+    ).toEqual([
+      '8:19 error: the jira channel needs project: the key of the Jira project to create the issue in @ jira',
+      '9:59 error: token names a secret (a reference such as account.jira_token, read from TRIG_SECRET_*), never the secret itself @ "Bearer abc"',
+    ]);
+    // A definition's own gate has them beside uses.
+    const own = [
+      'pipeline:',
+      '  on: push',
+      '  approval: {uses: webhook, url: "https://h.example.test/a", secret: account.hook}',
+      '  stages: []',
+    ];
+    expect(check(approval, own.join('\n'))).toEqual([]);
+    const missing = ['pipeline:', '  on: push', '  approval: {uses: slack}', '  stages: []'];
+    expect(check(approval, missing.join('\n'))).toEqual([
+      '3:20 error: the slack channel needs url: the address to send the gate to @ slack',
+    ]);
+    // cli, and harness read as cli, need nothing.
+    expect(check(approval, gated('            uses: cli'))).toEqual([]);
+  });
 });
