@@ -4,7 +4,7 @@
 
 import os from 'node:os';
 import type { DecisionOutcome } from '../fire/approvals.js';
-import { timeLeft } from '../fire/gates.js';
+import { approvalsSoFar, approvalsText, timeLeft } from '../fire/gates.js';
 import { EXIT, UsageError } from '../shared/errors.js';
 import type { Output } from '../shared/io.js';
 import { oneLine } from '../shared/printable.js';
@@ -25,10 +25,6 @@ export interface DecideFlags extends ResumeFlags {
 /** Whether the gate's channel told anyone: only `cli` is built (one asks trig approvals). */
 function notification(gate: StoredGate): string {
   return gate.settings.uses === 'cli' ? 'cli: trig approvals lists it' : `not notified: the ${gate.settings.uses} channel is not built yet`;
-}
-
-function approvalsSoFar(gate: StoredGate): string[] {
-  return gate.decisions.filter((d) => d.verdict === 'approve').map((d) => d.by);
 }
 
 /** A waiting gate as `trig approvals --json` gives it (schemas/approvals-output.schema.json). */
@@ -75,13 +71,12 @@ export async function runApprovals(flags: ApprovalsFlags, io: Output): Promise<n
   } else if (!outcome.gates.length) io.stdout.write('no gates wait for a decision\n');
   else {
     const rows = outcome.gates.map((gate) => {
-      const approvals = approvalsSoFar(gate);
       return [
         gate.id,
         gate.runId,
         oneLine(gate.definition),
         oneLine(gate.step),
-        `${approvals.length}/${gate.settings.minApprovers}${approvals.length ? ` (${approvals.map((a) => oneLine(a)).join(', ')})` : ''}`,
+        approvalsText(gate),
         `${timeLeft(gate, now)}, then ${gate.settings.timeoutAction}`,
         notification(gate),
         oneLine(gate.message ?? ''),

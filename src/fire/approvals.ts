@@ -4,7 +4,7 @@
 // on here, to its end, as trig resume carries on a retry (resume.ts).
 
 import { UsageError } from '../shared/errors.js';
-import type { GateOutcome, StoredGate } from '../store/store.js';
+import type { DecisionSource, GateOutcome, StoredGate } from '../store/store.js';
 import { decideGate, expireGates, type ExpiredGate } from './gates.js';
 import { thisProcess } from './record.js';
 import { carryOn, type ResumeDeps, type ResumeOutcome } from './resume.js';
@@ -21,6 +21,8 @@ export interface DecisionRequest {
   verdict: 'approve' | 'reject';
   by: string;
   comment?: string;
+  /** Where the decision was made: `cli` unless told (trig serve's page says `http`). */
+  from?: Exclude<DecisionSource, 'timeout'>;
   quiet?: boolean;
   /** Told what the decision did, before a run it carries on starts. */
   onDecided?(outcome: GateOutcome): void;
@@ -63,7 +65,7 @@ export async function decideApproval(request: DecisionRequest, deps: ResumeDeps)
               verdict: request.verdict,
               by,
               at: now.toISOString(),
-              from: 'cli',
+              from: request.from ?? 'cli',
               ...(request.comment !== undefined ? { comment: request.comment } : {}),
             },
             thisProcess(),
