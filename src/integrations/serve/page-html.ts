@@ -85,7 +85,7 @@ function page(title: string, body: Markup, notice?: Notice): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title}</title>
 <style>${new Markup(STYLE)}</style>
 </head>
