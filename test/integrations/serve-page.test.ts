@@ -127,11 +127,11 @@ describe("the page's HTML", () => {
     expect(page).toContain('<form method="post" action="/gates/abcdef012345/approve">');
     expect(page).toContain('formaction="/gates/abcdef012345/reject"');
     expect(page).toContain('1/2 (&lt;script&gt;');
-    expect(page).toContain('<td>1m30s, then reject</td>');
+    expect(page).toContain('<td class="t">1m30s, then reject</td>');
     // A run: link, status, duration; an event's runs, with the status of those listed.
     expect(page).toContain('<a class="id" href="/runs/a1b2c3d4e5f6">a1b2c3d4e5f6</a>');
     expect(page).toContain('<span class="status failed">failed</span>');
-    expect(page).toContain('<td>2.0s</td>');
+    expect(page).toContain('<td class="t">2.0s</td>');
     expect(page).toContain('<a class="id" href="/runs/ffffffffffff">ffffffffffff</a> </td>');
   });
 

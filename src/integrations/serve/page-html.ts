@@ -57,7 +57,7 @@ pre{background:#f6f8fa;padding:.75rem;overflow-x:auto;white-space:pre-wrap;word-
 .running,.queued,.retrying,.waiting{color:#9a6700}.awaiting_approval{color:#8250df}
 form{display:flex;gap:.4rem;flex-wrap:wrap;align-items:center;margin:0}
 input{font:inherit;padding:.15rem .3rem}button{font:inherit;padding:.2rem .7rem;cursor:pointer}
-.muted{color:#59636e}
+.muted{color:#59636e}.t,.id{white-space:nowrap}
 `;
 
 /** The page's Content-Security-Policy: nothing but its own style, forms posted to itself, never framed. */
@@ -109,7 +109,7 @@ function runsTable(runs: readonly StoredRun[], now: Date): Markup {
   const rows = runs.map(
     (run) => markup`<tr>
 <td>${runLink(run.id)}</td><td>${status(run.status)}</td><td>${line(run.definition)}</td><td>${line(run.eventName)}</td>
-<td>${formatTime(run.startedAt ?? run.queuedAt)}</td><td>${duration(run, now)}</td><td>${runResult(run)}</td>
+<td class="t">${formatTime(run.startedAt ?? run.queuedAt)}</td><td class="t">${duration(run, now)}</td><td>${runResult(run)}</td>
 </tr>
 `,
   );
@@ -133,7 +133,7 @@ function eventsTable(events: readonly StoredEvent[], statuses: ReadonlyMap<strin
         ? runs
         : markup`<span class="muted">no runs</span>`;
     return markup`<tr>
-<td class="id">${event.id}</td><td>${formatTime(event.at)}</td><td>${line(event.name)}</td><td>${event.source}</td>
+<td class="id">${event.id}</td><td class="t">${formatTime(event.at)}</td><td>${line(event.name)}</td><td>${event.source}</td>
 <td>${event.deliveryKey === null ? '' : line(event.deliveryKey)}</td><td>${started}</td>
 </tr>
 `;
@@ -164,7 +164,7 @@ function gatesTable(gates: readonly StoredGate[], now: Date, csrf: string, defau
     return markup`<tr id="gate-${gate.id}">
 <td class="id">${gate.id}</td><td>${runLink(gate.runId)}</td><td>${line(gate.definition)}</td><td>${line(gate.step)}</td>
 <td>${line(gate.message ?? '')}</td><td>${approvalsText(gate)}${who}</td>
-<td>${timeLeft(gate, now)}, then ${gate.settings.timeoutAction}</td>
+<td class="t">${timeLeft(gate, now)}, then ${gate.settings.timeoutAction}</td>
 <td>${gateForm(gate, csrf, defaultName)}</td>
 </tr>
 `;
