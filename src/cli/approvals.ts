@@ -5,7 +5,7 @@
 
 import os from 'node:os';
 import type { DecisionOutcome } from '../fire/approvals.js';
-import { DONE, timeLeft } from '../fire/gates.js';
+import { approvalsSoFar, approvalsText, DONE, timeLeft } from '../fire/gates.js';
 import { EXIT, UsageError } from '../shared/errors.js';
 import type { Output } from '../shared/io.js';
 import { oneLine } from '../shared/printable.js';
@@ -72,10 +72,6 @@ function deliveryJson(gate: StoredGate): Record<string, unknown> | null {
 
 const isIntervention = (gate: StoredGate): boolean => gate.settings.kind === 'intervention';
 
-function approvalsSoFar(gate: StoredGate): string[] {
-  return gate.decisions.filter((d) => d.verdict === 'approve').map((d) => d.by);
-}
-
 /** A waiting gate as `trig approvals --json` gives it (schemas/approvals-output.schema.json). */
 function gateJson(gate: StoredGate, now: Date): Record<string, unknown> {
   return {
@@ -122,15 +118,12 @@ export async function runApprovals(flags: ApprovalsFlags, io: Output): Promise<n
   } else if (!outcome.gates.length) io.stdout.write('no gates wait for a decision\n');
   else {
     const rows = outcome.gates.map((gate) => {
-      const approvals = approvalsSoFar(gate);
       return [
         gate.id,
         gate.runId,
         oneLine(gate.definition),
         oneLine(gate.step),
-        isIntervention(gate)
-          ? 'retry|ignore|abort'
-          : `${approvals.length}/${gate.settings.minApprovers}${approvals.length ? ` (${approvals.map((a) => oneLine(a)).join(', ')})` : ''}`,
+        approvalsText(gate),
         `${timeLeft(gate, now)}, then ${gate.settings.timeoutAction}`,
         notification(gate),
         oneLine(gate.message ?? ''),

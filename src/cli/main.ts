@@ -255,6 +255,7 @@ function buildProgram(io: Output): Command {
     .option('--quiet', "print the runs' lines only when they fail")
     .option('--container-runtime <cli>', 'the container engine CLI for container steps', FIRE_DEFAULTS.containerRuntime)
     .option('--no-cache', 'check every definition afresh, without the check cache')
+    .option('--no-page', 'serve the webhooks only, without the page at / (needed off loopback unless TRIG_UI_TOKEN is set)')
     .action(async (options) => {
       const { runServe } = await import('./serve.js');
       process.exitCode = await runServe(options, io);

@@ -23,6 +23,8 @@ export interface DecisionRequest {
   verdict: GateVerdict;
   by: string;
   comment?: string;
+  /** Where the decision was made: `cli` unless told (trig serve's page says `http`). */
+  from?: Exclude<DecisionSource, 'timeout'>;
   quiet?: boolean;
   /** Told what the decision did, before a run it carries on starts. */
   onDecided?(outcome: GateOutcome): void;
@@ -72,7 +74,7 @@ export async function decideApproval(request: DecisionRequest, deps: ResumeDeps)
               verdict: request.verdict,
               by,
               at: now.toISOString(),
-              from: 'cli',
+              from: request.from ?? 'cli',
               ...(request.comment !== undefined ? { comment: request.comment } : {}),
             },
             thisProcess(),

@@ -56,6 +56,18 @@ export function approvedRun(outcome: Extract<GateOutcome, { claimed: ClaimedRun 
   };
 }
 
+/** The names that approved the gate so far, first to last. */
+export function approvalsSoFar(gate: StoredGate): string[] {
+  return gate.decisions.filter((d) => d.verdict === 'approve').map((d) => d.by);
+}
+
+/** The approvals against the number needed, and by whom: `1/2 (ann)`; at a manual intervention, the decisions it takes. */
+export function approvalsText(gate: StoredGate): string {
+  if (gate.settings.kind === 'intervention') return 'retry|ignore|abort';
+  const approvals = approvalsSoFar(gate);
+  return `${approvals.length}/${gate.settings.minApprovers}${approvals.length ? ` (${approvals.map((a) => oneLine(a)).join(', ')})` : ''}`;
+}
+
 /** How long until the gate's deadline, for people: `23h59m`, `4m10s`, `40s`, `expired`. */
 export function timeLeft(gate: StoredGate, now: Date): string {
   const seconds = Math.floor((gate.deadline.getTime() - now.getTime()) / 1000);
