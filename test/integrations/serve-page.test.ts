@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CSP, escapeHtml, markup, renderHome, renderMessage, renderRun } from '../../src/integrations/serve/page-html.js';
+import { CSP, markup, renderHome, renderMessage, renderRun } from '../../src/integrations/serve/page-html.js';
+import { escapeHtml } from '../../src/shared/html.js';
 import { crossSiteReason, isLoopback, pageAccess, sameSecret } from '../../src/integrations/serve/page.js';
 import type { StoredEvent, StoredGate, StoredLogLine, StoredRun } from '../../src/store/store.js';
 

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { approvalsText, DONE, timeLeft } from '../../fire/gates.js';
 import { formatDuration } from '../../shared/duration.js';
+import { escapeHtml } from '../../shared/html.js';
 import { oneLine } from '../../shared/printable.js';
 import { droppedText, formatTime, logLineText, runDurationMs, runResult } from '../../store/show.js';
 import {
@@ -26,13 +27,6 @@ export class Markup {
 }
 
 type Value = string | number | Markup | readonly Markup[] | null | undefined | false;
-
-const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Text for HTML content or a quoted attribute value. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
-}
 
 /** Markup with its values escaped (a Markup value, or a list of them, is taken as it is; null, undefined and false are left out). */
 export function markup(strings: TemplateStringsArray, ...values: Value[]): Markup {
