@@ -194,6 +194,8 @@ async function resumeOne(
       quiet,
       observer: new RecordingObserver(store, [run.id], [snapshot], true, deps.env),
       ...(deps.stop ? { stop: deps.stop } : {}),
+      // trig serve stops its runs itself, after --grace (deps.stop), as the fire core's runs.
+      ...(deps.ignoreSignals ? { ignoreSignals: true } : {}),
     },
   );
   const result = executed.runs[0]!;

@@ -131,6 +131,21 @@ describe("trig serve's page", () => {
     expect(shown.text).toContain(`<a class="id" href="/runs/${run}">${run}</a></td><td><span class="status succeeded">succeeded</span>`);
   });
 
+  it('answers 503 once trig serve stops, and the stop waits for the run a decision carried on', async () => {
+    const { p, gate, server } = await waiting('true', { waitForGo: true });
+    const csrf = csrfOf((await rawRequest(`${server.url}/`)).text);
+    expect((await formPost(`${server.url}/gates/${gate}/approve`, { by: 'ann', csrf })).status).toBe(303);
+    await until('the run to be running', () => storedRuns(p)[0]!.status === 'running');
+    server.child.kill('SIGTERM');
+    await until('the stop to begin', () => server.stderr().includes('SIGTERM: no more deliveries'));
+    const during = await rawRequest(`${server.url}/`);
+    expect([during.status, noticeOf(during.text)]).toEqual([503, 'trig serve is stopping: nothing was decided; try again once it is back']);
+    writeFileSync(path.join(p.dir, 'go'), '');
+    expect(await server.exited).toBe(0);
+    expect(fileLines(p.dir, 'deployed.txt')).toEqual(['deployed']);
+    expect(storedRuns(p)[0]!.status).toBe('succeeded');
+  });
+
   it('refuses an unknown gate (404), a name not among the approvers (403), a bad form (400, 413, 415) and GET (405); a rejection ends the run', async () => {
     const { p, gate, server } = await waiting('{approvers: [ann]}');
     const csrf = csrfOf((await rawRequest(`${server.url}/`)).text);

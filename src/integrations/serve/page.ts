@@ -260,6 +260,12 @@ export function createPage(deps: PageDeps): Page {
     );
   };
 
+  const stoppingAnswer = (res: ServerResponse): PageResult =>
+    message(res, 503, 'Stopping', 'trig serve is stopping: nothing was decided; try again once it is back', {
+      'Retry-After': '5',
+      Connection: 'close',
+    });
+
   const showRun = async (res: ServerResponse, id: string): Promise<PageResult> => {
     const found = await store.findRun(id);
     if ('missing' in found) return message(res, 404, 'No such run', found.missing);
@@ -268,9 +274,14 @@ export function createPage(deps: PageDeps): Page {
     return { status: 200 };
   };
 
-  /** Records the decision; resolves once it is recorded, while an approved run goes on in the background. */
-  const decide = async (request: DecisionRequest): Promise<GateOutcome> => {
+  /**
+   * Records the decision; resolves once it is recorded, while an approved run goes on in the
+   * background. 'stopping' when trig serve began to stop first: checked in the same turn as
+   * the task is tracked, so a stop either waits for the task or no task starts.
+   */
+  const decide = async (request: DecisionRequest): Promise<GateOutcome | 'stopping'> => {
     const { decideApproval } = await import('../../fire/approvals.js');
+    if (deps.stopping()) return 'stopping';
     return new Promise<GateOutcome>((resolve, reject) => {
       let told = false;
       const task = decideApproval(
@@ -325,8 +336,6 @@ export function createPage(deps: PageDeps): Page {
           ? `the comment must be at most ${MAX_COMMENT} characters`
           : undefined;
     if (bad) return { ...(await home(400, res, { kind: 'error', text: bad })), ...ours };
-    if (deps.stopping())
-      return { ...message(res, 503, 'Stopping', 'trig serve is stopping: nothing was decided', { 'Retry-After': '5' }), ...ours };
 
     const found = await store.findGate(gateId);
     if ('missing' in found) return { ...(await home(404, res, { kind: 'error', text: found.missing })), ...ours };
@@ -338,6 +347,7 @@ export function createPage(deps: PageDeps): Page {
       from: 'http',
       quiet: deps.quiet,
     });
+    if (outcome === 'stopping') return { ...stoppingAnswer(res), ...ours };
     if ('refused' in outcome) {
       const now = await store.findGate(found.found.id);
       const status = refusalStatus('found' in now ? now.found : undefined, by, deps.now());
@@ -357,6 +367,11 @@ export function createPage(deps: PageDeps): Page {
       if (denied) {
         req.resume();
         return denied;
+      }
+      // As every route: no new request is taken once trig serve stops.
+      if (deps.stopping()) {
+        req.resume();
+        return stoppingAnswer(res);
       }
       const method = req.method ?? '';
       const gate = GATE_PATH.exec(url.pathname);
