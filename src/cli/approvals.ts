@@ -1,16 +1,19 @@
-// `trig approvals`, `trig approve <gate>`, `trig reject <gate>`: the gates runs wait at, and
-// the decisions people record on them. Each first enforces the timeouts of the gates past
-// their deadline; a run whose gate is approved is carried on in this process.
+// `trig approvals`, `trig approve <gate>`, `trig reject <gate>`, `trig intervene <gate>
+// <decision>`: the gates runs wait at (approvals, and failed steps that wait for manual
+// intervention), and the decisions people record on them. Each first enforces the timeouts
+// of the gates past their deadline; a run whose gate lets it go on is carried on in this process.
 
 import os from 'node:os';
 import type { DecisionOutcome } from '../fire/approvals.js';
-import { timeLeft } from '../fire/gates.js';
+import { approvalsSoFar, approvalsText, DONE, timeLeft } from '../fire/gates.js';
 import { EXIT, UsageError } from '../shared/errors.js';
 import type { Output } from '../shared/io.js';
 import { oneLine } from '../shared/printable.js';
 import { plural } from '../shared/records.js';
 import { stateDir, storeExists } from '../store/place.js';
-import type { StoredGate } from '../store/store.js';
+import { INTERVENTION_DECISIONS, type InterventionDecision } from '../shared/retry.js';
+import { suggest } from '../shared/suggest.js';
+import type { GateVerdict, StoredGate } from '../store/store.js';
 import { resumeExitCode, resumingDeps, type ResumeFlags } from './resume.js';
 import { alignedRows, formatTime } from './stored.js';
 
@@ -67,14 +70,13 @@ function deliveryJson(gate: StoredGate): Record<string, unknown> | null {
   };
 }
 
-function approvalsSoFar(gate: StoredGate): string[] {
-  return gate.decisions.filter((d) => d.verdict === 'approve').map((d) => d.by);
-}
+const isIntervention = (gate: StoredGate): boolean => gate.settings.kind === 'intervention';
 
 /** A waiting gate as `trig approvals --json` gives it (schemas/approvals-output.schema.json). */
 function gateJson(gate: StoredGate, now: Date): Record<string, unknown> {
   return {
     id: gate.id,
+    kind: isIntervention(gate) ? 'intervention' : 'approval',
     runId: gate.runId,
     definition: gate.definition,
     file: gate.file,
@@ -116,30 +118,36 @@ export async function runApprovals(flags: ApprovalsFlags, io: Output): Promise<n
   } else if (!outcome.gates.length) io.stdout.write('no gates wait for a decision\n');
   else {
     const rows = outcome.gates.map((gate) => {
-      const approvals = approvalsSoFar(gate);
       return [
         gate.id,
         gate.runId,
         oneLine(gate.definition),
         oneLine(gate.step),
-        `${approvals.length}/${gate.settings.minApprovers}${approvals.length ? ` (${approvals.map((a) => oneLine(a)).join(', ')})` : ''}`,
+        approvalsText(gate),
         `${timeLeft(gate, now)}, then ${gate.settings.timeoutAction}`,
         notification(gate),
         oneLine(gate.message ?? ''),
       ];
     });
-    io.stdout.write(alignedRows([['GATE', 'RUN', 'DEFINITION', 'AT', 'APPROVALS', 'TIME LEFT', 'NOTIFIED', 'MESSAGE'], ...rows]));
+    io.stdout.write(alignedRows([['GATE', 'RUN', 'DEFINITION', 'AT', 'DECISION', 'TIME LEFT', 'NOTIFIED', 'MESSAGE'], ...rows]));
   }
   return resumeExitCode(outcome);
 }
 
 /** What a decision did, in one line. */
-function decided(outcome: DecisionOutcome['outcome'], verdict: 'approve' | 'reject', by: string): string {
+function decided(outcome: DecisionOutcome['outcome'], verdict: GateVerdict, by: string): string {
   if ('refused' in outcome) return outcome.refused;
-  const word = verdict === 'approve' ? 'approved' : 'rejected';
-  const gate = 'waiting' in outcome ? outcome.waiting : 'rejected' in outcome ? outcome.rejected : outcome.approved;
-  const head = `${word} gate ${gate.id} as ${oneLine(by)}`;
+  const gate =
+    'waiting' in outcome
+      ? outcome.waiting
+      : 'rejected' in outcome
+        ? outcome.rejected
+        : 'approved' in outcome
+          ? outcome.approved
+          : outcome.intervened;
+  const head = `${DONE[verdict]} ${isIntervention(gate) ? `step ${oneLine(gate.step)} at gate` : 'gate'} ${gate.id} as ${oneLine(by)}`;
   if ('rejected' in outcome) return `${head}: run ${gate.runId} (${oneLine(gate.definition)}) ends rejected`;
+  if (verdict === 'abort') return `${head}: run ${gate.runId} (${oneLine(gate.definition)}) ends failed`;
   if ('waiting' in outcome) {
     const approvals = approvalsSoFar(gate).length;
     return `${head}: ${approvals} of ${gate.settings.minApprovers} approvals; the run still waits (${formatTime(gate.deadline)} at the latest)`;
@@ -147,8 +155,8 @@ function decided(outcome: DecisionOutcome['outcome'], verdict: 'approve' | 'reje
   return `${head}: the run goes on`;
 }
 
-/** `trig approve <gate>` and `trig reject <gate>`. */
-export async function runDecide(verdict: 'approve' | 'reject', gate: string, flags: DecideFlags, io: Output): Promise<number> {
+/** `trig approve <gate>`, `trig reject <gate>`, and `trig intervene <gate> <decision>`. */
+export async function runDecide(verdict: GateVerdict, gate: string, flags: DecideFlags, io: Output): Promise<number> {
   if (!storeExists(stateDir(process.env))) throw new UsageError(`no gate ${oneLine(gate)} (no runs recorded yet)`);
   const by = flags.as ?? os.userInfo().username;
   const { decideApproval } = await import('../fire/approvals.js');
@@ -170,4 +178,15 @@ export async function runDecide(verdict: 'approve' | 'reject', gate: string, fla
   finish(outcome);
   if ('refused' in outcome.outcome) throw new UsageError(outcome.outcome.refused);
   return resumeExitCode(outcome);
+}
+
+/** `trig intervene <gate> <decision>`: a person's decision about a failed step. */
+export async function runIntervene(gate: string, decision: string, flags: DecideFlags, io: Output): Promise<number> {
+  if (!(INTERVENTION_DECISIONS as readonly string[]).includes(decision)) {
+    const guess = suggest(decision, INTERVENTION_DECISIONS);
+    throw new UsageError(
+      `${JSON.stringify(decision)} is not a decision: retry, ignore or abort${guess ? `; did you mean "${guess}"?` : ''}`,
+    );
+  }
+  return runDecide(decision as InterventionDecision, gate, flags, io);
 }

@@ -3,7 +3,8 @@ import { UsageError } from '../shared/errors.js';
 import type { Output } from '../shared/io.js';
 import { oneLine } from '../shared/printable.js';
 import { suggest } from '../shared/suggest.js';
-import { ACTIVE_STATUSES, LOG_LIMIT_BYTES, type Store, type StoredLogLine, type StoredRun } from '../store/store.js';
+import { droppedText, logLineText } from '../store/show.js';
+import { ACTIVE_STATUSES, type Store, type StoredRun } from '../store/store.js';
 import { runJson, withStoredData } from './stored.js';
 
 /** The flags of `trig logs`, as commander gives them. */
@@ -37,16 +38,6 @@ async function checkStep(store: Store, run: StoredRun, step: string | undefined)
   );
 }
 
-/** One stored line as `trig fire` printed it: `[definition/step] text`, control characters shown as escapes. */
-function lineText(run: StoredRun, line: StoredLogLine): string {
-  const prefix = line.step === null ? `[${run.definition}]` : `[${run.definition}/${line.step}]`;
-  return `${oneLine(prefix)} ${oneLine(line.text)}\n`;
-}
-
-function droppedText(run: StoredRun): string {
-  return `… ${run.logDroppedBytes} bytes of earlier output not kept (the store keeps each run's last ${LOG_LIMIT_BYTES / 1024 / 1024} MiB)\n`;
-}
-
 /** A run whose trig process died has no end line of its own: it is said from the record. */
 function lostText(run: StoredRun): string {
   return run.status === 'lost' ? `${oneLine(`[${run.definition}]`)} lost${run.reason ? `: ${oneLine(run.reason)}` : ''}\n` : '';
@@ -58,7 +49,7 @@ async function follow(store: Store, run: StoredRun, step: string | undefined, io
     const lines = await store.readLog(current.id, { ...(step !== undefined ? { step } : {}), afterSeq });
     // What the cap dropped before this reader came (a follower sees the rest as it comes).
     if (afterSeq === 0 && current.logDroppedBytes) io.stdout.write(droppedText(current));
-    for (const line of lines) io.stdout.write(lineText(current, line));
+    for (const line of lines) io.stdout.write(logLineText(current, line));
     if (lines.length) afterSeq = lines[lines.length - 1]!.seq;
   };
   for (let poll = 1; ; poll++) {
@@ -95,7 +86,7 @@ export async function runLogs(idPrefix: string, flags: LogsFlags, io: Output): P
       return 0;
     }
     if (run.logDroppedBytes) io.stdout.write(droppedText(run));
-    for (const line of lines) io.stdout.write(lineText(run, line));
+    for (const line of lines) io.stdout.write(logLineText(run, line));
     io.stdout.write(lostText(run));
     return 0;
   });

@@ -174,7 +174,7 @@ function buildProgram(io: Output): Command {
 
   program
     .command('approvals')
-    .description('List the approval gates runs wait at (enforcing the timeouts of those past their deadline).')
+    .description('List the gates runs wait at, approvals and manual interventions (enforcing the timeouts of those past their deadline).')
     .option('--json', 'print one JSON document (schemas/approvals-output.schema.json)')
     .option('--quiet', 'print only failures of the runs a timeout-action approve carries on')
     .option('--no-cache', 'check every definition afresh, without the check cache')
@@ -201,6 +201,20 @@ function buildProgram(io: Output): Command {
         process.exitCode = await runDecide(verdict, gate, options, io);
       });
   }
+
+  program
+    .command('intervene')
+    .description('Decide about a failed step that waits for manual intervention: retry it, ignore its failure, or abort the run.')
+    .argument('<gate-id>', 'the gate (trig approvals), or a unique start of its id')
+    .argument('<decision>', 'retry (the step runs again), ignore (the run goes on as if it succeeded) or abort (the run ends failed)')
+    .option('--as <name>', 'who decides (default: the user running trig)')
+    .option('--comment <text>', 'why, recorded with the decision')
+    .option('--quiet', 'print only failures of the run carried on')
+    .option('--no-cache', 'check every definition afresh, without the check cache')
+    .action(async (gate: string, decision: string, options) => {
+      const { runIntervene } = await import('./approvals.js');
+      process.exitCode = await runIntervene(gate, decision, options, io);
+    });
 
   program
     .command('watch')
@@ -241,6 +255,7 @@ function buildProgram(io: Output): Command {
     .option('--quiet', "print the runs' lines only when they fail")
     .option('--container-runtime <cli>', 'the container engine CLI for container steps', FIRE_DEFAULTS.containerRuntime)
     .option('--no-cache', 'check every definition afresh, without the check cache')
+    .option('--no-page', 'serve the webhooks only, without the page at / (needed off loopback unless TRIG_UI_TOKEN is set)')
     .action(async (options) => {
       const { runServe } = await import('./serve.js');
       process.exitCode = await runServe(options, io);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { checkWorkdir } from '../fire/index.js';
+import { pageAccess } from '../integrations/serve/page.js';
 import { serve } from '../integrations/serve/server.js';
 import { parseDuration } from '../shared/duration.js';
 import { UsageError } from '../shared/errors.js';
@@ -28,6 +29,8 @@ export interface ServeFlags {
   containerRuntime: string;
   /** false with --no-cache. */
   cache?: boolean;
+  /** false with --no-page. */
+  page?: boolean;
 }
 
 function wholeNumber(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -47,6 +50,7 @@ function duration(flag: string, text: string): number {
 /** `trig serve`: receives signed webhooks until SIGTERM or SIGINT. */
 export async function runServe(flags: ServeFlags, io: Output): Promise<number> {
   const port = wholeNumber('--port', flags.port, 0, 65535);
+  const page = flags.page === false ? undefined : pageAccess(flags.host, process.env);
   const concurrency = parseConcurrency(flags.concurrency);
   const queue = wholeNumber('--queue', flags.queue, 1);
   const maxConnections = wholeNumber('--max-connections', flags.maxConnections, 1);
@@ -69,6 +73,7 @@ export async function runServe(flags: ServeFlags, io: Output): Promise<number> {
     requestTimeoutMs,
     maxConnections,
     allowUnsigned,
+    page,
     fireOptions: { workdir, concurrency, timeoutMs, quiet: Boolean(flags.quiet), containerRuntime: flags.containerRuntime },
     deps: { now, env, cwd },
     openStore: () => openStore!(),

@@ -6,7 +6,11 @@ import { openStoreIfAny } from '../fire/index.js';
 import { UsageError } from '../shared/errors.js';
 import { oneLine } from '../shared/printable.js';
 import type { Output } from '../shared/io.js';
+import { runDurationMs } from '../store/show.js';
 import type { Store, StoredRun } from '../store/store.js';
+
+// Shown as trig serve's page shows them (store/show.ts).
+export { formatTime, runDurationMs, runResult } from '../store/show.js';
 
 /** Said (exit 0) when the store's file does not exist: nothing was ever recorded, and nothing is created. */
 export const NOTHING_RECORDED = 'no runs recorded yet';
@@ -53,17 +57,6 @@ export function placesOf(flags: { all?: boolean; defs?: string[] }): string[] | 
   return (flags.defs?.length ? flags.defs : ['.harness']).map((p) => path.resolve(p));
 }
 
-/** A time as the commands print it: UTC, to the second. */
-export function formatTime(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`;
-}
-
-/** How long a run took, or has been going. */
-export function runDurationMs(run: StoredRun, now = Date.now()): number | null {
-  if (!run.startedAt) return null;
-  return (run.endedAt ?? new Date(now)).getTime() - run.startedAt.getTime();
-}
-
 /** A stored run as the JSON outputs give it (schemas/runs-output.schema.json, $defs/run). */
 export function runJson(run: StoredRun): Record<string, unknown> {
   return {
@@ -84,14 +77,6 @@ export function runJson(run: StoredRun): Record<string, unknown> {
     logBytes: run.logBytes,
     logDroppedBytes: run.logDroppedBytes,
   };
-}
-
-/** The end of a run in words: `exit 3: step breaks: exited with code 3`, `the trig process that ran it (pid 7) died`. */
-export function runResult(run: StoredRun): string {
-  const parts: string[] = [];
-  if (run.exitCode !== null) parts.push(`exit ${run.exitCode}`);
-  if (run.reason) parts.push(oneLine(run.reason));
-  return parts.join(': ');
 }
 
 /** Rows as aligned columns (two spaces apart), the last column unpadded. */

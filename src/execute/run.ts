@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FailurePolicy, PlannedApproval, PlanStage, PlanStep, RunPlan } from '../plan/plan.js';
+import type { FailurePolicy, InterventionPolicy, PlannedApproval, PlanStage, PlanStep, RetryPolicy, RunPlan } from '../plan/plan.js';
+import type { InterventionDecision } from '../shared/retry.js';
 import { SECRET_PREFIX } from '../plan/secrets.js';
 import { evaluateCondition } from '../resolve/condition.js';
 import type { ResolveScope } from '../resolve/expressions.js';
@@ -76,8 +77,24 @@ export interface RunSuspension {
   at: Date;
   /** At an approval gate: its settings, the message masked. */
   approval?: PlannedApproval;
+  /** At a manual intervention: its settings, and the step's failure (masked) as the gate's message. */
+  intervention?: InterventionPolicy & { message: string };
   /** Resuming after a gate: who decided it (`approved by alice, bob`), the gate's result's reason. */
   approved?: string;
+  /** Resuming after a manual intervention: what was decided (ignore: the run goes on; retry: the step runs again; abort: it ends failed). */
+  decision?: InterventionDecision;
+  /** The attempts before the current round of retries (a person's retry starts a round). */
+  round?: number;
+  /** The retry settings of the current round when they are not the step's own (a timeout-action's). */
+  retryPolicy?: RetryPolicy;
+}
+
+/** Where a step's retries start from: its tries so far, whether the wait before the next is done, and the round. */
+interface RetryRound {
+  attempts: readonly AttemptResult[];
+  waited: boolean;
+  round: number;
+  policy?: RetryPolicy;
 }
 
 /** Keeps a run's waiting retries where they survive this process (the store). */
@@ -196,6 +213,8 @@ class Runner {
   private readonly at: number[] = [];
   /** Inside a parallel block, branches run at once: a retry there waits in this process only. */
   private parallel = 0;
+  /** A person aborted the run at a manual intervention: no on-failure lets its failure go. */
+  private abortedByPerson = false;
   private readonly baseEnv: Record<string, string> = {};
   private readonly trigEnv: Record<string, string>;
 
@@ -279,7 +298,7 @@ class Runner {
 
   /** Whether a failure may be let go: never when trig itself is stopping the run. */
   private ignoring(policy: FailurePolicy | undefined, failure: StepResult): string | undefined {
-    return this.stop.aborted ? undefined : ignoredBy(policy, failure);
+    return this.stop.aborted || this.abortedByPerson ? undefined : ignoredBy(policy, failure);
   }
 
   /**
@@ -287,62 +306,54 @@ class Runner {
    * own, then its groups', then its stage's) says retry; then the retry's failure-action
    * decides. Each try's output goes to the step's log, with a note between tries. With a
    * suspender, each wait is recorded where it survives this process; a wait longer than
-   * HAND_OVER_AFTER_MS, or a SIGTERM or SIGHUP during one, hands the run over. `resumed`:
-   * the tries so far, the wait before the next one done (trig resume).
+   * HAND_OVER_AFTER_MS, or a SIGTERM or SIGHUP during one, hands the run over. A covering
+   * `manual-intervention` (or a retry's failure-action that says so) hands the run over to
+   * a person (intervene). `from`: where an earlier process left the step (trig resume, a
+   * person's decision to retry).
    */
   private async retried(
-    first: StepResult | undefined,
+    first: StepResult,
     base: { stage: string; name: string },
     run: () => Promise<StepResult>,
     policies: readonly (FailurePolicy | undefined)[],
     out: StepOutput,
-    resumed?: { attempts: readonly AttemptResult[] },
+    from: RetryRound = { attempts: [attemptOf(first, 1)], waited: false, round: 0 },
   ): Promise<{ entry: StepResult; ignored?: true; handedOver?: true }> {
-    let entry: StepResult;
-    let attempts: AttemptResult[];
-    let waited = false;
-    if (resumed) {
-      attempts = [...resumed.attempts];
-      const last = attempts[attempts.length - 1]!;
-      entry = {
-        ...base,
-        status: last.status,
-        exitCode: last.exitCode,
-        durationMs: last.durationMs,
-        ...(last.reason ? { reason: last.reason } : {}),
-      };
-      waited = true;
-    } else {
-      entry = first!;
-      if (!isFailure(entry) || this.stop.aborted) return { entry };
-      attempts = [attemptOf(entry, 1)];
-    }
-    const retry = policies.find((policy) => covers(policy, entry))?.retry;
-    if (!retry) return { entry: resumed ? { ...entry, attempts } : entry };
+    let entry = first;
+    const attempts = [...from.attempts];
+    let waited = from.waited;
+    // Only the first try of a step that was never retried has no attempts to show.
+    const withAttempts = (result: StepResult): StepResult => (attempts.length > 1 || from.round > 0 ? { ...result, attempts } : result);
+    if (!isFailure(entry) || this.stop.aborted) return { entry: withAttempts(entry) };
+    const covering = from.policy ? undefined : policies.find((policy) => covers(policy, entry));
+    if (covering?.action === 'manual-intervention') return this.intervene(entry, attempts, base, from.round, covering.intervention, out);
+    const retry = from.policy ?? covering?.retry;
+    if (!retry) return { entry: withAttempts(entry) };
+    // A person's decision to retry starts a round of its own: its tries count from there.
+    const tried = () => attempts.length - from.round;
     const tries = retry.attempts + 1;
-    if (resumed) out.note(`resumed: attempt ${attempts.length + 1} of ${tries}`);
-    while (isFailure(entry) && attempts.length < tries && !this.stop.aborted) {
+    if (waited) out.note(`resumed: attempt ${tried() + 1} of ${tries}`);
+    while (isFailure(entry) && tried() < tries && !this.stop.aborted) {
       if (!waited) {
-        const wait = retry.intervalsMs[Math.min(attempts.length - 1, retry.intervalsMs.length - 1)]!;
-        const failed = `attempt ${attempts.length} of ${tries} ${entry.status.replace('_', ' ')}: ${entry.reason ?? entry.status}`;
+        const wait = retry.intervalsMs[Math.min(tried() - 1, retry.intervalsMs.length - 1)]!;
+        const failed = `attempt ${tried()} of ${tries} ${entry.status.replace('_', ' ')}: ${entry.reason ?? entry.status}`;
         out.note(`${failed}; retrying in ${formatDuration(wait)}`);
         const suspender = this.parallel === 0 ? this.ctx.suspender : undefined;
         if (suspender) {
           const at = new Date(Date.now() + wait);
           const point: RunSuspension = {
-            stage: this.at[0]!,
-            path: this.at.slice(1),
-            step: base.name,
+            ...this.where(base.name),
             attempt: attempts.length + 1,
             attempts: [...attempts],
-            steps: this.trail.flat(),
             at,
+            ...(from.round ? { round: from.round } : {}),
+            ...(from.policy ? { retryPolicy: from.policy } : {}),
           };
           const waiting: StepResult = { ...entry, status: 'retrying', reason: `${failed}; next attempt at ${at.toISOString()}`, attempts };
           const handOver = async () => {
             await suspender.suspend(point, waiting, true);
             out.note(
-              `waiting for attempt ${point.attempt} of ${tries} at ${at.toISOString()}: the next trig fire --cron tick or trig resume runs it`,
+              `waiting for attempt ${tried() + 1} of ${tries} at ${at.toISOString()}: the next trig fire --cron tick or trig resume runs it`,
             );
             return { entry: waiting, handedOver: true as const };
           };
@@ -367,10 +378,10 @@ class Runner {
     }
     const result: StepResult = { ...entry, attempts };
     if (!isFailure(entry)) {
-      out.note(`succeeded on attempt ${attempts.length} of ${tries}`);
+      out.note(`succeeded on attempt ${tried()} of ${tries}`);
       return { entry: result };
     }
-    const after = `after ${attempts.length} ${attempts.length === 1 ? 'attempt' : 'attempts'}`;
+    const after = `after ${tried()} ${tried() === 1 ? 'attempt' : 'attempts'}`;
     const why = entry.reason ?? entry.status;
     if (this.stop.aborted) return { entry: { ...result, reason: `${why} (${after})` } };
     const action = retry.failureAction;
@@ -380,10 +391,56 @@ class Runner {
       return { entry: { ...result, reason }, ignored: true };
     }
     if (action === 'manual-intervention') {
-      const reason = `${why} ${after}; the retry's failure-action is manual-intervention, and trig cannot ask a person yet`;
-      return { entry: { ...result, status: 'blocked', reason } };
+      return this.intervene({ ...entry, reason: `${why} (${after})` }, attempts, base, from.round, retry.intervention, out);
     }
     return { entry: { ...result, reason: `${why} (${after})` } };
+  }
+
+  /** Where the run is (outside parallel blocks): the stage's and steps' indexes, the results so far. */
+  private where(step: string): Pick<RunSuspension, 'stage' | 'path' | 'step' | 'steps'> {
+    return { stage: this.at[0] ?? -1, path: this.at.slice(1), step, steps: this.trail.flat() };
+  }
+
+  /**
+   * A failed step whose on-failure says manual-intervention: with a suspender (and outside
+   * parallel blocks) the run is recorded as waiting at a gate for a person's decision
+   * (retry, ignore, abort; trig intervene) and handed over; else it is blocked there.
+   */
+  private async intervene(
+    failure: StepResult,
+    attempts: AttemptResult[],
+    base: { stage: string; name: string },
+    round: number,
+    settings: InterventionPolicy | undefined,
+    out: StepOutput,
+  ): Promise<{ entry: StepResult; handedOver?: true }> {
+    const why = failure.reason ?? failure.status;
+    const shown = attempts.length > 1 || round > 0 ? { attempts } : {};
+    const suspender = this.parallel === 0 ? this.ctx.suspender : undefined;
+    if (!suspender || !settings) {
+      const cannot = this.parallel
+        ? 'a manual intervention inside a parallel block cannot wait for a decision'
+        : 'this run cannot wait for a decision (it is not recorded in the store)';
+      return { entry: { ...failure, ...shown, status: 'blocked', reason: `${why}; ${cannot}: the run stops here` } };
+    }
+    const at = new Date(Date.now() + settings.timeoutMs);
+    const mask = this.ctx.mask ?? ((text: string) => text);
+    const point: RunSuspension = {
+      ...this.where(base.name),
+      attempt: attempts.length + 1,
+      attempts: [...attempts],
+      at,
+      ...(round ? { round } : {}),
+      intervention: { ...settings, message: mask(why) },
+    };
+    const entry: StepResult = { ...failure, ...shown, status: 'awaiting_approval' };
+    const id = await suspender.suspend(point, entry, true);
+    entry.reason = `${why}; awaiting manual intervention (gate ${id}) until ${at.toISOString()}`;
+    out.failed(why);
+    out.note(
+      `awaiting manual intervention: trig intervene ${id} retry|ignore|abort; until ${at.toISOString()}, then ${settings.timeoutAction}`,
+    );
+    return { entry, handedOver: true };
   }
 
   /**
@@ -396,16 +453,7 @@ class Runner {
     const at = new Date(Date.now() + settings.timeoutMs);
     const mask = this.ctx.mask ?? ((text: string) => text);
     const approval = settings.message !== undefined ? { ...settings, message: mask(settings.message) } : settings;
-    const point: RunSuspension = {
-      stage: this.at[0] ?? -1,
-      path: this.at.slice(1),
-      step: name ?? stage,
-      attempt: 0,
-      attempts: [],
-      steps: this.trail.flat(),
-      at,
-      approval,
-    };
+    const point: RunSuspension = { ...this.where(name ?? stage), attempt: 0, attempts: [], at, approval };
     const entry: StepResult = { stage, name, status: 'awaiting_approval', exitCode: null, durationMs: 0 };
     const id = await suspender.suspend(point, entry, true);
     entry.reason = `awaiting approval (gate ${id}) until ${at.toISOString()}`;
@@ -428,6 +476,47 @@ class Runner {
     if (name === null) this.ctx.output.note(reason);
     else this.ctx.output.step(name).note(reason);
     return { stage, name, status: 'succeeded', exitCode: null, durationMs: 0, reason };
+  }
+
+  /**
+   * A leaf step's tries: from its first, or from where an earlier process left it (`resume`):
+   * a retry's wait done, or a person's decision at a manual intervention (ignore: its
+   * failure is let go; retry: it runs again, a new round of its on-failure; abort: its
+   * failure ends the run, whatever on-failure says).
+   */
+  private async leafTries(
+    run: () => Promise<StepResult>,
+    base: { stage: string; name: string },
+    policies: readonly (FailurePolicy | undefined)[],
+    out: StepOutput,
+    resume: Omit<RunSuspension, 'at'> | undefined,
+  ): Promise<{ entry: StepResult; ignored?: true; handedOver?: true }> {
+    if (!resume) return this.retried(await run(), base, run, policies, out);
+    const attempts = resume.attempts;
+    const last = attempts[attempts.length - 1]!;
+    const lastEntry: StepResult = {
+      ...base,
+      status: last.status,
+      exitCode: last.exitCode,
+      durationMs: last.durationMs,
+      ...(last.reason ? { reason: last.reason } : {}),
+      ...(attempts.length > 1 ? { attempts: [...attempts] } : {}),
+    };
+    const policy = resume.retryPolicy ? { policy: resume.retryPolicy } : {};
+    if (resume.decision === 'ignore' || resume.decision === 'abort') {
+      const decided = resume.approved ?? resume.decision;
+      if (resume.decision === 'abort') this.abortedByPerson = true;
+      else out.note(decided);
+      const reason = `${last.reason ?? last.status}; ${decided}`;
+      return resume.decision === 'ignore' ? { entry: { ...lastEntry, reason }, ignored: true } : { entry: { ...lastEntry, reason } };
+    }
+    if (resume.decision === 'retry') {
+      out.note(resume.approved ?? 'retried');
+      const first = await run();
+      const round = { attempts: [...attempts, attemptOf(first, attempts.length + 1)], waited: false, round: attempts.length, ...policy };
+      return this.retried(first, base, run, policies, out, round);
+    }
+    return this.retried(lastEntry, base, run, policies, out, { attempts, waited: true, round: resume.round ?? 0, ...policy });
   }
 
   private async step(
@@ -478,9 +567,7 @@ class Runner {
       outcome.failure = outcome.results[0];
     } else {
       const run = () => this.leaf(step, stage, name, out);
-      const resumed = from && this.ctx.resume ? { attempts: this.ctx.resume.attempts } : undefined;
-      const first = resumed ? undefined : await run();
-      const { entry, ignored, handedOver } = await this.retried(first, { stage, name }, run, policies, out, resumed);
+      const { entry, ignored, handedOver } = await this.leafTries(run, { stage, name }, policies, out, from ? this.ctx.resume : undefined);
       if (handedOver) return { results: [entry], handedOver: entry };
       outcome = { results: [entry] };
       if (!ignored && (entry.status === 'failed' || entry.status === 'timed_out' || entry.status === 'blocked')) outcome.failure = entry;
@@ -638,7 +725,8 @@ class Runner {
 
   /** Why the plan has no step where the suspension says the run stopped (it cannot differ when planned from the same document). */
   private resumeProblem(from: Omit<RunSuspension, 'at'>): string | undefined {
-    const gate = from.approved !== undefined;
+    // A manual intervention's step is a leaf like a retried one; an approval's is the gate.
+    const gate = from.approved !== undefined && from.decision === undefined;
     if (gate && from.stage === -1) return this.plan.approval ? undefined : `the run's plan has no gate before its first stage`;
     const stage = this.plan.stages[from.stage];
     if (gate && !from.path.length)

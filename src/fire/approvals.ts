@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { UsageError } from '../shared/errors.js';
 import { sameBytes } from '../shared/standard-webhooks.js';
-import type { ApprovalToken, ClaimedRun, DecisionSource, GateOutcome, Store, StoredGate } from '../store/store.js';
+import type { ApprovalToken, ClaimedRun, DecisionSource, GateOutcome, GateVerdict, Store, StoredGate } from '../store/store.js';
 import { decideGate, expireGates, retryNotifications, type ExpiredGate } from './gates.js';
 import { thisProcess } from './record.js';
 import { carryOn, type ResumeDeps, type ResumeOutcome } from './resume.js';
@@ -20,9 +20,11 @@ export interface ApprovalsOutcome extends Pick<ResumeOutcome, 'resumed' | 'faile
 export interface DecisionRequest {
   /** The gate's id, or a unique start of it. */
   gate: string;
-  verdict: 'approve' | 'reject';
+  verdict: GateVerdict;
   by: string;
   comment?: string;
+  /** Where the decision was made: `cli` unless told (trig serve's page says `http`). */
+  from?: Exclude<DecisionSource, 'timeout'>;
   quiet?: boolean;
   /** Told what the decision did, before a run it carries on starts. */
   onDecided?(outcome: GateOutcome): void;
@@ -72,7 +74,7 @@ export async function decideApproval(request: DecisionRequest, deps: ResumeDeps)
               verdict: request.verdict,
               by,
               at: now.toISOString(),
-              from: 'cli',
+              from: request.from ?? 'cli',
               ...(request.comment !== undefined ? { comment: request.comment } : {}),
             },
             thisProcess(),

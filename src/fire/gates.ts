@@ -3,9 +3,21 @@
 // awaiting_approval, store guarantee 10); people decide it with trig approve / trig reject,
 // and whichever trig looks next enforces its timeout. The run goes on through the retry
 // path (resume.ts): claimed once, planned again from its snapshot, carried on after the gate.
+// A step whose on-failure says manual-intervention waits at a gate of the same kind: one
+// decision (trig intervene: retry, ignore, abort), or its timeout-action.
 
 import { oneLine } from '../shared/printable.js';
-import type { ClaimedRun, GateDecision, GateOutcome, Owner, Store, StoredGate } from '../store/store.js';
+import type { InterventionDecision } from '../shared/retry.js';
+import type { ClaimedRun, GateDecision, GateOutcome, GateVerdict, Owner, Store, StoredGate } from '../store/store.js';
+
+/** A decision's verdict as done: `approved`, `retried`. */
+export const DONE: Record<GateVerdict, string> = {
+  approve: 'approved',
+  reject: 'rejected',
+  retry: 'retried',
+  ignore: 'ignored',
+  abort: 'aborted',
+};
 
 /** What a run carried on after its gate says there: who approved it. */
 export function approvedText(gate: StoredGate): string {
@@ -16,10 +28,44 @@ export function approvedText(gate: StoredGate): string {
   return `approved by ${who.join(', ')}`;
 }
 
-/** The claimed run of an approved gate, its resume point saying who approved it. */
-export function approvedRun(outcome: Extract<GateOutcome, { approved: StoredGate }>): ClaimedRun {
-  const { claimed, approved } = outcome;
-  return { ...claimed, resume: { ...claimed.resume, approved: approvedText(approved) } };
+/** What a manual intervention's decision says where the run goes on: `retried by ann (manual intervention: comment)`. */
+export function intervenedText(gate: StoredGate): string {
+  const decision = gate.decisions[gate.decisions.length - 1]!;
+  const done = DONE[decision.verdict];
+  if (decision.from === 'timeout') return `${done}: no decision within ${gate.settings.timeout} (timeout-action: ${decision.verdict})`;
+  return `${done} by ${oneLine(decision.by)} (manual intervention${decision.comment ? `: ${oneLine(decision.comment)}` : ''})`;
+}
+
+/** The claimed run of a gate decided so that it goes on, its resume point saying who decided what. */
+export function approvedRun(outcome: Extract<GateOutcome, { claimed: ClaimedRun }>): ClaimedRun {
+  const { claimed } = outcome;
+  if ('approved' in outcome) return { ...claimed, resume: { ...claimed.resume, approved: approvedText(outcome.approved) } };
+  const gate = outcome.intervened;
+  const decision = gate.decisions[0]!.verdict as InterventionDecision;
+  const { timeoutRetry, ...resume } = claimed.resume;
+  // A timeout that retries does so as its timeout-action says; a person's retry, as the step's own on-failure.
+  const byTimeout = gate.decisions.some((d) => d.from === 'timeout');
+  return {
+    ...claimed,
+    resume: {
+      ...resume,
+      approved: intervenedText(gate),
+      decision,
+      ...(decision === 'retry' && byTimeout && timeoutRetry ? { retryPolicy: timeoutRetry } : {}),
+    },
+  };
+}
+
+/** The names that approved the gate so far, first to last. */
+export function approvalsSoFar(gate: StoredGate): string[] {
+  return gate.decisions.filter((d) => d.verdict === 'approve').map((d) => d.by);
+}
+
+/** The approvals against the number needed, and by whom: `1/2 (ann)`; at a manual intervention, the decisions it takes. */
+export function approvalsText(gate: StoredGate): string {
+  if (gate.settings.kind === 'intervention') return 'retry|ignore|abort';
+  const approvals = approvalsSoFar(gate);
+  return `${approvals.length}/${gate.settings.minApprovers}${approvals.length ? ` (${approvals.map((a) => oneLine(a)).join(', ')})` : ''}`;
 }
 
 /** How long until the gate's deadline, for people: `23h59m`, `4m10s`, `40s`, `expired`. */
@@ -39,18 +85,18 @@ export async function decideGate(
   owner: Owner,
 ): Promise<{ outcome: GateOutcome; claimed?: ClaimedRun }> {
   const outcome = await store.decideGate(gate, decision, owner);
-  return 'approved' in outcome ? { outcome, claimed: approvedRun(outcome) } : { outcome };
+  return 'claimed' in outcome ? { outcome, claimed: approvedRun(outcome) } : { outcome };
 }
 
 /** A gate that took its timeout-action. */
 export interface ExpiredGate {
   gate: StoredGate;
-  action: 'approve' | 'reject';
+  action: GateVerdict;
 }
 
 /** What a gate's timeout did, in one line. */
 export function expiredText({ gate, action }: ExpiredGate): string {
-  const what = action === 'reject' ? 'rejected' : 'approved';
+  const what = DONE[action];
   return `gate ${gate.id} (run ${gate.runId}, ${oneLine(gate.definition)}) timed out after ${gate.settings.timeout}: ${what} (timeout-action)`;
 }
 

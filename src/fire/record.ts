@@ -193,19 +193,35 @@ export class RecordingObserver implements RunObserver {
   suspend? = async (index: number, point: RunSuspension, entry: StepResult, handOver: boolean): Promise<string | void> => {
     const snapshot = this.snapshots[index];
     if (!snapshot) return;
-    const { at, approval, approved: _approved, ...rest } = point;
+    const { at, approval, intervention, approved: _approved, decision: _decision, ...rest } = point;
     const runId = this.runIds[index]!;
     // Loaded only here: node:crypto stays out of the fires that reach no gate (the cron tick).
-    const gate = approval ? (await import('../store/ids.js')).gateIdOf(runId, point.stage, point.path) : undefined;
+    // A step may wait for a person again after each retry they decide: its tries tell the gates apart.
+    const gate =
+      approval || intervention
+        ? (await import('../store/ids.js')).gateIdOf(runId, point.stage, point.path, intervention ? point.attempts.length : undefined)
+        : undefined;
     const where = entry.name === null ? (entry.stage === DEFINITION_GATE ? 'approval' : `stage ${entry.stage}`) : `step ${entry.name}`;
+    const until = `(gate ${gate}) until ${at.toISOString()}`;
+    const reason = approval
+      ? `awaiting approval ${until}`
+      : intervention
+        ? `${intervention.message}; awaiting manual intervention ${until}`
+        : (entry.reason ?? 'waiting for a retry');
     // The lines so far are stored first: the process may not live to flush them later.
     await this.flush();
     await this.enqueue(() =>
       this.store.suspendRun(runId, {
-        resume: { kind: approval ? 'approval' : 'retry', ...rest, at: at.toISOString(), ...(gate ? { gate } : {}) },
+        resume: {
+          kind: gate ? 'approval' : 'retry',
+          ...rest,
+          at: at.toISOString(),
+          ...(gate ? { gate } : {}),
+          ...(intervention?.timeoutRetry ? { timeoutRetry: intervention.timeoutRetry } : {}),
+        },
         snapshot,
         steps: [...point.steps, entry],
-        reason: `${where}: ${approval ? `awaiting approval (gate ${gate}) until ${at.toISOString()}` : (entry.reason ?? 'waiting for a retry')}`,
+        reason: `${where}: ${reason}`,
         owner: handOver ? null : thisProcess(),
         ...(approval
           ? {
@@ -221,6 +237,22 @@ export class RecordingObserver implements RunObserver {
                   ...(approval.channel ? { channel: approval.channel } : {}),
                 },
                 notify: approval.uses !== 'cli',
+              },
+            }
+          : {}),
+        ...(intervention
+          ? {
+              gate: {
+                step: point.step,
+                message: intervention.message,
+                settings: {
+                  kind: 'intervention',
+                  uses: 'cli',
+                  timeout: intervention.timeout,
+                  timeoutAction: intervention.timeoutAction,
+                  minApprovers: 1,
+                  approvers: [],
+                },
               },
             }
           : {}),

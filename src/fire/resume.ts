@@ -133,6 +133,9 @@ function suspensionOf(resume: ResumePoint): Omit<RunSuspension, 'at'> {
     attempts: resume.attempts as AttemptResult[],
     steps: resume.steps as StepResult[],
     ...(resume.kind === 'approval' ? { approved: resume.approved ?? 'approved' } : {}),
+    ...(resume.decision ? { decision: resume.decision } : {}),
+    ...(resume.round ? { round: resume.round } : {}),
+    ...(resume.retryPolicy ? { retryPolicy: resume.retryPolicy } : {}),
   };
 }
 

@@ -7,7 +7,14 @@ import { planConcurrency, type ConcurrencyGroup } from './concurrency.js';
 import { resolveInputs } from './inputs.js';
 import { rewriteScript } from './script.js';
 import { parseDuration } from '../shared/duration.js';
-import { RETRY_DEFAULTS, retryAttempts } from '../shared/retry.js';
+import {
+  INTERVENTION_DEFAULTS,
+  RETRY_DEFAULTS,
+  retryAttempts,
+  timeoutDecision,
+  type InterventionPolicy,
+  type RetryPolicy,
+} from '../shared/retry.js';
 import { approvalSettings, type ApprovalSettings } from '../shared/approval.js';
 
 export type StepKind = 'script' | 'container' | 'group' | 'parallel' | 'skipped' | 'approval';
@@ -19,19 +26,11 @@ export interface FailurePolicy {
   exitCodes?: string[];
   /** With action `retry`: its settings, defaults filled in. */
   retry?: RetryPolicy;
+  /** With action `manual-intervention`: its settings, defaults filled in. */
+  intervention?: InterventionPolicy;
 }
 
-/**
- * `action: retry` (or `retry: {…}`): the failed step runs again, at most `attempts` more
- * times, waiting an interval before each; when the last try fails too, `failureAction`
- * decides (fail, ignore, success, abort, manual-intervention).
- */
-export interface RetryPolicy {
-  attempts: number;
-  /** The wait before each retry, in milliseconds: the n-th retry waits the n-th, or the last one. */
-  intervalsMs: number[];
-  failureAction: string;
-}
+export type { InterventionPolicy, RetryPolicy };
 
 /** An approval gate as planned: its settings, the message resolved (expressions replaced). */
 export interface PlannedApproval extends ApprovalSettings {
@@ -125,11 +124,36 @@ function retryPolicy(value: unknown): RetryPolicy {
     .flat()
     .map((text) => (typeof text === 'number' ? text * 1000 : typeof text === 'string' ? parseDuration(text) : undefined))
     .filter((ms): ms is number => ms !== undefined && ms > 0);
-  const failureAction = actionName(settings['failure-action']);
+  const named = actionName(settings['failure-action']);
+  const failureAction = named && named !== 'retry' ? named : RETRY_DEFAULTS.failureAction;
   return {
     attempts: retryAttempts(settings.attempts) ?? RETRY_DEFAULTS.attempts,
     intervalsMs: intervals.length ? intervals : [parseDuration(RETRY_DEFAULTS.interval)!],
-    failureAction: failureAction && failureAction !== 'retry' ? failureAction : RETRY_DEFAULTS.failureAction,
+    failureAction,
+    ...(failureAction === 'manual-intervention'
+      ? { intervention: interventionPolicy(settingsOf(settings['failure-action'], failureAction)) }
+      : {}),
+  };
+}
+
+/** The settings of a failure action written as a map (`{retry: {…}}`), if it is one. */
+function settingsOf(action: unknown, name: string): unknown {
+  return isRecord(action) ? action[name] : undefined;
+}
+
+/** The settings of `manual-intervention`; what is missing or unusable takes its default (the manual-intervention rule reports it). */
+function interventionPolicy(value: unknown): InterventionPolicy {
+  const settings = isRecord(value) ? value : {};
+  const written = timeoutOf(settings.timeout);
+  const writtenMs = written === undefined ? undefined : parseDuration(written);
+  const timeout = writtenMs ? written! : INTERVENTION_DEFAULTS.timeout;
+  const action = settings['timeout-action'];
+  const timeoutAction = timeoutDecision(actionName(action) ?? INTERVENTION_DEFAULTS.timeoutAction);
+  return {
+    timeout,
+    timeoutMs: writtenMs || parseDuration(INTERVENTION_DEFAULTS.timeout)!,
+    timeoutAction,
+    ...(timeoutAction === 'retry' ? { timeoutRetry: retryPolicy(settingsOf(action, 'retry')) } : {}),
   };
 }
 
@@ -140,7 +164,8 @@ function failurePolicy(value: unknown): FailurePolicy | undefined {
   if (action === undefined) return undefined;
   const policy: FailurePolicy = { errors, action };
   if (value.exitcode !== undefined) policy.exitCodes = [value.exitcode].flat().map(String);
-  if (action === 'retry') policy.retry = retryPolicy(isRecord(value.action) ? value.action.retry : undefined);
+  if (action === 'retry') policy.retry = retryPolicy(settingsOf(value.action, action));
+  if (action === 'manual-intervention') policy.intervention = interventionPolicy(settingsOf(value.action, action));
   return policy;
 }
 

@@ -19,7 +19,10 @@ export function runIdOf(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, ID_LENGTH);
 }
 
-/** A gate's id: derived from its run's id and where in the run it is (stable, and unique with its run). */
-export function gateIdOf(runId: string, stage: number, path: readonly number[]): string {
-  return runIdOf(`gate\0${runId}\0${stage}/${path.join('/')}`);
+/**
+ * A gate's id: derived from its run's id and where in the run it is (stable, and unique with
+ * its run); a manual intervention's also from the step's tries so far (it may wait again).
+ */
+export function gateIdOf(runId: string, stage: number, path: readonly number[], tries?: number): string {
+  return runIdOf(`gate\0${runId}\0${stage}/${path.join('/')}${tries === undefined ? '' : `\0${tries}`}`);
 }

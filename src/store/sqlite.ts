@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { oneLine } from '../shared/printable.js';
+import { INTERVENTION_DECISIONS, type InterventionDecision } from '../shared/retry.js';
 import { newEventId, runIdOf } from './ids.js';
 import { MIGRATIONS } from './migrations.js';
 import { clearResumeHint, preparePlace, setResumeHint, StorePlaceError } from './place.js';
@@ -51,9 +52,9 @@ import {
 
 // The SQLite adapter of the store: one file, WAL mode (readers never wait for the writer),
 // every write one short IMMEDIATE transaction (so that two writers queue on the busy
-// timeout instead of failing). Admitting and dispatching an event is synced to disk
-// (synchronous=FULL: it survives power loss, and the HTTP receiver acknowledges a delivery
-// only after that); a run's life after it (claim, process groups, log lines, end) is
+// timeout instead of failing). Admitting and dispatching an event with a delivery key is
+// synced to disk (synchronous=FULL: it survives power loss, and the HTTP receiver
+// acknowledges a delivery only after that); an event without one, and a run's life after it (claim, process groups, log lines, end) is
 // committed without waiting for the disk (synchronous=NORMAL: it survives the process
 // being killed, and is synced with the next durable write or when the store is closed).
 // What power loss can take back is a run's latest progress: the run then shows as not
@@ -243,8 +244,24 @@ function approvalsOf(gate: StoredGate): { names: string[]; passed: boolean } {
   return { names, passed: !rejected && (byTimeout || names.length >= gate.settings.minApprovers) };
 }
 
+/**
+ * Whether a gate's recorded decisions let its run be carried on: an approval approved, a
+ * manual intervention decided (by one decision; abort too: the run is carried on to end
+ * failed there, so that its end fires what a failed run's does).
+ */
+function passedBy(gate: StoredGate): boolean {
+  if (gate.settings.kind !== 'intervention') return gate.outcome === 'approved' && approvalsOf(gate).passed;
+  const [decision, ...more] = gate.decisions;
+  return !more.length && decision !== undefined && decision.verdict === gate.outcome;
+}
+
 /** Why a person's decision on a waiting gate is refused, if it is. */
 function refusal(gate: StoredGate, decision: GateDecision): string | undefined {
+  const intervention = gate.settings.kind === 'intervention';
+  if (intervention !== (INTERVENTION_DECISIONS as readonly string[]).includes(decision.verdict))
+    return intervention
+      ? `gate ${gate.id} waits for manual intervention, not approval: trig intervene ${gate.id} retry|ignore|abort`
+      : `gate ${gate.id} is an approval: trig approve ${gate.id} or trig reject ${gate.id}`;
   if (decision.from === 'timeout') return undefined;
   const { approvers } = gate.settings;
   if (approvers.length && !approvers.includes(decision.by))
@@ -326,7 +343,10 @@ class SqliteStore implements Store {
   }
 
   admitEvent(event: NewEvent, dispatch?: Dispatch): Promise<Admission> {
-    return Promise.resolve(this.writeDurably(() => this.admit(event, dispatch)));
+    // Exactly once rests on the delivery key being on disk; an event without one promises no
+    // more than a run's later progress does (guarantee 6), and spares the fire a sync.
+    const admit = () => this.admit(event, dispatch);
+    return Promise.resolve(event.deliveryKey !== undefined ? this.writeDurably(admit) : this.write(admit));
   }
 
   admitEvents(events: readonly NewEvent[]): Promise<Admission[]> {
@@ -367,7 +387,11 @@ class SqliteStore implements Store {
   }
 
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]> {
-    return Promise.resolve(this.writeDurably(() => this.dispatch(eventId, decisions, runs, owner)));
+    // Synced before any run it adds can start: a power cut must not leave a run that started
+    // unknown, to be decided and run again. A decision that starts nothing can be lost and
+    // taken again (the event stays admitted, undispatched): it is not worth a sync.
+    const dispatch = () => this.dispatch(eventId, decisions, runs, owner);
+    return Promise.resolve(runs.length ? this.writeDurably(dispatch) : this.write(dispatch));
   }
 
   listUndispatched(options: { source: EventSource; limit?: number }): Promise<StoredEvent[]> {
@@ -616,7 +640,7 @@ class SqliteStore implements Store {
     // Whatever the row says, a gate is passed only by the decisions recorded on it.
     if (row.status === 'awaiting_approval' || resume.kind === 'approval') {
       const gate = resume.gate === undefined ? undefined : this.gateById(resume.gate);
-      if (!gate || gate.runId !== runId || gate.outcome !== 'approved' || !approvalsOf(gate).passed) return undefined;
+      if (!gate || gate.runId !== runId || !passedBy(gate)) return undefined;
     }
     const sameOwner =
       from === null
@@ -674,8 +698,12 @@ class SqliteStore implements Store {
         const refused = refusal(gate, decision);
         if (refused) return { refused };
         gate.decisions.push(decision);
-        const passed = approvalsOf(gate).passed;
-        gate.outcome = decision.verdict === 'reject' ? 'rejected' : passed ? 'approved' : null;
+        if (gate.settings.kind === 'intervention') {
+          gate.outcome = decision.verdict as InterventionDecision;
+        } else {
+          const passed = approvalsOf(gate).passed;
+          gate.outcome = decision.verdict === 'reject' ? 'rejected' : passed ? 'approved' : null;
+        }
         this.db
           .prepare('UPDATE gates SET decisions = ?, outcome = ?, decided_at = ? WHERE id = ?')
           .run(JSON.stringify(gate.decisions), gate.outcome, gate.outcome ? Date.now() : null, gate.id);
@@ -686,13 +714,16 @@ class SqliteStore implements Store {
         }
         if (gate.outcome === null) return { waiting: gate };
         const claimed = this.claim(gate.runId, { owner, from: null });
-        if (!claimed) throw new Error(`gate ${gate.id} is approved, but its run ${gate.runId} could not be claimed`);
+        if (!claimed) throw new Error(`gate ${gate.id} is decided, but its run ${gate.runId} could not be claimed`);
         gate.runStatus = 'running';
         return { approvedGate: gate, claimed };
       },
     );
-    if ('approvedGate' in outcome)
-      return Promise.resolve({ approved: outcome.approvedGate, claimed: this.claimedRun(outcome.approvedGate.runId, outcome.claimed) });
+    if ('approvedGate' in outcome) {
+      const { approvedGate: gate } = outcome;
+      const claimed = this.claimedRun(gate.runId, outcome.claimed);
+      return Promise.resolve(gate.settings.kind === 'intervention' ? { intervened: gate, claimed } : { approved: gate, claimed });
+    }
     return Promise.resolve(outcome);
   }
 
@@ -772,7 +803,7 @@ class SqliteStore implements Store {
     const why =
       decision.from === 'timeout'
         ? `timed out after ${gate.settings.timeout} without a decision (timeout-action: reject)`
-        : `rejected by ${decision.by}${decision.comment ? `: ${oneLine(decision.comment)}` : ''}`;
+        : `rejected by ${oneLine(decision.by)}${decision.comment ? `: ${oneLine(decision.comment)}` : ''}`;
     const last = steps[steps.length - 1];
     if (last?.status === 'awaiting_approval') steps[steps.length - 1] = { ...last, status: 'rejected', reason: why };
     const where = last?.name ? `step ${last.name}` : gate.step === '(definition)' ? 'approval' : `stage ${gate.step}`;

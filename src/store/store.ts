@@ -7,7 +7,8 @@
 // Guarantees every adapter must keep:
 //  1. admitEvent is atomic: of any number of callers, racing in any number of processes,
 //     that admit the same (source, deliveryKey), exactly one gets `duplicate: false`; the
-//     others get the first one's event id. A recorded event is durable when it returns.
+//     others get the first one's event id. An event with a delivery key is durable when it
+//     returns (one without is as durable as a run's later updates, guarantee 6).
 //     Given a dispatch, the event and its runs are recorded together or not at all, so a
 //     caller that dies cannot leave a delivery marked handled with nothing queued for it.
 //  2. addRuns is idempotent per run key: a run key that is already stored (the same
@@ -29,10 +30,13 @@
 //     `running` forever. A run that is `retrying` (suspended at a resume point) is never
 //     marked lost: whether its owner waits for the retry itself or is gone, it is resumable.
 //  5. A run's stored log keeps its last LOG_LIMIT_BYTES; what is dropped is counted and said.
-//  6. Admitting, dispatching and suspending are durable (on disk, surviving power loss)
-//     when they return. A run's later updates (claim, process groups, log lines, end) survive the
-//     process being killed, but power loss may take the latest ones back: the run then shows
-//     as not over with its owner gone, so it is marked lost (guarantee 4), never run again.
+//  6. Admitting an event with a delivery key, dispatching runs and suspending are durable
+//     (on disk, surviving power loss) when they return. A run's later updates (claim, process
+//     groups, log lines, end) survive the process being killed, but power loss may take the
+//     latest ones back: the run then shows as not over with its owner gone, so it is marked
+//     lost (guarantee 4), never run again. An event admitted without a delivery key is
+//     written as those updates are: power loss may take it back with its runs (nothing
+//     promised it would not run again: it has no key to be known by).
 //  7. An event admitted without a dispatch (the HTTP receiver acknowledges a delivery that
 //     way, before deciding it) stays listed by listUndispatched, oldest first, until
 //     dispatchEvent records its decisions: a receiver that dies between the two finds it
@@ -55,6 +59,9 @@
 //     approval arrives, claims it for the decider: of any number of racing deciders,
 //     exactly one gets the run. claimResume never takes a run at a gate whose recorded
 //     decisions do not approve it (enough distinct approvers, or a timeout that approves).
+//     A manual intervention is a gate too (settings.kind intervention): its one decision,
+//     retry, ignore or abort, claims the run the same way (an aborted run is carried on to
+//     end failed); an approval's verdicts are refused there, and its verdicts at an approval.
 // 11. Notifications (a gate whose channel is not cli): suspendRun records the gate's
 //     notification in the same durable transaction as the gate, so a trig that dies before
 //     sending leaves it due for the next look. Of any number of callers that claim the same
@@ -64,6 +71,7 @@
 //     stands for; useApprovalToken marks one used once, whatever races.
 
 import type { ChainLink } from '../shared/chain.js';
+import type { InterventionDecision, RetryPolicy } from '../shared/retry.js';
 
 export type { ChainLink };
 
@@ -190,7 +198,8 @@ export interface StepRecord {
 
 /**
  * Where a suspended run goes on from, and why it stopped there. `retry`: a step failed and
- * its on-failure retry waits before the next attempt. `approval`: the run waits at a gate.
+ * its on-failure retry waits before the next attempt. `approval`: the run waits at a gate
+ * (an approval, or a failed step's manual intervention).
  */
 export interface ResumePoint {
   kind: 'retry' | 'approval';
@@ -212,13 +221,26 @@ export interface ResumePoint {
   gate?: string;
   /** kind approval, once decided: who approved it (the gate's entry's reason when the run goes on). */
   approved?: string;
+  /** At a manual intervention, once decided: what. */
+  decision?: InterventionDecision;
+  /** The attempts before the current round of retries (a person's retry starts a round). */
+  round?: number;
+  /** The current round's retry settings when they are not the step's own (a timeout-action's). */
+  retryPolicy?: RetryPolicy;
+  /** At a manual intervention whose timeout-action retries: how. */
+  timeoutRetry?: RetryPolicy;
 }
 
-/** A gate's settings as recorded (the definition's, defaults filled in). */
+/**
+ * A gate's settings as recorded (the definition's, defaults filled in). `kind` intervention:
+ * a failed step waits for a person to decide retry, ignore or abort (one decision, anyone's);
+ * absent: an approval.
+ */
 export interface GateSettings {
+  kind?: 'intervention';
   uses: string;
   timeout: string;
-  timeoutAction: 'approve' | 'reject';
+  timeoutAction: GateVerdict;
   minApprovers: number;
   /** Who may approve; empty: anyone. */
   approvers: string[];
@@ -252,8 +274,11 @@ export interface ApprovalToken {
 /** Where a decision came from: a person at the command line or over HTTP (a link, the page), or the gate's timeout. */
 export type DecisionSource = 'cli' | 'http' | 'timeout';
 
+/** What a decision on an approval says (approve, reject), or on a manual intervention (retry, ignore, abort). */
+export type GateVerdict = 'approve' | 'reject' | InterventionDecision;
+
 export interface GateDecision {
-  verdict: 'approve' | 'reject';
+  verdict: GateVerdict;
   /** Who: a person's name, or `timeout`. */
   by: string;
   /** When (ISO-8601). */
@@ -285,8 +310,8 @@ export interface StoredGate {
   deadline: Date;
   createdAt: Date;
   decisions: GateDecision[];
-  /** null while it waits. */
-  outcome: 'approved' | 'rejected' | null;
+  /** null while it waits; at a manual intervention, the decision. */
+  outcome: 'approved' | 'rejected' | InterventionDecision | null;
   /** Its run's status (awaiting_approval while the gate waits). */
   runStatus: StoredRunStatus;
   /** Its channel's notification, when it has one. */
@@ -301,7 +326,9 @@ export type GateOutcome =
   /** The run ended rejected. */
   | { rejected: StoredGate }
   /** The last needed approval: the run is claimed for the decider, to carry on. */
-  | { approved: StoredGate; claimed: ClaimedRun };
+  | { approved: StoredGate; claimed: ClaimedRun }
+  /** A manual intervention decided (retry, ignore, or abort: the run ends failed): the run is claimed for the decider, to carry on. */
+  | { intervened: StoredGate; claimed: ClaimedRun };
 
 /**
  * What planning the run again needs, recorded with a suspended run (never a secret:

@@ -148,7 +148,7 @@ describe('an approval step', () => {
     ]);
 
     const listed = run(p, ['approvals']);
-    expect(listed.stdout.split('\n')[0]).toMatch(/^GATE +RUN +DEFINITION +AT +APPROVALS +TIME LEFT +NOTIFIED +MESSAGE$/);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^GATE +RUN +DEFINITION +AT +DECISION +TIME LEFT +NOTIFIED +MESSAGE$/);
     expect(listed.stdout.split('\n')[1]).toMatch(
       new RegExp(
         `^${id}  ${waiting.id}  gated +wait  0/1 +23h59m, then reject  cli: trig approvals lists it  deploy prod with \\*\\*\\*\\?$`,

@@ -205,3 +205,47 @@ describe('planRun', () => {
     });
   });
 });
+
+describe('on-failure manual-intervention', () => {
+  const onFailure = (action: unknown) =>
+    plan({ stages: [{ name: 's', steps: [{ name: 't', run: { script: 'make' }, 'on-failure': { errors: 'all', action } }] }] }).stages[0]!
+      .steps[0]!.onFailure;
+
+  it('takes the defaults from the short form: 24h, then the run fails (abort)', () => {
+    expect(onFailure('manual-intervention')).toEqual({
+      errors: ['all'],
+      action: 'manual-intervention',
+      intervention: { timeout: '24h', timeoutMs: 86_400_000, timeoutAction: 'abort' },
+    });
+  });
+
+  it('reads the timeout-action as what nobody deciding does: success ignores, a retry map carries its settings', () => {
+    expect(onFailure({ 'manual-intervention': { timeout: '30m', 'timeout-action': 'success' } })?.intervention).toEqual({
+      timeout: '30m',
+      timeoutMs: 1_800_000,
+      timeoutAction: 'ignore',
+    });
+    const retrying = { retry: { attempts: 10, interval: '30s', 'failure-action': 'success' } };
+    expect(onFailure({ 'manual-intervention': { timeout: 60, 'timeout-action': retrying } })?.intervention).toEqual({
+      timeout: '60s',
+      timeoutMs: 60_000,
+      timeoutAction: 'retry',
+      timeoutRetry: { attempts: 10, intervalsMs: [30_000], failureAction: 'success' },
+    });
+    // What trig cannot do (a rollback), or a timeout it cannot read, falls back: abort, 24h (the rule says so).
+    expect(onFailure({ 'manual-intervention': { timeout: '30 min', 'timeout-action': 'stage-rollback' } })?.intervention).toMatchObject({
+      timeout: '24h',
+      timeoutAction: 'abort',
+    });
+  });
+
+  it("is a retry's failure-action with its own settings", () => {
+    const action = { retry: { attempts: 2, 'failure-action': { 'manual-intervention': { timeout: '1h', 'timeout-action': 'ignore' } } } };
+    expect(onFailure(action)?.retry).toEqual({
+      attempts: 2,
+      intervalsMs: [10_000],
+      failureAction: 'manual-intervention',
+      intervention: { timeout: '1h', timeoutMs: 3_600_000, timeoutAction: 'ignore' },
+    });
+  });
+});

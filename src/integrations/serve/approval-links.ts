@@ -89,7 +89,8 @@ ${who}
 
 function done(outcome: Extract<LinkOutcome, { status: 200 }>, verdict: string): string {
   const o = outcome.outcome;
-  const gate = 'waiting' in o ? o.waiting : 'rejected' in o ? o.rejected : o.approved;
+  // A link decides an approval only (a manual intervention has no links): `intervened` is not expected here.
+  const gate = 'waiting' in o ? o.waiting : 'rejected' in o ? o.rejected : 'approved' in o ? o.approved : o.intervened;
   const word = verdict === 'approve' ? 'Approved' : 'Rejected';
   const what =
     'rejected' in o

@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import { definitionPlaces, fire, type FireDeps, type FireOptions, type FireOutcome } from '../../fire/index.js';
-import type { ResumeOutcome } from '../../fire/resume.js';
+import type { ResumeDeps, ResumeOutcome } from '../../fire/resume.js';
 import { SIGNAL_EXIT, UsageError } from '../../shared/errors.js';
 import { noticesTo, type Output } from '../../shared/io.js';
 import { oneLine } from '../../shared/printable.js';
@@ -28,6 +28,8 @@ import type { CheckResult } from '../../validate/check.js';
 import { DefinitionKeeper, reportBroken, type Served } from '../watch/definitions.js';
 import { definitionRoots } from '../watch/watch.js';
 import { handleApprovalLink, isApprovalPath, type ApprovalLinksContext } from './approval-links.js';
+import { readBody } from './body.js';
+import { createPage, UI_TOKEN_ENV, type PageAccess } from './page.js';
 import { checkContentType, readDelivery, routeOf, routeSecrets, verifyDelivery, type Answer, type Delivery } from './intake.js';
 import { ROUTES, SECRET_ENV, type Route } from './verify.js';
 
@@ -54,6 +56,8 @@ export interface ServeOptions {
   requestTimeoutMs: number;
   maxConnections: number;
   allowUnsigned: readonly Route[];
+  /** Who may use the page at / (page.ts); undefined with --no-page. */
+  page: PageAccess | undefined;
   fireOptions: Partial<FireOptions>;
   deps: Pick<FireDeps, 'now' | 'env' | 'cwd'>;
   openStore(): Promise<Store>;
@@ -176,10 +180,20 @@ export async function serve(options: ServeOptions): Promise<number> {
     });
   };
 
-  // Runs waiting for a retry that are due, one look at a time; a look counts as a fire, so
-  // a stop waits for what it resumed as it does for the pool's runs.
-  let resuming = false;
-  const resumeDeps = () => ({
+  let idle: (() => void) | undefined;
+  /** A task a stop waits for, as it waits for the pool's runs. */
+  const track = (task: Promise<void>) => {
+    const done = task.finally(() => {
+      fires.delete(done);
+      if (!fires.size) idle?.();
+    });
+    fires.add(done);
+  };
+  const logError = (kind: string) => (error: unknown) =>
+    log({ kind, status: 'error', error: oneLine(error instanceof Error ? error.message : String(error)) });
+
+  // What carrying suspended runs on needs: the retries due, and the gates decided on the page.
+  const resumeDeps = (): ResumeDeps => ({
     ...deps,
     openStore: () => Promise.resolve(shared),
     loadDefinitions: () => Promise.resolve(served.checked),
@@ -188,14 +202,9 @@ export async function serve(options: ServeOptions): Promise<number> {
     stop: stop.signal,
     ignoreSignals: true,
   });
-  const resumeDue = async () => {
-    const { resumeRuns } = await import('../../fire/resume.js');
-    const outcome = await resumeRuns({ quiet: options.fireOptions.quiet ?? false }, resumeDeps());
+  const logCarried = (outcome: Pick<ResumeOutcome, 'resumed' | 'expired'>) => {
     for (const { gate, action } of outcome.expired) log({ kind: 'gate', gate: gate.id, run: gate.runId, timedOut: action });
-    logResumed(outcome.resumed);
-  };
-  const logResumed = (resumed: ResumeOutcome['resumed']) => {
-    for (const { claimed, run } of resumed) {
+    for (const { claimed, run } of outcome.resumed) {
       log({
         kind: 'resumed',
         run: run.id,
@@ -206,38 +215,57 @@ export async function serve(options: ServeOptions): Promise<number> {
       });
     }
   };
-  /** Work outside any request (a look for due runs, a run approved through a link): a stop waits for it as for the pool's runs. */
-  const background = (work: Promise<void>, after?: () => void) => {
-    const done = work
-      .catch((error: unknown) =>
-        log({ kind: 'resume', status: 'error', error: oneLine(error instanceof Error ? error.message : String(error)) }),
-      )
-      .finally(() => {
-        after?.();
-        fires.delete(done);
-        if (!fires.size) idle?.();
-      });
-    fires.add(done);
+
+  // Runs waiting for a retry that are due, one look at a time; a look counts as a fire, so
+  // a stop waits for what it resumed as it does for the pool's runs.
+  let resuming = false;
+  const resumeDue = async () => {
+    const { resumeRuns } = await import('../../fire/resume.js');
+    logCarried(await resumeRuns({ quiet: options.fireOptions.quiet ?? false }, resumeDeps()));
   };
   const resumeTimer = setInterval(() => {
     if (stopping || resuming || !resumeHinted(stateDir(deps.env))) return;
     resuming = true;
-    background(resumeDue(), () => (resuming = false));
+    track(
+      resumeDue()
+        .catch(logError('resume'))
+        .finally(() => (resuming = false)),
+    );
   }, RESUME_POLL_MS);
+
+  // A run approved through a link is carried on here, never inside the request.
   const approvalLinks: ApprovalLinksContext = {
     store: shared,
     now: deps.now,
     log,
-    stopping: () => Boolean(stopping),
+    stopping: () => stopping !== undefined,
     carryOn: (claimed) =>
-      background(
-        import('../../fire/resume.js').then(async ({ carryOn }) => {
-          logResumed((await carryOn([claimed], shared, { quiet: options.fireOptions.quiet ?? false }, resumeDeps())).resumed);
-        }),
+      track(
+        import('../../fire/resume.js')
+          .then(async ({ carryOn }) =>
+            logCarried({
+              resumed: (await carryOn([claimed], shared, { quiet: options.fireOptions.quiet ?? false }, resumeDeps())).resumed,
+              expired: [],
+            }),
+          )
+          .catch(logError('decision')),
       ),
   };
 
-  let idle: (() => void) | undefined;
+  const page =
+    options.page &&
+    createPage({
+      store: shared,
+      now: deps.now,
+      env: deps.env,
+      access: options.page,
+      quiet: options.fireOptions.quiet ?? false,
+      stopping: () => stopping !== undefined,
+      resumeDeps,
+      track,
+      carried: logCarried,
+      failed: logError('decision'),
+    });
   const pump = () => {
     while (!stopping && running < options.concurrency && queue.length) {
       const item = queue.shift()!;
@@ -370,12 +398,19 @@ export async function serve(options: ServeOptions): Promise<number> {
     const started = performance.now();
     const remote = req.socket.remoteAddress ?? '';
     let pathname = '/';
+    let url: URL | undefined;
     try {
-      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+      url = new URL(req.url ?? '/', 'http://localhost');
+      pathname = url.pathname;
     } catch {
       // a request line node:http took but URL does not: no route
     }
-    if (isApprovalPath(pathname)) return handleApprovalLink(req, res, new URL(req.url ?? '/', 'http://localhost'), approvalLinks);
+    if (url && isApprovalPath(pathname)) return handleApprovalLink(req, res, url, approvalLinks);
+    if (url && page?.owns(pathname)) {
+      const result = await page.handle(req, res, url);
+      log({ kind: 'page', method: req.method, path: pathname, remote, ...result, durationMs: Math.round(performance.now() - started) });
+      return;
+    }
     const routing = routeOf(req.method ?? '', pathname);
     const entry: Record<string, unknown> = { kind: 'delivery', route: 'route' in routing ? routing.route : pathname, remote };
     const answer = async (a: Answer) => {
@@ -459,6 +494,8 @@ export async function serve(options: ServeOptions): Promise<number> {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   io.stderr.write(`trig serve: listening on http://${host}:${address.port}\n`);
+  if (options.page)
+    notice(`the page: http://${host}:${address.port}/ (${options.page.token ? `${UI_TOKEN_ENV} needed` : 'loopback names only'})`);
   for (const route of ROUTES) {
     if (secrets.unsigned(route))
       notice(`warning: /${routeName(route)} takes UNSIGNED requests (--allow-unsigned ${route}): anyone who can reach it can start runs`);
@@ -541,41 +578,4 @@ function deliveries(n: number, adjective = ''): string {
 
 function routeName(route: Route): string {
   return route === 'standard' ? 'events/<event>' : route;
-}
-
-/** The body, at most `max` bytes: 'too large' as soon as it is over (a declared length over it is refused before reading). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too large' | 'aborted'> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) return Promise.resolve('too large');
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let done = false;
-    req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      total += chunk.length;
-      if (total > max) {
-        done = true;
-        req.pause();
-        resolve('too large');
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve(Buffer.concat(chunks, total));
-    });
-    req.on('error', () => {
-      if (done) return;
-      done = true;
-      resolve('aborted');
-    });
-    req.on('close', () => {
-      if (done) return;
-      done = true;
-      resolve('aborted');
-    });
-  });
 }

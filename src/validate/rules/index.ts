@@ -7,6 +7,7 @@ import { exclusiveFilters } from './exclusive-filters.js';
 import { expression } from './expression.js';
 import { globPattern } from './glob-pattern.js';
 import { literalSecret } from './literal-secret.js';
+import { manualIntervention } from './manual-intervention.js';
 import { numericPattern } from './numeric-pattern.js';
 import { pullRequestPaths } from './pull-request-paths.js';
 import type { DiagnosticKind, Rule } from './rule.js';
@@ -33,6 +34,7 @@ export const RULES: readonly Rule[] = [
   scriptComment,
   literalSecret,
   retry,
+  manualIntervention,
   approval,
 ];
 
