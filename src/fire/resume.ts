@@ -82,7 +82,9 @@ export async function resumeRuns(request: ResumeRequest, deps: ResumeDeps): Prom
       const run = found.found;
       suspended = suspended.filter((s) => s.id === run.id);
       if (run.status === 'awaiting_approval')
-        throw new UsageError(`run ${run.id} awaits approval: only trig approve carries it on (trig approvals lists its gate)`);
+        throw new UsageError(
+          `run ${run.id} waits at a gate: only a decision carries it on (trig approve, or trig intervene; trig approvals lists its gate)`,
+        );
       if (!suspended.length && !gates.claimed.some((c) => c.run.id === run.id))
         throw new UsageError(`run ${run.id} is not waiting to be resumed (it is ${run.status})`);
     }

@@ -8,6 +8,7 @@ import { resolveInputs } from './inputs.js';
 import { rewriteScript } from './script.js';
 import { parseDuration } from '../shared/duration.js';
 import {
+  actionName,
   INTERVENTION_DEFAULTS,
   RETRY_DEFAULTS,
   retryAttempts,
@@ -109,12 +110,6 @@ function timeoutOf(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return `${value}s`;
   return undefined;
-}
-
-/** The action a failure action names: `fail`, or the first key of `{retry: {…}}` that is not false. */
-function actionName(value: unknown): string | undefined {
-  const name = isRecord(value) ? Object.keys(value).find((key) => value[key] !== false) : value;
-  return typeof name === 'string' ? name : undefined;
 }
 
 /** The settings of `retry`; what is missing or unusable takes its default (the retry rule reports it). */

@@ -2,10 +2,18 @@
 // them in), the rules (which check them), the executor (which carries them out) and the
 // store (which keeps them while a run waits) read.
 
+import { isRecord } from './records.js';
+
 /** What the short form `action: retry` means, and what a `retry:` map leaves out. */
 export const RETRY_DEFAULTS = { attempts: 3, interval: '10s', failureAction: 'fail' } as const;
 /** At most this many retries of one step: more is a mistake, and a run must end. */
 export const MAX_RETRY_ATTEMPTS = 100;
+
+/** The action a failure action names: `fail`, or the first key of `{retry: {…}}` that is not false. */
+export function actionName(value: unknown): string | undefined {
+  const name = isRecord(value) ? Object.keys(value).find((key) => value[key] !== false) : value;
+  return typeof name === 'string' ? name : undefined;
+}
 
 /** A retry's `attempts` as a whole number, if it is one (a number, or a numeric string) within bounds. */
 export function retryAttempts(value: unknown): number | undefined {

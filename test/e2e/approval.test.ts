@@ -335,7 +335,7 @@ describe('a gate is never passed without a recorded approval', () => {
     const resumed = run(p, ['resume', runId]);
     expect([resumed.code, resumed.stderr]).toEqual([
       2,
-      `trig: run ${runId} awaits approval: only trig approve carries it on (trig approvals lists its gate)\n`,
+      `trig: run ${runId} waits at a gate: only a decision carries it on (trig approve, or trig intervene; trig approvals lists its gate)\n`,
     ]);
     expect(run(p, ['resume']).stdout).toBe('nothing to resume\n');
     // A row made to look like a due retry, its gate marked approved with no decision recorded.

@@ -115,7 +115,11 @@ describe('on-failure action manual-intervention', () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toBe('trig: "retyr" is not a decision: retry, ignore or abort; did you mean "retry"?\n');
     // `trig resume` does not carry it on either: only a decision does.
-    expect(run(p, ['resume', gate.runId]).code).toBe(2);
+    const resumed = run(p, ['resume', gate.runId]);
+    expect([resumed.code, resumed.stderr]).toEqual([
+      2,
+      `trig: run ${gate.runId} waits at a gate: only a decision carries it on (trig approve, or trig intervene; trig approvals lists its gate)\n`,
+    ]);
     expect(lines(p, 'tries.txt')).toEqual(['try']);
 
     succeedFromNowOn(p);

@@ -172,7 +172,7 @@ const INTERVENTION_BUTTONS: readonly [GateVerdict, string][] = [
 ];
 
 function gatesTable(gates: readonly StoredGate[], now: Date, csrf: string, defaultName: string): Markup {
-  if (!gates.length) return markup`<p class="muted">No run waits for approval.</p>`;
+  if (!gates.length) return markup`<p class="muted">No run waits for a decision.</p>`;
   const rows = gates.map((gate) => {
     const approvers = gate.settings.approvers;
     const who = approvers.length ? markup`<br><span class="muted">approvers: ${approvers.map(line).join(', ')}</span>` : null;
@@ -218,7 +218,7 @@ export function renderHome(view: HomeView): string {
   const statuses = new Map(view.runs.map((run) => [run.id, run.status]));
   const body = markup`<h1>trig serve</h1>
 <p class="muted">As of ${formatTime(view.now)} · <a href="/">reload</a></p>
-<h2>Waiting for approval</h2>
+<h2>Waiting for a decision</h2>
 ${gatesTable(view.gates, view.now, view.csrf, view.defaultName)}
 <h2>Recent runs</h2>
 ${runsTable(view.runs, view.now)}

@@ -1,5 +1,6 @@
 import { durationGuess, parseDuration } from '../../shared/duration.js';
-import { isRecord, mapsUnder, type Rule } from './rule.js';
+import { actionName } from '../../shared/retry.js';
+import { mapsUnder, type Rule } from './rule.js';
 
 // The settings of an on-failure `manual-intervention` (an action, or a retry's
 // failure-action) that trig could not carry out as written: the schema knows their types,
@@ -7,12 +8,6 @@ import { isRecord, mapsUnder, type Rule } from './rule.js';
 
 /** Failure actions trig does not carry out: as a timeout-action, each ends the run failed (as `abort`). */
 const NOT_DONE = ['pipeline-rollback', 'stage-rollback', 'retry-step-group'];
-
-/** The action a failure action names: the string, or the first key of `{retry: {…}}` that is not false. */
-function actionName(value: unknown): string | undefined {
-  const name = isRecord(value) ? Object.keys(value).find((key) => value[key] !== false) : value;
-  return typeof name === 'string' ? name : undefined;
-}
 
 export const manualIntervention: Rule = {
   name: 'manual-intervention',
