@@ -76,7 +76,9 @@ describe("trig serve's page", () => {
       403,
       'the form token is missing or wrong (a page from before trig serve restarted?): nothing was decided; decide again here',
     ]);
-    expect((await formPost(url, { by: 'ann', csrf: `${csrf.slice(0, -1)}A` })).status).toBe(403);
+    // One character changed (whatever the token's last one is).
+    const wrong = `${csrf.slice(0, -1)}${csrf.endsWith('A') ? 'B' : 'A'}`;
+    expect((await formPost(url, { by: 'ann', csrf: wrong })).status).toBe(403);
     expect((await formPost(url, { by: 'ann', csrf: 'short' })).status).toBe(403);
     // The right token, carried by a page elsewhere: the browser says where it comes from.
     const evil = await formPost(url, { by: 'ann', csrf }, { Origin: 'http://evil.example', 'Sec-Fetch-Site': 'cross-site' });

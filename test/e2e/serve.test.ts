@@ -308,11 +308,13 @@ describe('routes without a secret', () => {
       cwd: base,
       env: { TRIG_GITHUB_WEBHOOK_SECRET: '', TRIG_LINEAR_WEBHOOK_SECRET: '', TRIG_WEBHOOK_SECRET: '' },
     });
-    expect(bare.stderr()).toContain('trig: warning: TRIG_GITHUB_WEBHOOK_SECRET is not set: /github refuses every request (401)');
-    expect(bare.stderr()).toContain('trig: warning: TRIG_LINEAR_WEBHOOK_SECRET is not set: /linear refuses every request (401)');
-    expect(bare.stderr()).toContain(
+    const warnings = [
+      'trig: warning: TRIG_GITHUB_WEBHOOK_SECRET is not set: /github refuses every request (401)',
+      'trig: warning: TRIG_LINEAR_WEBHOOK_SECRET is not set: /linear refuses every request (401)',
       'trig: warning: /events/<event> takes UNSIGNED requests (--allow-unsigned standard): anyone who can reach it can start runs',
-    );
+    ];
+    // Said right after the listening line, which may reach the test first.
+    await until('the start-up warnings', () => warnings.every((w) => bare.stderr().includes(w)));
     const body = pushBody('u1');
     expect((await send(`${bare.url}/github`, { headers: githubHeaders('push', 'gh-u', body), body })).status).toBe(401);
     const flat = JSON.stringify({ executionId: 'ex-unsigned', repo: 'r' });
