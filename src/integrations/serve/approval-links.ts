@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LinkOutcome } from '../../fire/approvals.js';
 import { escapeHtml } from '../../shared/html.js';
+import { readBody } from './body.js';
 import { oneLine } from '../../shared/printable.js';
 import type { ClaimedRun, Store, StoredGate } from '../../store/store.js';
 
@@ -101,31 +102,6 @@ function done(outcome: Extract<LinkOutcome, { status: 200 }>, verdict: string): 
   return `<h1>${word} gate ${escapeHtml(gate.id)} as ${escapeHtml(oneLine(outcome.by))}</h1>\n<p>${escapeHtml(what)}</p>\n${facts(gate)}`;
 }
 
-/** The form's fields: token, name, comment (application/x-www-form-urlencoded, bounded). */
-function readForm(req: IncomingMessage): Promise<URLSearchParams | 'too large' | 'aborted'> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let settled = false;
-    const settle = (value: URLSearchParams | 'too large' | 'aborted') => {
-      if (settled) return;
-      settled = true;
-      resolve(value);
-    };
-    req.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > FORM_LIMIT) {
-        req.pause();
-        return settle('too large');
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => settle(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
-    req.on('error', () => settle('aborted'));
-    req.on('close', () => settle('aborted'));
-  });
-}
-
 /** Answers a request under /approvals/. */
 export async function handleApprovalLink(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ApprovalLinksContext): Promise<void> {
   const started = performance.now();
@@ -160,13 +136,15 @@ export async function handleApprovalLink(req: IncomingMessage, res: ServerRespon
     if (checked.status !== 200) return refusal(res, checked.status, checked.reason);
     return answer(res, 200, `trig: ${verdict} gate ${checked.gate.id}?`, confirmation(checked.gate, verdict, checked.token.name, token));
   }
-  const form = await readForm(req);
-  if (form === 'aborted') return;
-  if (form === 'too large') {
+  // The form's fields (token, name, comment), bounded as the page's are.
+  const body = await readBody(req, FORM_LIMIT);
+  if (body === 'aborted') return;
+  if (body === 'too large') {
     res.on('finish', () => req.socket.destroy());
     logged(413);
     return refusal(res, 413, `the form is larger than ${FORM_LIMIT} bytes`);
   }
+  const form = new URLSearchParams(body.toString('utf8'));
   const name = form.get('name');
   const comment = form.get('comment');
   const outcome = await decideByLink(ctx.store, {
