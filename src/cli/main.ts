@@ -261,6 +261,12 @@ function buildProgram(io: Output): Command {
       process.exitCode = await runServe(options, io);
     });
 
+  // trig serve's run thread: the same trig, started by trig serve in a worker thread.
+  program.command('serve-runner', { hidden: true }).action(async () => {
+    const { runServeRunner } = await import('./serve.js');
+    process.exitCode = await runServeRunner();
+  });
+
   program
     .command('sign')
     .description("Print the headers that sign a payload as a route's sender would (for testing trig serve with curl).")

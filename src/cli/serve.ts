@@ -1,10 +1,13 @@
 import path from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { checkWorkdir } from '../fire/index.js';
 import { pageAccess } from '../integrations/serve/page.js';
+import type { RunnerSettings } from '../integrations/serve/runner-protocol.js';
 import { serve } from '../integrations/serve/server.js';
 import { parseDuration } from '../shared/duration.js';
+import { ThreadLock } from '../store/thread-lock.js';
 import { UsageError } from '../shared/errors.js';
-import { noticesTo, type Output } from '../shared/io.js';
+import { fdWriter, noticesTo, type Output } from '../shared/io.js';
 import { oneLine } from '../shared/printable.js';
 import { styleFor } from '../shared/style.js';
 import { loadDefinitions } from '../validate/definitions.js';
@@ -57,11 +60,12 @@ export async function runServe(flags: ServeFlags, io: Output): Promise<number> {
   const maxBodyBytes = parseSize('--max-body', flags.maxBody);
   const graceMs = duration('--grace', flags.grace);
   const requestTimeoutMs = duration('--request-timeout', flags.requestTimeout);
-  const timeoutMs = parseTimeout(flags.timeout);
+  const fireOptions = runOptions(flags);
   const allowUnsigned = (flags.allowUnsigned ?? []).map((r) => parseRoute('--allow-unsigned', r));
-  const workdir = path.resolve(flags.workdir ?? '.');
-  checkWorkdir(workdir);
-  const { now, env, cwd, openStore } = processFireDeps(io, flags);
+  checkWorkdir(fireOptions.workdir);
+  // The two threads write to one store: they take turns through this lock (store/thread-lock.ts).
+  const threadLock = new ThreadLock();
+  const { now, env, cwd, openStore } = processFireDeps(io, flags, threadLock);
   return serve({
     host: flags.host,
     port,
@@ -74,11 +78,62 @@ export async function runServe(flags: ServeFlags, io: Output): Promise<number> {
     maxConnections,
     allowUnsigned,
     page,
-    fireOptions: { workdir, concurrency, timeoutMs, quiet: Boolean(flags.quiet), containerRuntime: flags.containerRuntime },
+    quiet: fireOptions.quiet,
     deps: { now, env, cwd },
     openStore: () => openStore!(),
-    loadDefinitions: (paths) => loadDefinitions(paths, { cache: flags.cache, env, notice: noticesTo(io.stderr) }),
+    startRunner: (settings) =>
+      // This same trig, as `trig serve-runner` in a worker thread (runServeRunner below).
+      new Worker(process.argv[1]!, {
+        argv: ['serve-runner'],
+        workerData: { flags, settings, lock: threadLock.buffer } satisfies RunnerData,
+      }),
     io,
-    style: await styleFor(io.stdout),
   });
+}
+
+/** How trig serve's runs go, from its flags (checked by runServe before its run thread reads them again). */
+function runOptions(flags: ServeFlags) {
+  return {
+    workdir: path.resolve(flags.workdir ?? '.'),
+    concurrency: parseConcurrency(flags.concurrency),
+    timeoutMs: parseTimeout(flags.timeout),
+    quiet: Boolean(flags.quiet),
+    containerRuntime: flags.containerRuntime,
+  };
+}
+
+/** What trig serve hands its run thread. */
+interface RunnerData {
+  flags: ServeFlags;
+  settings: RunnerSettings;
+  /** The receiving thread's ThreadLock's. */
+  lock: SharedArrayBuffer;
+}
+
+/**
+ * `trig serve-runner` (hidden): trig serve's run thread (integrations/serve/runner.ts),
+ * started by runServe in a worker thread of the same process; refused anywhere else. Its
+ * lines go straight to the process's descriptors, not through the receiving thread.
+ */
+export async function runServeRunner(): Promise<number> {
+  const data = workerData as RunnerData | undefined;
+  if (isMainThread || !parentPort || !data?.settings)
+    throw new UsageError('serve-runner is the run thread of trig serve; run `trig serve`');
+  const { flags, settings } = data;
+  const io: Output = { stdout: fdWriter(1), stderr: fdWriter(2) };
+  const { now, env, cwd, openStore } = processFireDeps(io, flags, new ThreadLock(data.lock));
+  const { runDeliveries } = await import('../integrations/serve/runner.js');
+  await runDeliveries(
+    {
+      ...settings,
+      fireOptions: runOptions(flags),
+      deps: { now, env, cwd },
+      openStore: () => openStore!(),
+      loadDefinitions: (paths) => loadDefinitions(paths, { cache: flags.cache, env, notice: noticesTo(io.stderr) }),
+      io,
+      style: await styleFor(io.stdout),
+    },
+    parentPort,
+  );
+  return 0;
 }

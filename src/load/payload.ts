@@ -29,23 +29,32 @@ function tooLarge(source: string, limit = MAX_PAYLOAD_BYTES): PayloadError {
  * that deep. One pass without recursion, skipping strings, before anything parses it.
  */
 function tooDeepAt(text: string): number | undefined {
+  // From one bracket or quote to the next (a native search), and over each string to its
+  // closing quote: most of a payload is the text of its strings.
+  const structural = /["[\]{}]/g;
   let depth = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let found = structural.exec(text); found !== null; found = structural.exec(text)) {
+    const i = found.index;
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      // JSON strings escape every quote inside them with a backslash.
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c /* \ */) i++;
-        else if (d === 0x22) break;
-      }
+      // The closing quote: the next one not escaped (after an even run of backslashes).
+      let end = text.indexOf('"', i + 1);
+      while (end !== -1 && backslashesBefore(text, end) % 2 === 1) end = text.indexOf('"', end + 1);
+      if (end === -1) return undefined;
+      structural.lastIndex = end + 1;
     } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
       if (++depth > MAX_PAYLOAD_DEPTH) return i;
-    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+    } else {
       depth--;
     }
   }
   return undefined;
+}
+
+function backslashesBefore(text: string, at: number): number {
+  let n = 0;
+  while (at - n - 1 >= 0 && text.charCodeAt(at - n - 1) === 0x5c /* \ */) n++;
+  return n;
 }
 
 /** Parses a payload text; errors name the source and, for bad JSON, the line and column. */

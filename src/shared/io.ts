@@ -2,7 +2,9 @@
 // process.stdout, so that a test (or a server) can capture what they say without spawning
 // trig, and a git hook or a run's lines can go where their caller wants them.
 
+import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { isatty } from 'node:tty';
 
 export interface Writer {
   write(text: string): void;
@@ -52,4 +54,30 @@ export function noticesTo(writer: Writer): (line: string) => void {
 /** The process's standard output and error, as the CLI hands them to each command. */
 export function processOutput(): Output {
   return { stdout: streamWriter(process.stdout), stderr: streamWriter(process.stderr) };
+}
+
+/**
+ * A writer straight to a file descriptor, each text in one write(2) where the kernel takes
+ * it whole (a line under PIPE_BUF on a pipe is never split by another thread's). For a worker
+ * thread: its process.stdout and stderr pass every line through the main thread, which has
+ * better things to do. A descriptor that is full (a non-blocking pipe) is waited for; one
+ * that fails (a reader gone) drops what is written, as streamWriter's do.
+ */
+export function fdWriter(fd: number): Writer {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    isTTY: isatty(fd),
+    write(text) {
+      const bytes = Buffer.from(text);
+      let written = 0;
+      while (written < bytes.length) {
+        try {
+          written += writeSync(fd, bytes, written);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+          Atomics.wait(pause, 0, 0, 1);
+        }
+      }
+    },
+  };
 }

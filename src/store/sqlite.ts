@@ -8,6 +8,7 @@ import { INTERVENTION_DECISIONS, type InterventionDecision } from '../shared/ret
 import { newEventId, runIdOf } from './ids.js';
 import { MIGRATIONS } from './migrations.js';
 import { clearResumeHint, preparePlace, setResumeHint, StorePlaceError } from './place.js';
+import type { ThreadLock } from './thread-lock.js';
 import {
   ACTIVE_STATUSES,
   HOLDING_STATUSES,
@@ -28,6 +29,7 @@ import {
   type Admission,
   type Claim,
   type ClaimedRun,
+  type UndispatchedEvent,
   type ResumableRun,
   type ResumePoint,
   type RunSnapshot,
@@ -107,6 +109,8 @@ function migrate(db: Database.Database): void {
 export interface SqliteStoreOptions {
   /** The automatic bound (default KEEP_EVENTS): a lower one lets tests see it act. */
   keepEvents?: number;
+  /** Shared with this process's other connections (another thread's) that write: see thread-lock.ts. */
+  threadLock?: ThreadLock;
 }
 
 export function openSqliteStore(dir: string, options: SqliteStoreOptions = {}): Store {
@@ -132,7 +136,7 @@ export function openSqliteStore(dir: string, options: SqliteStoreOptions = {}): 
     }
     throw new StorePlaceError(`cannot open the store ${file}: ${(error as Error).message}`);
   }
-  return new SqliteStore(db, options.keepEvents ?? KEEP_EVENTS, dir);
+  return new SqliteStore(db, options.keepEvents ?? KEEP_EVENTS, dir, options.threadLock);
 }
 
 interface RunRow {
@@ -326,10 +330,35 @@ class SqliteStore implements Store {
     private readonly db: Database.Database,
     private readonly keepEvents: number,
     private readonly dir: string,
+    private readonly threadLock: ThreadLock | undefined,
   ) {}
 
+  /** Prepared statements by their SQL: preparing one costs more than running it. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /**
+   * The statement for `sql`, prepared once per connection and returned as new: not plucked
+   * (a caller that plucks says so again). Not for a statement iterated while the same SQL
+   * may run again inside the loop (one statement runs one query at a time).
+   */
+  private prepared(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    } else if (statement.reader) {
+      statement.pluck(false);
+    }
+    return statement;
+  }
+
   private write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    const held = this.threadLock?.acquire(BUSY_TIMEOUT_MS) ?? false;
+    try {
+      return this.db.transaction(fn).immediate();
+    } finally {
+      if (held) this.threadLock!.release();
+    }
   }
 
   /** A write that is on disk when it returns (see the top of this file). */
@@ -355,30 +384,27 @@ class SqliteStore implements Store {
 
   private admit(event: NewEvent, dispatch?: Dispatch): Admission {
     if (event.deliveryKey !== undefined) {
-      const existing = this.db
-        .prepare('SELECT id FROM events WHERE source = ? AND delivery_key = ?')
+      const existing = this.prepared('SELECT id FROM events WHERE source = ? AND delivery_key = ?')
         .pluck()
         .get(event.source, event.deliveryKey) as string | undefined;
       if (existing) return { duplicate: true, eventId: existing };
     }
     const id = event.id ?? newEventId();
-    const { lastInsertRowid } = this.db
-      .prepare(
-        `INSERT INTO events (id, name, source, received_at, delivery_key, places, payload, headers, replay_of, details)
+    const { lastInsertRowid } = this.prepared(
+      `INSERT INTO events (id, name, source, received_at, delivery_key, places, payload, headers, replay_of, details)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        id,
-        event.name,
-        event.source,
-        event.at.getTime(),
-        event.deliveryKey ?? null,
-        JSON.stringify(event.places),
-        JSON.stringify(event.payload ?? {}),
-        event.headers ? JSON.stringify(event.headers) : null,
-        event.replayOf ?? null,
-        JSON.stringify(event.details ?? {}),
-      );
+    ).run(
+      id,
+      event.name,
+      event.source,
+      event.at.getTime(),
+      event.deliveryKey ?? null,
+      JSON.stringify(event.places),
+      event.payloadJson ?? JSON.stringify(event.payload ?? {}),
+      event.headers ? JSON.stringify(event.headers) : null,
+      event.replayOf ?? null,
+      JSON.stringify(event.details ?? {}),
+    );
     // The automatic bound, checked every 100 events rather than on each (every
     // keepEvents when that is lower, so that a small bound holds too).
     if (Number(lastInsertRowid) % Math.min(100, this.keepEvents) === 0) this.pruneBeyond(this.keepEvents);
@@ -394,23 +420,28 @@ class SqliteStore implements Store {
     return Promise.resolve(runs.length ? this.writeDurably(dispatch) : this.write(dispatch));
   }
 
-  listUndispatched(options: { source: EventSource; limit?: number }): Promise<StoredEvent[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM events WHERE dispatched = 0 AND source = ? ORDER BY rowid LIMIT ?')
-      .all(options.source, options.limit ?? -1) as EventRow[];
-    return Promise.resolve(rows.map((row) => this.toEvent(row)));
+  countUndispatched(source: EventSource): Promise<number> {
+    return Promise.resolve(this.prepared('SELECT count(*) FROM events WHERE dispatched = 0 AND source = ?').pluck().get(source) as number);
+  }
+
+  listUndispatched(options: { source: EventSource; limit?: number; after?: number }): Promise<UndispatchedEvent[]> {
+    const rows = this.prepared(
+      'SELECT rowid AS seq, * FROM events WHERE dispatched = 0 AND source = ? AND rowid > ? ORDER BY rowid LIMIT ?',
+    ).all(options.source, options.after ?? 0, options.limit ?? -1) as (EventRow & { seq: number })[];
+    // Undispatched: no run is recorded for it yet.
+    return Promise.resolve(rows.map((row) => ({ ...this.toEvent(row, []), seq: row.seq })));
   }
 
   private dispatch(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): AddedRun[] {
-    this.db.prepare('UPDATE events SET decisions = ?, dispatched = 1 WHERE id = ?').run(JSON.stringify(decisions), eventId);
+    this.prepared('UPDATE events SET decisions = ?, dispatched = 1 WHERE id = ?').run(JSON.stringify(decisions), eventId);
     const now = Date.now();
-    const insert = this.db.prepare(
+    const insert = this.prepared(
       `INSERT INTO runs (id, event_id, file, definition, status, group_name, cancel_in_progress, queued_at, owner_host, owner_pid, owner_start)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     return runs.map((run): AddedRun => {
       const id = runIdOf(run.key);
-      const existing = this.db.prepare('SELECT status FROM runs WHERE id = ?').pluck().get(id) as StoredRunStatus | undefined;
+      const existing = this.prepared('SELECT status FROM runs WHERE id = ?').pluck().get(id) as StoredRunStatus | undefined;
       if (existing) return { id, added: false, status: existing };
       const group = run.group;
       const status = group ? this.arrive(id, group) : 'queued';
@@ -450,7 +481,7 @@ class SqliteStore implements Store {
         // A run waiting for a retry is stopped at once: it has no process to ask.
         if (holder.status === 'queued' || SUSPENDED_STATUSES.includes(holder.status))
           this.end(holder.id, { status: 'cancelled', exitCode: null, reason, steps: [] });
-        else this.db.prepare('UPDATE runs SET cancel_requested = ? WHERE id = ? AND cancel_requested IS NULL').run(reason, holder.id);
+        else this.prepared('UPDATE runs SET cancel_requested = ? WHERE id = ? AND cancel_requested IS NULL').run(reason, holder.id);
       }
       holders = holders.filter((holder) => holder.status === 'running');
     }
@@ -458,22 +489,22 @@ class SqliteStore implements Store {
   }
 
   private groupRuns(name: string, statuses: readonly StoredRunStatus[]): { id: string; status: StoredRunStatus }[] {
-    return this.db
-      .prepare(`SELECT id, status FROM runs WHERE group_name = ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY rowid`)
-      .all(name, ...statuses) as { id: string; status: StoredRunStatus }[];
+    return this.prepared(
+      `SELECT id, status FROM runs WHERE group_name = ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY rowid`,
+    ).all(name, ...statuses) as { id: string; status: StoredRunStatus }[];
   }
 
   claimRun(runId: string, owner: Owner): Promise<Claim> {
     return Promise.resolve(
       this.write((): Claim => {
-        const run = this.db.prepare('SELECT status, group_name FROM runs WHERE id = ?').get(runId) as
+        const run = this.prepared('SELECT status, group_name FROM runs WHERE id = ?').get(runId) as
           { status: StoredRunStatus; group_name: string | null } | undefined;
         if (!run || (run.status !== 'queued' && run.status !== 'waiting')) return 'cancelled';
         // A waiting run takes the group once no run holds it (the one it waited for ended).
         if (run.status === 'waiting' && this.groupRuns(run.group_name!, HOLDING_STATUSES).length) return 'wait';
-        this.db
-          .prepare("UPDATE runs SET status = 'running', started_at = ?, owner_host = ?, owner_pid = ?, owner_start = ? WHERE id = ?")
-          .run(Date.now(), owner.host, owner.pid, owner.startedAt, runId);
+        this.prepared(
+          "UPDATE runs SET status = 'running', started_at = ?, owner_host = ?, owner_pid = ?, owner_start = ? WHERE id = ?",
+        ).run(Date.now(), owner.host, owner.pid, owner.startedAt, runId);
         return 'run';
       }),
     );
@@ -481,11 +512,11 @@ class SqliteStore implements Store {
 
   trackProcess(runId: string, group: ProcessGroup, alive: boolean): Promise<void> {
     this.write(() => {
-      const current = this.db.prepare('SELECT pgids FROM runs WHERE id = ?').pluck().get(runId) as string | undefined;
+      const current = this.prepared('SELECT pgids FROM runs WHERE id = ?').pluck().get(runId) as string | undefined;
       if (current === undefined) return;
       const groups = (JSON.parse(current) as ProcessGroup[]).filter((g) => g.pgid !== group.pgid);
       if (alive) groups.push(group);
-      this.db.prepare('UPDATE runs SET pgids = ? WHERE id = ?').run(JSON.stringify(groups), runId);
+      this.prepared('UPDATE runs SET pgids = ? WHERE id = ?').run(JSON.stringify(groups), runId);
     });
     return Promise.resolve();
   }
@@ -493,11 +524,11 @@ class SqliteStore implements Store {
   appendLog(runId: string, lines: readonly LogLine[], droppedBytes = 0): Promise<void> {
     if (!lines.length && !droppedBytes) return Promise.resolve();
     this.write(() => {
-      const state = this.db.prepare('SELECT log_seq, log_bytes FROM runs WHERE id = ?').get(runId) as
+      const state = this.prepared('SELECT log_seq, log_bytes FROM runs WHERE id = ?').get(runId) as
         { log_seq: number; log_bytes: number } | undefined;
       if (!state) return;
       let { log_seq: seq, log_bytes: bytes } = state;
-      const insert = this.db.prepare('INSERT INTO logs (run_id, seq, step, at, text, bytes) VALUES (?, ?, ?, ?, ?, ?)');
+      const insert = this.prepared('INSERT INTO logs (run_id, seq, step, at, text, bytes) VALUES (?, ?, ?, ?, ?, ?)');
       const at = Date.now();
       for (const line of lines) {
         const size = logLineBytes(line.text);
@@ -506,7 +537,7 @@ class SqliteStore implements Store {
       }
       let dropped = 0;
       if (droppedBytes) {
-        this.db.prepare('UPDATE runs SET log_dropped = log_dropped + ? WHERE id = ?').run(droppedBytes, runId);
+        this.prepared('UPDATE runs SET log_dropped = log_dropped + ? WHERE id = ?').run(droppedBytes, runId);
       }
       if (bytes > LOG_LIMIT_BYTES) {
         // Drop whole lines from the start until the rest fits.
@@ -520,22 +551,23 @@ class SqliteStore implements Store {
           dropped += row.bytes;
           upTo = row.seq;
         }
-        this.db.prepare('DELETE FROM logs WHERE run_id = ? AND seq <= ?').run(runId, upTo);
+        this.prepared('DELETE FROM logs WHERE run_id = ? AND seq <= ?').run(runId, upTo);
       }
-      this.db
-        .prepare('UPDATE runs SET log_seq = ?, log_bytes = ?, log_dropped = log_dropped + ? WHERE id = ?')
-        .run(seq, bytes - dropped, dropped, runId);
+      this.prepared('UPDATE runs SET log_seq = ?, log_bytes = ?, log_dropped = log_dropped + ? WHERE id = ?').run(
+        seq,
+        bytes - dropped,
+        dropped,
+        runId,
+      );
     });
     return Promise.resolve();
   }
 
   private end(runId: string, end: RunEnd): void {
-    this.db
-      .prepare(
-        `UPDATE runs SET status = ?, exit_code = ?, reason = ?, steps = ?, ended_at = ?, pgids = '[]', owner_pid = NULL,
+    this.prepared(
+      `UPDATE runs SET status = ?, exit_code = ?, reason = ?, steps = ?, ended_at = ?, pgids = '[]', owner_pid = NULL,
          started_at = COALESCE(started_at, ?) WHERE id = ?`,
-      )
-      .run(end.status, end.exitCode, end.reason ?? null, JSON.stringify(end.steps), Date.now(), Date.now(), runId);
+    ).run(end.status, end.exitCode, end.reason ?? null, JSON.stringify(end.steps), Date.now(), Date.now(), runId);
   }
 
   finishRun(runId: string, end: RunEnd): Promise<void> {
@@ -546,11 +578,9 @@ class SqliteStore implements Store {
   cancelRequested(runIds: readonly string[]): Promise<{ runId: string; reason: string }[]> {
     if (!runIds.length) return Promise.resolve([]);
     return Promise.resolve(
-      this.db
-        .prepare(
-          `SELECT id AS runId, cancel_requested AS reason FROM runs WHERE id IN (${runIds.map(() => '?').join(',')}) AND cancel_requested IS NOT NULL`,
-        )
-        .all(...runIds) as { runId: string; reason: string }[],
+      this.prepared(
+        `SELECT id AS runId, cancel_requested AS reason FROM runs WHERE id IN (${runIds.map(() => '?').join(',')}) AND cancel_requested IS NOT NULL`,
+      ).all(...runIds) as { runId: string; reason: string }[],
     );
   }
 
@@ -560,33 +590,39 @@ class SqliteStore implements Store {
     if (atGate && (!gate || resume.gate === undefined)) throw new Error('a run suspended at a gate needs the gate');
     // Durable: the process that suspends it may exit at once, leaving the run to the store.
     this.writeDurably(() => {
-      const { changes } = this.db
-        .prepare(
-          `UPDATE runs SET status = ?, resume = ?, resume_at = ?, snapshot = ?, steps = ?, reason = ?,
+      const { changes } = this.prepared(
+        `UPDATE runs SET status = ?, resume = ?, resume_at = ?, snapshot = ?, steps = ?, reason = ?,
            owner_host = ?, owner_pid = ?, owner_start = ?, pgids = '[]' WHERE id = ? AND status = 'running'`,
-        )
-        .run(
-          atGate ? 'awaiting_approval' : 'retrying',
-          JSON.stringify(resume),
-          Date.parse(resume.at),
-          JSON.stringify(snapshot),
-          JSON.stringify(steps),
-          reason,
-          owner?.host ?? null,
-          owner?.pid ?? null,
-          owner?.startedAt ?? null,
-          runId,
-        );
+      ).run(
+        atGate ? 'awaiting_approval' : 'retrying',
+        JSON.stringify(resume),
+        Date.parse(resume.at),
+        JSON.stringify(snapshot),
+        JSON.stringify(steps),
+        reason,
+        owner?.host ?? null,
+        owner?.pid ?? null,
+        owner?.startedAt ?? null,
+        runId,
+      );
       if (changes && atGate) {
         const now = Date.now();
-        this.db
-          .prepare('INSERT INTO gates (id, run_id, step, message, settings, deadline, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(resume.gate, runId, gate!.step, gate!.message ?? null, JSON.stringify(gate!.settings), Date.parse(resume.at), now);
+        this.prepared('INSERT INTO gates (id, run_id, step, message, settings, deadline, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+          resume.gate,
+          runId,
+          gate!.step,
+          gate!.message ?? null,
+          JSON.stringify(gate!.settings),
+          Date.parse(resume.at),
+          now,
+        );
         // With the gate, in its transaction: a notification is never lost between the two (guarantee 11).
         if (gate!.notify)
-          this.db
-            .prepare('INSERT INTO notifications (gate_id, channel, next_at) VALUES (?, ?, ?)')
-            .run(resume.gate, gate!.settings.uses, now);
+          this.prepared('INSERT INTO notifications (gate_id, channel, next_at) VALUES (?, ?, ?)').run(
+            resume.gate,
+            gate!.settings.uses,
+            now,
+          );
       }
     });
     // After the commit: a resumer clears the hint before it looks (resumableRuns), so it
@@ -597,11 +633,11 @@ class SqliteStore implements Store {
 
   resumableRuns(): Promise<ResumableRun[]> {
     clearResumeHint(this.dir);
-    const rows = this.db
-      .prepare("SELECT id, resume_at, owner_host, owner_pid, owner_start FROM runs WHERE status = 'retrying' ORDER BY resume_at, rowid")
-      .all() as { id: string; resume_at: number; owner_host: string | null; owner_pid: number | null; owner_start: string | null }[];
+    const rows = this.prepared(
+      "SELECT id, resume_at, owner_host, owner_pid, owner_start FROM runs WHERE status = 'retrying' ORDER BY resume_at, rowid",
+    ).all() as { id: string; resume_at: number; owner_host: string | null; owner_pid: number | null; owner_start: string | null }[];
     // Gates keep the hint too: their timeouts are enforced by whoever looks next.
-    if (rows.length || this.db.prepare("SELECT 1 FROM runs WHERE status = 'awaiting_approval' LIMIT 1").get()) setResumeHint(this.dir);
+    if (rows.length || this.prepared("SELECT 1 FROM runs WHERE status = 'awaiting_approval' LIMIT 1").get()) setResumeHint(this.dir);
     return Promise.resolve(
       rows.map((row) => ({
         id: row.id,
@@ -622,9 +658,9 @@ class SqliteStore implements Store {
     claim: { owner: Owner; from: Owner | null; dueBy?: Date },
   ): { resume: ResumePoint; snapshot: RunSnapshot } | undefined {
     const { owner, from, dueBy } = claim;
-    const row = this.db
-      .prepare('SELECT status, resume, snapshot, resume_at, owner_host, owner_pid, owner_start FROM runs WHERE id = ?')
-      .get(runId) as
+    const row = this.prepared('SELECT status, resume, snapshot, resume_at, owner_host, owner_pid, owner_start FROM runs WHERE id = ?').get(
+      runId,
+    ) as
       | {
           status: StoredRunStatus;
           resume: string | null;
@@ -648,33 +684,29 @@ class SqliteStore implements Store {
         : row.owner_pid === from.pid && row.owner_host === from.host && row.owner_start === from.startedAt;
     if (!sameOwner) return undefined;
     if (dueBy && (row.resume_at ?? 0) > dueBy.getTime()) return undefined;
-    this.db
-      .prepare(
-        `UPDATE runs SET status = 'running', resume = NULL, resume_at = NULL, snapshot = NULL, reason = NULL,
+    this.prepared(
+      `UPDATE runs SET status = 'running', resume = NULL, resume_at = NULL, snapshot = NULL, reason = NULL,
          owner_host = ?, owner_pid = ?, owner_start = ? WHERE id = ?`,
-      )
-      .run(owner.host, owner.pid, owner.startedAt, runId);
+    ).run(owner.host, owner.pid, owner.startedAt, runId);
     return { resume, snapshot: JSON.parse(row.snapshot) as RunSnapshot };
   }
 
   private claimedRun(runId: string, claimed: { resume: ResumePoint; snapshot: RunSnapshot }): ClaimedRun {
     const run = toRun(
-      this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs JOIN events ON events.id = runs.event_id WHERE runs.id = ?`).get(runId) as RunRow,
+      this.prepared(`SELECT ${RUN_COLUMNS} FROM runs JOIN events ON events.id = runs.event_id WHERE runs.id = ?`).get(runId) as RunRow,
     );
     return { run, ...claimed };
   }
 
   private gateById(id: string): StoredGate | undefined {
-    const row = this.db.prepare(`SELECT ${GATE_COLUMNS} FROM ${GATE_FROM} WHERE gates.id = ?`).get(id) as GateRow | undefined;
+    const row = this.prepared(`SELECT ${GATE_COLUMNS} FROM ${GATE_FROM} WHERE gates.id = ?`).get(id) as GateRow | undefined;
     return row && toGate(row);
   }
 
   listGates(): Promise<StoredGate[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT ${GATE_COLUMNS} FROM ${GATE_FROM} WHERE gates.outcome IS NULL AND runs.status = 'awaiting_approval' ORDER BY gates.created_at, gates.rowid`,
-      )
-      .all() as GateRow[];
+    const rows = this.prepared(
+      `SELECT ${GATE_COLUMNS} FROM ${GATE_FROM} WHERE gates.outcome IS NULL AND runs.status = 'awaiting_approval' ORDER BY gates.created_at, gates.rowid`,
+    ).all() as GateRow[];
     return Promise.resolve(rows.map(toGate));
   }
 
@@ -704,9 +736,12 @@ class SqliteStore implements Store {
           const passed = approvalsOf(gate).passed;
           gate.outcome = decision.verdict === 'reject' ? 'rejected' : passed ? 'approved' : null;
         }
-        this.db
-          .prepare('UPDATE gates SET decisions = ?, outcome = ?, decided_at = ? WHERE id = ?')
-          .run(JSON.stringify(gate.decisions), gate.outcome, gate.outcome ? Date.now() : null, gate.id);
+        this.prepared('UPDATE gates SET decisions = ?, outcome = ?, decided_at = ? WHERE id = ?').run(
+          JSON.stringify(gate.decisions),
+          gate.outcome,
+          gate.outcome ? Date.now() : null,
+          gate.id,
+        );
         if (gate.outcome === 'rejected') {
           this.rejectRun(gate, decision);
           gate.runStatus = 'rejected';
@@ -728,12 +763,11 @@ class SqliteStore implements Store {
   }
 
   dueNotifications(now: Date): Promise<string[]> {
-    const ids = this.db
-      .prepare(
-        `SELECT notifications.gate_id FROM notifications JOIN gates ON gates.id = notifications.gate_id
+    const ids = this.prepared(
+      `SELECT notifications.gate_id FROM notifications JOIN gates ON gates.id = notifications.gate_id
          WHERE notifications.delivered_at IS NULL AND notifications.next_at IS NOT NULL AND notifications.next_at <= ?
          AND gates.outcome IS NULL ORDER BY notifications.next_at`,
-      )
+    )
       .pluck()
       .all(now.getTime()) as string[];
     return Promise.resolve(ids);
@@ -742,14 +776,12 @@ class SqliteStore implements Store {
   claimNotification(gateId: string, claim: { now: Date; retryAt: Date }): Promise<StoredNotification | undefined> {
     return Promise.resolve(
       this.write(() => {
-        const { changes } = this.db
-          .prepare(
-            `UPDATE notifications SET attempts = attempts + 1, next_at = ?
+        const { changes } = this.prepared(
+          `UPDATE notifications SET attempts = attempts + 1, next_at = ?
              WHERE gate_id = ? AND delivered_at IS NULL AND next_at IS NOT NULL AND next_at <= ?`,
-          )
-          .run(claim.retryAt.getTime(), gateId, claim.now.getTime());
+        ).run(claim.retryAt.getTime(), gateId, claim.now.getTime());
         if (!changes) return undefined;
-        const row = this.db.prepare('SELECT * FROM notifications WHERE gate_id = ?').get(gateId) as NotificationRow;
+        const row = this.prepared('SELECT * FROM notifications WHERE gate_id = ?').get(gateId) as NotificationRow;
         return toNotification(row) ?? undefined;
       }),
     );
@@ -758,13 +790,16 @@ class SqliteStore implements Store {
   finishNotification(gateId: string, result: NotificationResult): Promise<void> {
     this.write(() => {
       if ('delivered' in result)
-        this.db
-          .prepare('UPDATE notifications SET delivered_at = ?, next_at = NULL, last_error = NULL WHERE gate_id = ?')
-          .run(result.delivered.getTime(), gateId);
+        this.prepared('UPDATE notifications SET delivered_at = ?, next_at = NULL, last_error = NULL WHERE gate_id = ?').run(
+          result.delivered.getTime(),
+          gateId,
+        );
       else
-        this.db
-          .prepare('UPDATE notifications SET last_error = ?, next_at = ? WHERE gate_id = ? AND delivered_at IS NULL')
-          .run(result.error, result.retryAt?.getTime() ?? null, gateId);
+        this.prepared('UPDATE notifications SET last_error = ?, next_at = ? WHERE gate_id = ? AND delivered_at IS NULL').run(
+          result.error,
+          result.retryAt?.getTime() ?? null,
+          gateId,
+        );
     });
     return Promise.resolve();
   }
@@ -772,14 +807,14 @@ class SqliteStore implements Store {
   addApprovalTokens(gateId: string, tokens: readonly { hash: string; name: string }[]): Promise<void> {
     // Durable: a link sent out must work after a crash of the trig that sent it.
     this.writeDurably(() => {
-      const insert = this.db.prepare('INSERT INTO approval_tokens (gate_id, hash, name, created_at) VALUES (?, ?, ?, ?)');
+      const insert = this.prepared('INSERT INTO approval_tokens (gate_id, hash, name, created_at) VALUES (?, ?, ?, ?)');
       for (const token of tokens) insert.run(gateId, token.hash, token.name, Date.now());
     });
     return Promise.resolve();
   }
 
   approvalTokens(gateId: string): Promise<ApprovalToken[]> {
-    const rows = this.db.prepare('SELECT hash, name, used_at FROM approval_tokens WHERE gate_id = ?').all(gateId) as {
+    const rows = this.prepared('SELECT hash, name, used_at FROM approval_tokens WHERE gate_id = ?').all(gateId) as {
       hash: string;
       name: string;
       used_at: number | null;
@@ -789,16 +824,18 @@ class SqliteStore implements Store {
 
   useApprovalToken(gateId: string, hash: string, at: Date): Promise<boolean> {
     const { changes } = this.write(() =>
-      this.db
-        .prepare('UPDATE approval_tokens SET used_at = ? WHERE gate_id = ? AND hash = ? AND used_at IS NULL')
-        .run(at.getTime(), gateId, hash),
+      this.prepared('UPDATE approval_tokens SET used_at = ? WHERE gate_id = ? AND hash = ? AND used_at IS NULL').run(
+        at.getTime(),
+        gateId,
+        hash,
+      ),
     );
     return Promise.resolve(changes === 1);
   }
 
   /** A rejected gate ends its run: nothing after the gate runs. */
   private rejectRun(gate: StoredGate, decision: GateDecision): void {
-    const stored = this.db.prepare('SELECT steps FROM runs WHERE id = ?').pluck().get(gate.runId) as string | null;
+    const stored = this.prepared('SELECT steps FROM runs WHERE id = ?').pluck().get(gate.runId) as string | null;
     const steps = stored ? (JSON.parse(stored) as StepRecord[]) : [];
     const why =
       decision.from === 'timeout'
@@ -814,9 +851,9 @@ class SqliteStore implements Store {
     const host = os.hostname();
     // Not a suspended run: it waits to be resumed or decided, whether its owner is alive or not.
     const owned: readonly StoredRunStatus[] = ACTIVE_STATUSES.filter((status) => !SUSPENDED_STATUSES.includes(status));
-    const candidates = this.db
-      .prepare(`SELECT id, owner_pid, owner_start, pgids FROM runs WHERE status IN (${owned.map(() => '?').join(',')}) AND owner_host = ?`)
-      .all(...owned, host) as { id: string; owner_pid: number; owner_start: string; pgids: string }[];
+    const candidates = this.prepared(
+      `SELECT id, owner_pid, owner_start, pgids FROM runs WHERE status IN (${owned.map(() => '?').join(',')}) AND owner_host = ?`,
+    ).all(...owned, host) as { id: string; owner_pid: number; owner_start: string; pgids: string }[];
     const lost = candidates.filter((c) => !isAlive({ host, pid: c.owner_pid, startedAt: c.owner_start }));
     if (!lost.length) return Promise.resolve([]);
     return Promise.resolve(
@@ -824,7 +861,7 @@ class SqliteStore implements Store {
         const reaped: { runId: string; groups: ProcessGroup[] }[] = [];
         for (const run of lost) {
           // Checked again inside the transaction: another process may have reaped or finished it.
-          const row = this.db.prepare('SELECT status, owner_pid FROM runs WHERE id = ?').get(run.id) as
+          const row = this.prepared('SELECT status, owner_pid FROM runs WHERE id = ?').get(run.id) as
             { status: StoredRunStatus; owner_pid: number | null } | undefined;
           if (!row || !owned.includes(row.status) || row.owner_pid !== run.owner_pid) continue;
           const steps = [] as RunEnd['steps'];
@@ -869,8 +906,7 @@ class SqliteStore implements Store {
 
   private findBy<R>(table: 'runs' | 'events' | 'gates', idPrefix: string, load: (id: string) => R): Found<R> {
     if (!/^[0-9a-f]{1,64}$/i.test(idPrefix)) return { missing: `"${idPrefix}" is not an id (hex digits)` };
-    const ids = this.db
-      .prepare(`SELECT id FROM ${table} WHERE id LIKE ? ESCAPE '\\' LIMIT 6`)
+    const ids = this.prepared(`SELECT id FROM ${table} WHERE id LIKE ? ESCAPE '\\' LIMIT 6`)
       .pluck()
       .all(likePrefix(idPrefix.toLowerCase())) as string[];
     const what = table.slice(0, -1);
@@ -886,18 +922,16 @@ class SqliteStore implements Store {
     return Promise.resolve(
       this.findBy('runs', idPrefix, (id) =>
         toRun(
-          this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs JOIN events ON events.id = runs.event_id WHERE runs.id = ?`).get(id) as RunRow,
+          this.prepared(`SELECT ${RUN_COLUMNS} FROM runs JOIN events ON events.id = runs.event_id WHERE runs.id = ?`).get(id) as RunRow,
         ),
       ),
     );
   }
 
   readLog(runId: string, options: { step?: string; afterSeq?: number } = {}): Promise<StoredLogLine[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT seq, step, at, text FROM logs WHERE run_id = ? AND seq > ? ${options.step !== undefined ? "AND (step = ? OR step LIKE ? ESCAPE '\\')" : ''} ORDER BY seq`,
-      )
-      .all(runId, options.afterSeq ?? 0, ...(options.step !== undefined ? [options.step, likePrefix(`${options.step}/`)] : [])) as {
+    const rows = this.prepared(
+      `SELECT seq, step, at, text FROM logs WHERE run_id = ? AND seq > ? ${options.step !== undefined ? "AND (step = ? OR step LIKE ? ESCAPE '\\')" : ''} ORDER BY seq`,
+    ).all(runId, options.afterSeq ?? 0, ...(options.step !== undefined ? [options.step, likePrefix(`${options.step}/`)] : [])) as {
       seq: number;
       step: string | null;
       at: number;
@@ -906,7 +940,8 @@ class SqliteStore implements Store {
     return Promise.resolve(rows.map((r) => ({ seq: r.seq, step: r.step, at: new Date(r.at), text: r.text })));
   }
 
-  private toEvent(row: EventRow): StoredEvent {
+  /** `runs` when the caller knows them already (none, for an event not dispatched). */
+  private toEvent(row: EventRow, runs?: string[]): StoredEvent {
     return {
       id: row.id,
       name: row.name,
@@ -920,16 +955,14 @@ class SqliteStore implements Store {
       details: JSON.parse(row.details) as Record<string, unknown>,
       decisions: JSON.parse(row.decisions) as DecisionRecord[],
       dispatched: row.dispatched === 1,
-      runs: this.db.prepare('SELECT id FROM runs WHERE event_id = ? ORDER BY rowid').pluck().all(row.id) as string[],
+      runs: runs ?? (this.prepared('SELECT id FROM runs WHERE event_id = ? ORDER BY rowid').pluck().all(row.id) as string[]),
     };
   }
 
   listEvents(options: { limit?: number; places?: readonly string[] }): Promise<StoredEvent[]> {
     const limit = options.limit ?? Infinity;
     const events: StoredEvent[] = [];
-    for (const row of this.db
-      .prepare('SELECT * FROM events ORDER BY received_at DESC, rowid DESC')
-      .iterate() as IterableIterator<EventRow>) {
+    for (const row of this.prepared('SELECT * FROM events ORDER BY received_at DESC, rowid DESC').iterate() as IterableIterator<EventRow>) {
       if (options.places && !overlaps(JSON.parse(row.places) as string[], options.places)) continue;
       events.push(this.toEvent(row));
       if (events.length >= limit) break;
@@ -939,30 +972,42 @@ class SqliteStore implements Store {
 
   findEvent(idPrefix: string): Promise<Found<StoredEvent>> {
     return Promise.resolve(
-      this.findBy('events', idPrefix, (id) => this.toEvent(this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow)),
+      this.findBy('events', idPrefix, (id) => this.toEvent(this.prepared('SELECT * FROM events WHERE id = ?').get(id) as EventRow)),
     );
   }
 
   /** Deletes events beyond the newest `keep` whose runs are all over; their runs and logs go with them (ON DELETE CASCADE). */
   /** Neither an event still to be decided (guarantee 7: an acknowledged delivery) nor one with a run not over goes. */
   private pruneBeyond(keep: number, before?: Date): { events: number; runs: number } {
-    const active = ACTIVE_STATUSES.map(() => '?').join(',');
-    const doomed = this.db
-      .prepare(
-        `SELECT id FROM events WHERE (rowid NOT IN (SELECT rowid FROM events ORDER BY received_at DESC, rowid DESC LIMIT ?) ${before ? 'OR received_at < ?' : ''})
-         AND dispatched = 1 AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.event_id = events.id AND runs.status IN (${active}))`,
-      )
-      .pluck()
-      .all(keep, ...(before ? [before.getTime()] : []), ...ACTIVE_STATUSES) as string[];
-    if (!doomed.length) return { events: 0, runs: 0 };
+    // The newest `keep` events stay; the first one past them is found through the time
+    // index (events_by_time holds received_at and rowid, in the order kept), so that the
+    // automatic bound reads about `keep` index entries, not the whole table.
+    const past = this.prepared(
+      'SELECT received_at AS at, rowid AS seq FROM events ORDER BY received_at DESC, rowid DESC LIMIT 1 OFFSET ?',
+    ).get(keep) as { at: number; seq: number } | undefined;
+    const prunable = `dispatched = 1 AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.event_id = events.id AND runs.status IN (${ACTIVE_STATUSES.map(() => '?').join(',')}))`;
+    const doomed = new Set<string>();
+    if (past) {
+      for (const id of this.prepared(`SELECT id FROM events WHERE (received_at, rowid) <= (?, ?) AND ${prunable}`)
+        .pluck()
+        .all(past.at, past.seq, ...ACTIVE_STATUSES) as string[])
+        doomed.add(id);
+    }
+    if (before) {
+      for (const id of this.prepared(`SELECT id FROM events WHERE received_at < ? AND ${prunable}`)
+        .pluck()
+        .all(before.getTime(), ...ACTIVE_STATUSES) as string[])
+        doomed.add(id);
+    }
+    if (!doomed.size) return { events: 0, runs: 0 };
     let runs = 0;
-    const deleteEvent = this.db.prepare('DELETE FROM events WHERE id = ?');
-    const countRuns = this.db.prepare('SELECT count(*) FROM runs WHERE event_id = ?').pluck();
+    const deleteEvent = this.prepared('DELETE FROM events WHERE id = ?');
+    const countRuns = this.prepared('SELECT count(*) FROM runs WHERE event_id = ?').pluck();
     for (const id of doomed) {
       runs += countRuns.get(id) as number;
       deleteEvent.run(id);
     }
-    return { events: doomed.length, runs };
+    return { events: doomed.size, runs };
   }
 
   prune(options: { before?: Date; keep?: number }): Promise<{ events: number; runs: number }> {

@@ -130,6 +130,8 @@ export interface NewEvent {
   /** Where the definitions were loaded from (absolute paths), for `trig runs` here. */
   places: readonly string[];
   payload: unknown;
+  /** `payload` as JSON text when the caller holds that already (a request's body): stored as it is rather than made again. */
+  payloadJson?: string;
   /** The request headers needed to replay an HTTP delivery. */
   headers?: Record<string, string>;
   /** The event this one replays. */
@@ -434,6 +436,11 @@ export interface StoredEvent {
   runs: string[];
 }
 
+export interface UndispatchedEvent extends StoredEvent {
+  /** Its place in the order events were admitted (rising): listUndispatched's `after`. */
+  seq: number;
+}
+
 export interface StoredLogLine extends LogLine {
   seq: number;
   at: Date;
@@ -463,8 +470,13 @@ export interface Store {
   admitEvents(events: readonly NewEvent[]): Promise<Admission[]>;
   /** The decisions of an admitted event and the runs they start (queued, owned by owner). */
   dispatchEvent(eventId: string, decisions: readonly DecisionRecord[], runs: readonly NewRun[], owner: Owner): Promise<AddedRun[]>;
-  /** Events of this source admitted without a dispatch and not dispatched since, oldest first (guarantee 7). */
-  listUndispatched(options: { source: EventSource; limit?: number }): Promise<StoredEvent[]>;
+  /**
+   * Events of this source admitted without a dispatch and not dispatched since, oldest
+   * first (guarantee 7); with `after`, only those admitted after the one of that seq.
+   */
+  listUndispatched(options: { source: EventSource; limit?: number; after?: number }): Promise<UndispatchedEvent[]>;
+  /** How many events listUndispatched would list. */
+  countUndispatched(source: EventSource): Promise<number>;
   /** Whether a queued or waiting run may start now, must wait for its group, or was cancelled (see guarantee 3). */
   claimRun(runId: string, owner: Owner): Promise<Claim>;
   trackProcess(runId: string, group: ProcessGroup, alive: boolean): Promise<void>;

@@ -139,6 +139,8 @@ export interface Delivery {
   name: string;
   deliveryKey: string;
   payload: Record<string, unknown>;
+  /** The JSON text the payload was parsed from, stored as it is (none for an empty body). */
+  payloadJson?: string;
   /** The request headers kept with it, for replaying it (never a signature). */
   headers: Record<string, string>;
 }
@@ -219,5 +221,5 @@ export function readDelivery(
     const type = typeof payload.type === 'string' ? oneLine(payload.type).slice(0, 100) : undefined;
     if (type !== undefined) kept['linear-type'] = type;
   }
-  return { route, event, name: event ?? 'linear', deliveryKey: key, payload, headers: kept };
+  return { route, event, name: event ?? 'linear', deliveryKey: key, payload, ...(text.trim() ? { payloadJson: text } : {}), headers: kept };
 }

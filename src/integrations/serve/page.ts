@@ -13,20 +13,19 @@
 // page elsewhere cannot make a visitor's browser decide (CSRF).
 //
 // A decision is answered 303 to `/` once it is recorded (its run's status is already
-// `running` then); an approved run is carried on in the background, the way the pool
+// `running` then); an approved run is carried on in trig serve's run thread, the way it
 // runs deliveries: the answer never waits for a run.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import os from 'node:os';
-import type { DecisionOutcome, DecisionRequest } from '../../fire/approvals.js';
-import type { ResumeDeps } from '../../fire/resume.js';
 import { UsageError } from '../../shared/errors.js';
 import { oneLine } from '../../shared/printable.js';
 import { DONE } from '../../fire/gates.js';
 import type { GateOutcome, GateVerdict, Store, StoredGate } from '../../store/store.js';
 import { readBody } from './body.js';
+import type { PageDecision } from './runner-protocol.js';
 import { CSP, decidedNotice, renderHome, renderMessage, renderRun, type Notice } from './page-html.js';
 
 /** The variable holding the token the page asks for off loopback. */
@@ -151,14 +150,11 @@ export interface PageDeps {
   access: PageAccess;
   quiet: boolean;
   stopping(): boolean;
-  /** For carrying approved runs on (the shared store, the runs' output, the stop signal). */
-  resumeDeps(): ResumeDeps;
-  /** A task trig serve's stop waits for, as it waits for the pool's runs. */
-  track(task: Promise<void>): void;
-  /** Logs the runs a decision carried on, once they are over. */
-  carried(outcome: DecisionOutcome): void;
-  /** Logs a failure after the answer is out. */
-  failed(error: unknown): void;
+  /**
+   * Records a decision (in trig serve's run thread, which carries an approved run on);
+   * resolves once it is recorded, or with 'stopping' when trig serve began to stop first.
+   */
+  decide(request: PageDecision): Promise<GateOutcome | 'stopping'>;
   /** The form token (tests); random per process otherwise. */
   csrf?: string;
 }
@@ -274,30 +270,6 @@ export function createPage(deps: PageDeps): Page {
     return { status: 200 };
   };
 
-  /**
-   * Records the decision; resolves once it is recorded, while an approved run goes on in the
-   * background. 'stopping' when trig serve began to stop first: checked in the same turn as
-   * the task is tracked, so a stop either waits for the task or no task starts.
-   */
-  const decide = async (request: DecisionRequest): Promise<GateOutcome | 'stopping'> => {
-    const { decideApproval } = await import('../../fire/approvals.js');
-    if (deps.stopping()) return 'stopping';
-    return new Promise<GateOutcome>((resolve, reject) => {
-      let told = false;
-      const task = decideApproval(
-        {
-          ...request,
-          onDecided: (outcome) => {
-            told = true;
-            resolve(outcome);
-          },
-        },
-        deps.resumeDeps(),
-      ).then(deps.carried, (error: unknown) => (told ? deps.failed(error) : reject(error)));
-      deps.track(task);
-    });
-  };
-
   const post = async (req: IncomingMessage, res: ServerResponse, gateId: string, verdict: GateVerdict): Promise<PageResult> => {
     const ours = { gate: gateId, verdict };
     const crossSite = crossSiteReason(req.headers);
@@ -339,7 +311,7 @@ export function createPage(deps: PageDeps): Page {
 
     const found = await store.findGate(gateId);
     if ('missing' in found) return { ...(await home(404, res, { kind: 'error', text: found.missing })), ...ours };
-    const outcome = await decide({
+    const outcome = await deps.decide({
       gate: found.found.id,
       verdict,
       by,

@@ -1,51 +1,44 @@
 // `trig serve`: a webhook receiver on node:http. Each delivery is verified on its raw bytes,
 // parsed, and stored (admitted, not yet dispatched) before it is acknowledged with 202: the
 // SQLite commit (synchronous=FULL) comes first, so an acknowledged delivery survives a
-// crash. A bounded pool then fires each admitted event through the fire core, which
-// records its decisions and runs on the stored event (FireRequest.admitted). At start the
-// events admitted but never dispatched (a receiver killed, or stopped with deliveries
-// waiting) are queued again; runs a killed receiver left queued or running are marked lost
-// by the store's reaper, never run again. Runs waiting for a retry whose trig is gone are
-// carried on here too once due (fire/resume.ts), as the cron tick does. Approval links
-// (/approvals/<gate>/approve|reject?token=…) are answered by approval-links.ts.
+// crash. Running is another thread's (runner.ts, started by the CLI as a worker): told that
+// deliveries were stored, it takes them from the store and fires each through the fire
+// core, so that no run's work (spawning its processes, syncing its records) holds an
+// acknowledgement up. What a killed receiver acknowledged is found in the store at the next
+// start; runs it left queued or running are marked lost by the store's reaper, never run
+// again. The page's decisions are made in the run thread too; approval links
+// (/approvals/<gate>/approve|reject?token=…) are answered here by approval-links.ts and the
+// run they approve is carried on there.
 //
-//   request -> route -> content type -> body (bounded) -> signature -> delivery -> admit -> 202
-//   queue (bounded) -> pool (--concurrency) -> fire core (dispatch, plan, execute, record)
+//   request -> route -> content type -> body (bounded) -> signature -> delivery -> admit -> 202 -> `admitted` to the run thread
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
-import { definitionPlaces, fire, type FireDeps, type FireOptions, type FireOutcome } from '../../fire/index.js';
-import type { ResumeDeps, ResumeOutcome } from '../../fire/resume.js';
+import { definitionPlaces, type FireDeps } from '../../fire/index.js';
 import { SIGNAL_EXIT, UsageError } from '../../shared/errors.js';
 import { noticesTo, type Output } from '../../shared/io.js';
 import { oneLine } from '../../shared/printable.js';
 import { plural } from '../../shared/records.js';
-import type { Style } from '../../shared/style.js';
-import { resumeHinted, stateDir } from '../../store/place.js';
 import type { Admission, NewEvent, Store } from '../../store/store.js';
-import type { CheckResult } from '../../validate/check.js';
-import { DefinitionKeeper, reportBroken, type Served } from '../watch/definitions.js';
-import { definitionRoots } from '../watch/watch.js';
 import { handleApprovalLink, isApprovalPath, type ApprovalLinksContext } from './approval-links.js';
 import { readBody } from './body.js';
 import { createPage, UI_TOKEN_ENV, type PageAccess } from './page.js';
+import { RunnerThread, type RunnerWorker } from './runner-thread.js';
+import type { RunnerSettings } from './runner-protocol.js';
 import { checkContentType, readDelivery, routeOf, routeSecrets, verifyDelivery, type Answer, type Delivery } from './intake.js';
 import { ROUTES, SECRET_ENV, type Route } from './verify.js';
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** What a 503 asks the sender to wait, in seconds. */
 const RETRY_AFTER_S = '5';
-/** Definition files are reloaded this long after their last change. */
-const RELOAD_DEBOUNCE_MS = 300;
-/** How often the receiver looks for runs whose retry is due (the hint file first: one lstat). */
-const RESUME_POLL_MS = 1000;
+/** The exit code when the run thread failed (EX_SOFTWARE, as for any internal error). */
+const EXIT_INTERNAL = 70;
 
 export interface ServeOptions {
   host: string;
   port: number;
   defs: readonly string[];
-  /** How many deliveries are fired at once. */
+  /** How many deliveries the run thread fires at once. */
   concurrency: number;
   /** How many acknowledged deliveries may wait for the pool; beyond, 503. */
   queue: number;
@@ -58,23 +51,13 @@ export interface ServeOptions {
   allowUnsigned: readonly Route[];
   /** Who may use the page at / (page.ts); undefined with --no-page. */
   page: PageAccess | undefined;
-  fireOptions: Partial<FireOptions>;
+  /** --quiet: what the page's decisions carry on prints its lines only when it fails. */
+  quiet: boolean;
   deps: Pick<FireDeps, 'now' | 'env' | 'cwd'>;
   openStore(): Promise<Store>;
-  loadDefinitions(paths: readonly string[]): Promise<{ files: string[]; checked: CheckResult }>;
+  /** Starts the run thread (runner.ts) with these settings. */
+  startRunner(settings: RunnerSettings): RunnerWorker;
   io: Output;
-  style: Style;
-}
-
-/** An acknowledged delivery waiting for the pool (or resumed from the store). */
-interface Admitted {
-  eventId: string;
-  route: Route | 'resumed';
-  name: string;
-  deliveryKey: string;
-  payload: Record<string, unknown>;
-  headers?: Record<string, string>;
-  receivedAt: Date;
 }
 
 /** Serves until a signal; resolves with the exit code. */
@@ -85,214 +68,36 @@ export async function serve(options: ServeOptions): Promise<number> {
   const secrets = routeSecrets(deps.env, options.allowUnsigned);
   const places = definitionPlaces(options.defs, deps.cwd());
 
-  // The definitions, reloaded when their files change (the last good version of a broken file keeps serving).
-  const keeper = new DefinitionKeeper();
-  const report = (served: Served) => reportBroken(served, io, options.style, notice);
-  const first = await options.loadDefinitions(options.defs);
-  let served = await keeper.take(first.files, first.checked);
-  report(served);
-
-  // What the fire core loads on the first match, loaded now: the first deliveries' answers
-  // must not wait behind it.
-  await Promise.all([import('../../plan/matched.js'), import('../../execute/execute.js'), import('../../fire/record.js')]);
+  // The run thread loads the definitions and reports broken ones; it says ready once it
+  // could, or why it could not (definitions that do not load: exit 2 as before listening).
+  const runner = new RunnerThread(options.startRunner({ defs: options.defs, concurrency: options.concurrency, graceMs: options.graceMs }));
+  const ready = await runner.ready;
   const store = await options.openStore();
-  // The fire core closes the store it opened after each fire; this one is shared.
-  const shared: Store = Object.create(store, { close: { value: () => {} } }) as Store;
-
-  const queue: Admitted[] = [];
-  /** Slots taken by deliveries being stored: they count against --queue before they are queued. */
-  let reserved = 0;
-  let running = 0;
-  const fires = new Set<Promise<void>>();
-  const stop = new AbortController();
   let stopping: NodeJS.Signals | undefined;
+  /** Slots taken by deliveries being stored: they count against --queue before they wait. */
+  let reserved = 0;
 
-  const fireOne = async (item: Admitted) => {
-    const started = performance.now();
-    try {
-      const checked = served.checked;
-      const outcome = await fire(
-        {
-          event: item.name,
-          payload: item.payload,
-          definitions: checked,
-          source: 'http',
-          deliveryKey: item.deliveryKey,
-          admitted: { eventId: item.eventId },
-          places,
-          receivedAt: item.receivedAt,
-          options: options.fireOptions,
-        },
-        {
-          ...deps,
-          openStore: () => Promise.resolve(shared),
-          loadDefinitions: () => Promise.resolve(checked),
-          runOutput: io.stdout,
-          runStyle: options.style,
-          stop: stop.signal,
-          ignoreSignals: true,
-          onPlanned: (planned) => {
-            if (!options.fireOptions.quiet) for (const warning of planned.warnings) notice(`warning: ${planned.mask(warning)}`);
-          },
-        },
-      );
-      logRuns(item, outcome, performance.now() - started);
-    } catch (error) {
-      // The event stays undispatched in the store: the next start tries it again.
-      const message = error instanceof Error ? error.message : String(error);
-      log({
-        kind: 'fire',
-        route: item.route,
-        delivery: item.deliveryKey,
-        event: item.name,
-        eventId: item.eventId,
-        status: 'error',
-        error: oneLine(error instanceof UsageError ? message : `internal error: ${message}`),
-      });
-    }
-  };
-  const logRuns = (item: Admitted, outcome: FireOutcome, ms: number) => {
-    const all = [outcome, ...(outcome.chained ?? [])];
-    const runs = all.flatMap((o) => o.definitions.filter((d) => d.run).map((d) => ({ definition: d.decision.name, run: d.run! })));
-    for (const { definition, run } of runs) {
-      log({
-        kind: 'run',
-        route: item.route,
-        delivery: item.deliveryKey,
-        event: item.name,
-        eventId: item.eventId,
-        run: run.id,
-        definition,
-        status: run.status,
-        durationMs: run.durationMs,
-        ...(run.reason ? { reason: outcome.mask(oneLine(run.reason)) } : {}),
-      });
-    }
-    log({
-      kind: 'fired',
-      route: item.route,
-      delivery: item.deliveryKey,
-      event: item.name,
-      eventId: item.eventId,
-      matched: outcome.definitions.filter((d) => d.decision.matched).length,
-      runs: runs.map((r) => r.run.id),
-      durationMs: Math.round(ms),
-    });
-  };
-
-  let idle: (() => void) | undefined;
-  /** A task a stop waits for, as it waits for the pool's runs. */
-  const track = (task: Promise<void>) => {
-    const done = task.finally(() => {
-      fires.delete(done);
-      if (!fires.size) idle?.();
-    });
-    fires.add(done);
-  };
-  const logError = (kind: string) => (error: unknown) =>
-    log({ kind, status: 'error', error: oneLine(error instanceof Error ? error.message : String(error)) });
-
-  // What carrying suspended runs on needs: the retries due, and the gates decided on the page.
-  const resumeDeps = (): ResumeDeps => ({
-    ...deps,
-    openStore: () => Promise.resolve(shared),
-    loadDefinitions: () => Promise.resolve(served.checked),
-    runOutput: io.stdout,
-    runStyle: options.style,
-    stop: stop.signal,
-    ignoreSignals: true,
-  });
-  const logCarried = (outcome: Pick<ResumeOutcome, 'resumed' | 'expired'>) => {
-    for (const { gate, action } of outcome.expired) log({ kind: 'gate', gate: gate.id, run: gate.runId, timedOut: action });
-    for (const { claimed, run } of outcome.resumed) {
-      log({
-        kind: 'resumed',
-        run: run.id,
-        definition: claimed.run.definition,
-        eventId: claimed.run.eventId,
-        status: run.status,
-        durationMs: run.durationMs,
-      });
-    }
-  };
-
-  // Runs waiting for a retry that are due, one look at a time; a look counts as a fire, so
-  // a stop waits for what it resumed as it does for the pool's runs.
-  let resuming = false;
-  const resumeDue = async () => {
-    const { resumeRuns } = await import('../../fire/resume.js');
-    logCarried(await resumeRuns({ quiet: options.fireOptions.quiet ?? false }, resumeDeps()));
-  };
-  const resumeTimer = setInterval(() => {
-    if (stopping || resuming || !resumeHinted(stateDir(deps.env))) return;
-    resuming = true;
-    track(
-      resumeDue()
-        .catch(logError('resume'))
-        .finally(() => (resuming = false)),
-    );
-  }, RESUME_POLL_MS);
-
-  // A run approved through a link is carried on here, never inside the request.
+  // A run approved through a link is carried on by the run thread, never inside the request.
   const approvalLinks: ApprovalLinksContext = {
-    store: shared,
+    store,
     now: deps.now,
     log,
     stopping: () => stopping !== undefined,
-    carryOn: (claimed) =>
-      track(
-        import('../../fire/resume.js')
-          .then(async ({ carryOn }) =>
-            logCarried({
-              resumed: (await carryOn([claimed], shared, { quiet: options.fireOptions.quiet ?? false }, resumeDeps())).resumed,
-              expired: [],
-            }),
-          )
-          .catch(logError('decision')),
-      ),
+    carryOn: (claimed) => runner.carry(claimed),
   };
 
   const page =
     options.page &&
     createPage({
-      store: shared,
+      store,
       now: deps.now,
       env: deps.env,
       access: options.page,
-      quiet: options.fireOptions.quiet ?? false,
+      quiet: options.quiet,
       stopping: () => stopping !== undefined,
-      resumeDeps,
-      track,
-      carried: logCarried,
-      failed: logError('decision'),
+      decide: (request) => runner.decide(request),
     });
-  const pump = () => {
-    while (!stopping && running < options.concurrency && queue.length) {
-      const item = queue.shift()!;
-      running++;
-      const done = fireOne(item).finally(() => {
-        running--;
-        fires.delete(done);
-        if (!fires.size) idle?.();
-        pump();
-      });
-      fires.add(done);
-    }
-  };
-
-  // Deliveries acknowledged before, never dispatched: queued again, oldest first.
-  for (const event of await store.listUndispatched({ source: 'http' })) {
-    queue.push({
-      eventId: event.id,
-      route: 'resumed',
-      name: event.name,
-      deliveryKey: event.deliveryKey ?? event.id,
-      payload: (event.payload ?? {}) as Record<string, unknown>,
-      ...(event.headers ? { headers: event.headers } : {}),
-      receivedAt: event.at,
-    });
-  }
-  if (queue.length) notice(`resuming ${deliveries(queue.length, 'acknowledged ')} not run before`);
+  if (ready.waiting) notice(`resuming ${deliveries(ready.waiting, 'acknowledged ')} not run before`);
 
   const send = (res: ServerResponse, answer: Answer) => {
     const text = `${JSON.stringify(answer.body)}\n`;
@@ -336,6 +141,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       deliveryKey: delivery.deliveryKey,
       places,
       payload: delivery.payload,
+      ...(delivery.payloadJson !== undefined ? { payloadJson: delivery.payloadJson } : {}),
       headers: delivery.headers,
       details: { route: delivery.route },
     };
@@ -347,7 +153,7 @@ export async function serve(options: ServeOptions): Promise<number> {
         ? { status: 200, body: { duplicate: true, event: admission.eventId }, reason: 'duplicate' }
         : { status: 202, body: { event: admission.eventId, delivery: delivery.deliveryKey, status: 'recorded' }, reason: 'recorded' };
     }
-    if (queue.length + reserved >= options.queue) {
+    if (runner.waiting + reserved >= options.queue) {
       return {
         status: 503,
         body: { error: 'the queue is full; retry later' },
@@ -359,20 +165,10 @@ export async function serve(options: ServeOptions): Promise<number> {
     try {
       const admission = await admitDurably(event);
       if (admission.duplicate) return { status: 200, body: { duplicate: true, event: admission.eventId }, reason: 'duplicate' };
-      queue.push({
-        eventId: admission.eventId,
-        route: delivery.route,
-        name: delivery.name,
-        deliveryKey: delivery.deliveryKey,
-        payload: delivery.payload,
-        headers: delivery.headers,
-        receivedAt,
-      });
+      runner.admitted();
       return { status: 202, body: { event: admission.eventId, delivery: delivery.deliveryKey, status: 'queued' }, reason: 'queued' };
     } finally {
       reserved--;
-      // After the answer is on its way: the acknowledgement never waits for a run.
-      setImmediate(pump);
     }
   };
 
@@ -388,7 +184,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       status: ok ? 200 : 503,
       body: {
         status: stopping ? 'stopping' : storeStatus === 'ok' ? 'ok' : 'error',
-        queue: { waiting: queue.length, running, limit: options.queue },
+        queue: { waiting: runner.waiting, running: runner.running, limit: options.queue },
         store: storeStatus,
       },
     };
@@ -501,74 +297,44 @@ export async function serve(options: ServeOptions): Promise<number> {
       notice(`warning: /${routeName(route)} takes UNSIGNED requests (--allow-unsigned ${route}): anyone who can reach it can start runs`);
     else if (!secrets.secret(route)) notice(`warning: ${SECRET_ENV[route]} is not set: /${routeName(route)} refuses every request (401)`);
   }
-  const listeningTo = served.checked.definitions.length;
-  notice(`serving ${plural(listeningTo, 'definition')}; ${options.concurrency} deliveries at once, up to ${options.queue} waiting`);
-  pump();
-
-  // Reloads of the definitions, one after another.
-  const roots = await definitionRoots(options.defs, deps.cwd());
-  let reloadTimer: NodeJS.Timeout | undefined;
-  let reloading: Promise<void> = Promise.resolve();
-  const reload = async () => {
-    try {
-      const { files, checked } = await options.loadDefinitions(options.defs);
-      served = await keeper.take(files, checked);
-      report(served);
-      notice(`definitions reloaded: ${plural(served.checked.definitions.length, 'definition')}`);
-    } catch (error) {
-      if (!(error instanceof UsageError)) throw error;
-      notice(`${oneLine(error.message)}; the definitions loaded before keep serving`);
-    }
-  };
-  const watcher: FSWatcher = chokidarWatch(roots, { ignoreInitial: true });
-  watcher.on('all', (event: string) => {
-    if (stopping || event === 'addDir' || event === 'unlinkDir') return;
-    clearTimeout(reloadTimer);
-    reloadTimer = setTimeout(() => {
-      reloading = reloading.then(reload).catch((error: unknown) => notice(`reload failed: ${oneLine(String(error))}`));
-    }, RELOAD_DEBOUNCE_MS);
-  });
-  watcher.on('error', (error: unknown) => notice(`watcher: ${oneLine(error instanceof Error ? error.message : String(error))}`));
+  notice(`serving ${plural(ready.definitions, 'definition')}; ${options.concurrency} deliveries at once, up to ${options.queue} waiting`);
 
   return new Promise<number>((resolve) => {
-    let graceTimer: NodeJS.Timeout | undefined;
-    let stoppedRuns = false;
-    const finish = async () => {
-      clearTimeout(graceTimer);
-      clearTimeout(reloadTimer);
-      clearInterval(resumeTimer);
+    let exitCode: number | undefined;
+    const finish = async (stoppedRuns: boolean) => {
       for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
-      await watcher.close();
-      await reloading;
       server.close();
       server.closeAllConnections();
+      const left = await store.countUndispatched('http');
       store.close();
-      const left = queue.length;
       if (left) notice(`${deliveries(left, 'acknowledged ')} left in the store for the next trig serve`);
-      resolve(stoppedRuns ? (SIGNAL_EXIT[stopping!] ?? 128) : 0);
+      await runner.exited;
+      resolve(exitCode ?? (stoppedRuns ? (SIGNAL_EXIT[stopping!] ?? 128) : 0));
+    };
+    const beginStop = (signal: NodeJS.Signals) => {
+      stopping = signal;
+      server.closeIdleConnections();
+      runner.stop(signal);
+      void runner.stopped.then(finish);
     };
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
         // A second signal: the runs are stopped now.
-        stoppedRuns = true;
-        stop.abort(signal);
+        runner.abort(signal);
         return;
       }
-      stopping = signal;
-      server.closeIdleConnections();
       notice(
-        `${signal}: no more deliveries; ${deliveries(running)} running, ${queue.length} waiting (kept in the store); running runs have ${Math.round(options.graceMs / 1000)}s to finish`,
+        `${signal}: no more deliveries; ${deliveries(runner.running)} running, ${runner.waiting} waiting (kept in the store); running runs have ${Math.round(options.graceMs / 1000)}s to finish`,
       );
-      graceTimer = setTimeout(() => {
-        if (!fires.size) return;
-        notice(`the grace period is over: stopping the runs`);
-        stoppedRuns = true;
-        stop.abort(signal);
-      }, options.graceMs);
-      if (!fires.size) void finish();
-      else idle = () => void finish();
+      beginStop(signal);
     };
     for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+    // The run thread failed (a bug): nothing would run what is taken in, so nothing more is.
+    void runner.broken.then((message) => {
+      notice(`internal error in the run thread: ${oneLine(message)}; stopping (what was acknowledged stays in the store)`);
+      exitCode = EXIT_INTERNAL;
+      if (!stopping) beginStop('SIGTERM');
+    });
   });
 }
 
