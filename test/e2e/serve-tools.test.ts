@@ -110,3 +110,13 @@ describe('trig fire --verify', () => {
     expect(lines(path.join(dir, 'ran.log'))).toEqual(['verified1']);
   });
 });
+
+describe('trig serve-runner', () => {
+  it('is trig serve’s own run thread: refused when run as a command (exit 2, one line), and not listed in --help', () => {
+    const r = trig(['serve-runner']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('trig: serve-runner is the run thread of trig serve; run `trig serve`\n');
+    expect(r.stdout).toBe('');
+    expect(trig(['--help']).stdout).not.toContain('serve-runner');
+  });
+});

@@ -309,4 +309,31 @@ describe('listUndispatched (guarantee 6)', () => {
     expect((await other.listUndispatched({ source: 'http' })).map((e) => e.id)).toEqual([b.eventId]);
     expect((await store.listRuns({})).map((r) => r.id)).toEqual([runIdOf(run.key)]);
   });
+
+  it('lists past a seq (the run thread\'s cursor) and counts what it would list', async () => {
+    const store = open();
+    for (const key of ['a', 'b', 'c', 'd']) await store.admitEvent(event({ source: 'http', deliveryKey: key }));
+    const all = await store.listUndispatched({ source: 'http' });
+    expect(all.map((e) => e.deliveryKey)).toEqual(['a', 'b', 'c', 'd']);
+    expect(all.map((e) => e.seq)).toEqual([...all.map((e) => e.seq)].sort((x, y) => x - y));
+    expect((await store.listUndispatched({ source: 'http', after: all[1]!.seq })).map((e) => e.deliveryKey)).toEqual(['c', 'd']);
+    expect((await store.listUndispatched({ source: 'http', after: all[1]!.seq, limit: 1 })).map((e) => e.deliveryKey)).toEqual(['c']);
+    expect(await store.countUndispatched('http')).toBe(4);
+    await store.dispatchEvent(all[0]!.id, [], [], OWNER);
+    expect(await store.countUndispatched('http')).toBe(3);
+    expect(await store.countUndispatched('cli')).toBe(0);
+  });
+
+  it('keeps a payload given as JSON text as it is, and reads it back as the payload', async () => {
+    const dir = freshDir();
+    const store = open(dir);
+    const text = '{ "ref" : "refs/heads/main",\n  "n": [1, 2] }';
+    const { eventId } = await store.admitEvent(event({ source: 'http', deliveryKey: 'p', payload: JSON.parse(text), payloadJson: text }));
+    const [stored] = await store.listUndispatched({ source: 'http' });
+    expect(stored!.id).toBe(eventId);
+    expect(stored!.payload).toEqual({ ref: 'refs/heads/main', n: [1, 2] });
+    const raw = new Database(path.join(dir, 'trig.db'), { readonly: true });
+    expect(raw.prepare('SELECT payload FROM events WHERE id = ?').pluck().get(eventId)).toBe(text);
+    raw.close();
+  });
 });
