@@ -258,6 +258,125 @@ function toCommonJs(code) {
   }).code;
 }
 
+// ---------------------------------------------------------------------------
+// Fewer files on the common paths. esbuild makes one chunk for each set of entry points
+// (the CLI and every dynamic import) that reaches a module, so the fire path crossed many
+// small chunks: a recorded fire loaded 43 files of dist/, at some 0.1 ms each to resolve,
+// read and wrap. Chunks that the paths below always load together are packed into one
+// file, where each stays a module of its own, evaluated when first required as before
+// (its code is compiled with the pack: every chunk of a pack is loaded on the same listed
+// paths). Each path lists the dynamic imports a command crosses, by source file. Any other
+// dynamic import may need one chunk of a pack and not the rest: PACK_SLACK bounds what it
+// then compiles in vain, so that no command not listed loads execa, SQLite or the schema
+// validator where it did not before.
+
+const PACK_SLACK = 8 * 1024;
+const LOAD_PATHS = (() => {
+  const fire = ['src/cli/fire.ts'];
+  const planned = [...fire, 'src/plan/matched.ts'];
+  const store = ['src/store/place.ts', 'src/store/sqlite.ts'];
+  return [
+    // trig validate
+    ['src/cli/validate.ts'],
+    // trig fire that matches nothing, the cron entry's tick, a dry run that matches, a fire that runs and records
+    fire,
+    [...fire, 'src/integrations/cron/tick.ts'],
+    planned,
+    [...planned, ...store, 'src/fire/record.ts', 'src/store/ids.ts', 'src/execute/execute.ts'],
+    // a recorded fire that runs nothing (a delivery seen before)
+    [...planned, ...store, 'src/fire/record.ts', 'src/store/ids.ts'],
+    // trig runs, logs, history
+    ['src/cli/runs.ts', ...store],
+    ['src/cli/logs.ts', ...store],
+    ['src/cli/history.ts', ...store],
+  ];
+})();
+
+/** The output files of `outputs` (a metafile's), with chunks packed: { file: code }. */
+function packChunks(outputs, code) {
+  const entryOf = new Map(Object.entries(outputs).map(([o, v]) => [v.entryPoint, o]));
+  const closure = (start) => {
+    const seen = new Set([start]);
+    for (const o of seen) for (const i of outputs[o].imports) if (i.kind === 'import-statement' && !i.external) seen.add(i.path);
+    return seen;
+  };
+  const cli = Object.keys(outputs).find((o) => outputs[o].entryPoint === 'src/cli/main.ts');
+  const always = closure(cli);
+  const listed = LOAD_PATHS.map((entries) =>
+    entries.map((e) => {
+      if (!entryOf.has(e)) throw new Error(`LOAD_PATHS in scripts/build.mjs: ${e} is not a dynamic import any more`);
+      return entryOf.get(e);
+    }),
+  );
+  // Which listed paths load each chunk: only chunks with the same answer may share a pack.
+  const signature = new Map();
+  for (const [i, entries] of listed.entries()) {
+    for (const o of entries.flatMap((e) => [...closure(e)])) if (o !== cli) signature.set(o, [...(signature.get(o) ?? []), i]);
+  }
+  const classes = new Map();
+  for (const [o, paths] of signature) {
+    const key = always.has(o) ? 'always' : [...new Set(paths)].join(',');
+    classes.set(key, [...(classes.get(key) ?? []), o]);
+  }
+  // Any other dynamic import may load a chunk of a pack without the rest: a chunk joins a
+  // pack only while none of them would load (and compile) more than PACK_SLACK bytes of it
+  // that it did not load before.
+  const others = [...entryOf.values()].filter((o) => o !== cli && !listed.some((entries) => entries.includes(o))).map(closure);
+  const bytes = (members) => members.reduce((sum, m) => sum + code[m].length, 0);
+  const fits = (members) =>
+    others.every((need) => !members.some((m) => need.has(m)) || bytes(members.filter((m) => !need.has(m))) <= PACK_SLACK);
+  const packOf = new Map();
+  for (const chunks of classes.values()) {
+    const packs = [];
+    for (const chunk of chunks.sort((a, b) => code[b].length - code[a].length || (a < b ? -1 : 1))) {
+      const pack = packs.find((members) => fits([...members, chunk]));
+      if (pack) pack.push(chunk);
+      else packs.push([chunk]);
+    }
+    for (const members of packs) {
+      if (members.length < 2) continue;
+      const hash = createHash('sha256');
+      for (const m of [...members].sort()) hash.update(m);
+      const file = `dist/chunks/pack-${hash.digest('hex').slice(0, 8)}.cjs`;
+      for (const m of members) packOf.set(m, file);
+    }
+  }
+  // A chunk's require() of a packed chunk becomes the pack's loader, called at the same point.
+  const rewrite = (from, text) =>
+    text.replace(/require\("(\.\/(?:chunks\/)?)([\w-]+\.cjs)"\)/g, (call, dir, name) => {
+      const target = path.posix.join(path.posix.dirname(from), dir, name);
+      const pack = packOf.get(target);
+      return pack ? `require("${dir}${path.posix.basename(pack)}")(${JSON.stringify(name)})` : call;
+    });
+  const files = {};
+  const packs = new Map();
+  for (const [o, text] of Object.entries(code)) {
+    const pack = packOf.get(o);
+    if (!pack) files[o] = rewrite(o, text);
+    else packs.set(pack, [...(packs.get(pack) ?? []), o]);
+  }
+  for (const [pack, members] of packs) {
+    // The parentheses make V8 compile each chunk with the pack, as it compiles a file's top level.
+    const table = members
+      .map(
+        (m) =>
+          `${JSON.stringify(path.posix.basename(m))}:(function(exports,require,module,__filename,__dirname){${rewrite(m, code[m])}\n})`,
+      )
+      .join(',\n');
+    files[pack] =
+      `var chunks={${table}};var loaded=Object.create(null);` +
+      'module.exports=function(name){var m=loaded[name];if(m)return m.exports;m=loaded[name]={exports:{}};' +
+      'chunks[name].call(m.exports,m.exports,require,m,__filename,__dirname);return m.exports};\n';
+  }
+  // A require() of a packed chunk in another form than the one rewritten would fail at run time.
+  for (const [file, text] of Object.entries(files)) {
+    for (const member of packOf.keys()) {
+      if (text.includes(`/${path.posix.basename(member)}"`)) throw new Error(`${file} still requires ${member}, which is packed`);
+    }
+  }
+  return { files, packOf };
+}
+
 async function bundle() {
   rmSync(root + 'dist', { recursive: true, force: true });
   const result = await build({
@@ -282,9 +401,13 @@ async function bundle() {
     logLevel: 'warning',
     metafile: true,
   });
-  for (const output of result.outputFiles) {
-    mkdirSync(path.dirname(output.path), { recursive: true });
-    writeFileSync(output.path, toCommonJs(output.text));
+  const code = Object.fromEntries(
+    result.outputFiles.map((o) => [path.relative(root, o.path).split(path.sep).join('/'), toCommonJs(o.text)]),
+  );
+  const { files, packOf } = packChunks(result.metafile.outputs, code);
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(root + file), { recursive: true });
+    writeFileSync(root + file, text);
   }
   await build({
     entryPoints: [createRequire(import.meta.url).resolve('croner')],
@@ -297,7 +420,8 @@ async function bundle() {
     logLevel: 'warning',
   });
   // Read by test/build/bundle.test.ts, which checks what each command loads; not packed.
-  writeFileSync(root + 'dist/meta.json', JSON.stringify(result.metafile));
+  // `packs` gives the file that holds each packed chunk.
+  writeFileSync(root + 'dist/meta.json', JSON.stringify({ ...result.metafile, packs: Object.fromEntries(packOf) }));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
