@@ -310,7 +310,7 @@ describe('listUndispatched (guarantee 6)', () => {
     expect((await store.listRuns({})).map((r) => r.id)).toEqual([runIdOf(run.key)]);
   });
 
-  it('lists past a seq (the run thread\'s cursor) and counts what it would list', async () => {
+  it("lists past a seq (the run thread's cursor) and counts what it would list", async () => {
     const store = open();
     for (const key of ['a', 'b', 'c', 'd']) await store.admitEvent(event({ source: 'http', deliveryKey: key }));
     const all = await store.listUndispatched({ source: 'http' });
