@@ -341,6 +341,15 @@ async function checkRefusesForgery(url) {
 
 const acks = (result, status) => result.statusCodeStats?.[status]?.count ?? 0;
 
+/** autocannon's latency percentiles, in ms. */
+const latencyOf = ({ latency }) => ({
+  p50: latency.p50,
+  p90: latency.p90,
+  p99: latency.p99,
+  max: latency.max,
+  mean: round(latency.mean, 2),
+});
+
 async function measureAcks(server, label) {
   await checkRefusesForgery(server.url);
   process.stderr.write(`bench:serve: ${label}: warm-up ${WARMUP_S}s, then ${DURATION_S}s over ${CONNECTIONS} connections\n`);
@@ -357,13 +366,7 @@ async function measureAcks(server, label) {
     errors: result.errors,
     timeouts: result.timeouts,
     acksPerSecond: round(acked / result.duration),
-    latencyMs: {
-      p50: result.latency.p50,
-      p90: result.latency.p90,
-      p99: result.latency.p99,
-      max: result.latency.max,
-      mean: round(result.latency.mean, 2),
-    },
+    latencyMs: latencyOf(result),
     ranDuringLoad: server.ran(),
     ...(server.failed ? { fireErrors: server.failed() } : {}),
     peakMiB: peakMiB(server.child.pid),
@@ -389,13 +392,7 @@ async function measureAtRate(server, label) {
     other: result.requests.total - acked,
     errors: result.errors,
     acksPerSecond: round(acked / result.duration),
-    latencyMs: {
-      p50: result.latency.p50,
-      p90: result.latency.p90,
-      p99: result.latency.p99,
-      max: result.latency.max,
-      mean: round(result.latency.mean, 2),
-    },
+    latencyMs: latencyOf(result),
     ranDuringLoad: server.ran(),
   };
 }
