@@ -267,7 +267,7 @@ function toCommonJs(code) {
 // (its code is compiled with the pack: every chunk of a pack is loaded on the same listed
 // paths). Each path lists the dynamic imports a command crosses, by source file. Any other
 // dynamic import may need one chunk of a pack and not the rest: PACK_SLACK bounds what it
-// then compiles in vain, so that no command not listed loads execa, SQLite or the schema
+// then compiles in vain, so that no command not listed loads the run stage, SQLite or the schema
 // validator where it did not before.
 
 const PACK_SLACK = 8 * 1024;

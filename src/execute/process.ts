@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import { execa } from 'execa';
 
 // Every child starts as the leader of its own process group (detached), so trig can signal
 // the whole tree a script leaves behind — background jobs, grandchildren — with one
@@ -160,17 +160,23 @@ export async function runChild(options: ChildOptions): Promise<ChildResult> {
   if (!file) return { exitCode: null, error: 'the step has no command' };
   if (options.stop?.aborted) return { exitCode: null, stopped: options.stop.reason as StopReason };
 
-  const child = execa(file, args, {
-    cwd: options.cwd,
-    env: options.env,
-    extendEnv: false,
-    detached: true,
-    // Detached children are not killed by execa on exit; trig does it, tree and all.
-    cleanup: false,
-    stdin: 'ignore',
-    buffer: false,
-    reject: false,
-    forceKillAfterDelay: false,
+  // node:child_process directly: a step needs one spawn with no buffering, no shell and no
+  // clean-up on exit (trig stops the tree itself), and a library for that cost every fire
+  // that runs something some 15 ms to load.
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    // Arguments Node refuses outright (a NUL byte) and errors libuv does not report as events.
+    return { exitCode: null, error: (error as Error).message };
+  }
+  // Settles once the child has exited and its pipes have closed, or when it could not start.
+  const settled = new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: NodeJS.ErrnoException }>((resolve) => {
+    // Listened to for good: an 'error' event nobody listens to would throw.
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) resolve({ error });
+    });
+    child.once('close', (code, signal) => resolve({ code, signal }));
   });
   const pgid = child.pid;
   let stopped: StopReason | undefined;
@@ -205,7 +211,6 @@ export async function runChild(options: ChildOptions): Promise<ChildResult> {
   });
 
   try {
-    const settled = child.then((result) => ({ result }));
     // A process that left the group (setsid) may still hold the pipes: once the group is
     // gone, trig stops reading rather than wait for it. Time spent waiting for trig's own
     // reader does not count: what the group wrote before it ended is all passed on.
@@ -215,22 +220,17 @@ export async function runChild(options: ChildOptions): Promise<ChildResult> {
         : exited.then(async () => {
             await Promise.all(stopping);
             await countedDelay(DRAIN_MS, () => done || !pipes.some((pipe) => pipe.waiting));
-            return { result: undefined };
+            return undefined;
           });
-    const { result } = await Promise.race([settled, abandoned]);
+    const result = await Promise.race([settled, abandoned]);
     await Promise.all(stopping);
+    if (result && 'error' in result) return { exitCode: null, error: startError(file, options.cwd, result.error) };
     if (!result) {
       child.stdout?.destroy();
       child.stderr?.destroy();
-      settled.catch(() => undefined);
-      return { exitCode: exit?.code ?? null, ...(exit?.signal ? { signal: exit.signal } : {}), ...(stopped ? { stopped } : {}) };
     }
-    if (result.failed && exit === undefined) {
-      const reason = result.code === 'ENOENT' ? `${file}: not found` : (result.originalMessage ?? result.shortMessage);
-      return { exitCode: null, error: reason };
-    }
-    const code = exit?.code ?? result.exitCode ?? null;
-    const signal = exit?.signal ?? result.signal ?? undefined;
+    const code = exit?.code ?? result?.code ?? null;
+    const signal = exit?.signal ?? result?.signal ?? undefined;
     return { exitCode: code, ...(signal ? { signal } : {}), ...(stopped ? { stopped } : {}) };
   } finally {
     done = true;
@@ -243,4 +243,19 @@ export async function runChild(options: ChildOptions): Promise<ChildResult> {
       options.track?.delete(pgid);
     }
   }
+}
+
+/** Why a child could not be started, in a line that names what is missing. */
+function startError(file: string, cwd: string, error: NodeJS.ErrnoException): string {
+  // spawn says ENOENT both for a missing program and for a missing working directory.
+  if (error.code === 'ENOENT') {
+    let cwdIsDirectory = false;
+    try {
+      cwdIsDirectory = statSync(cwd).isDirectory();
+    } catch {
+      // Missing or unreadable: reported below.
+    }
+    return cwdIsDirectory ? `${file}: not found` : `working directory ${cwd}: not found`;
+  }
+  return error.message;
 }

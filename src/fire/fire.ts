@@ -568,7 +568,7 @@ async function execute(
 ): Promise<Executed> {
   const runnable = outcome.definitions.filter((d) => planOf(d) && !d.run);
   if (!runnable.length) return { runs: new Map(), durationMs: 0 };
-  // Loaded only here, so that a fire that matches nothing never loads execa.
+  // Loaded only here, so that a fire that matches nothing never loads the run stage.
   const { executeRuns } = await import('../execute/execute.js');
   const { RecordingObserver } = await import('./record.js');
   const { runOutput } = deps;

@@ -113,7 +113,7 @@ export async function carryOn(
   deps: ResumeDeps,
 ): Promise<Pick<ResumeOutcome, 'resumed' | 'failed' | 'signal'>> {
   if (!claimed.length) return { resumed: [], failed: false };
-  // Loaded only now: a tick that finds nothing due never loads planning or execa.
+  // Loaded only now: a tick that finds nothing due never loads planning or running.
   const resumed = await Promise.all(claimed.map((claim) => resumeOne(claim, store, request, deps)));
   // Looked at again, so that the hint file goes when nothing waits any more.
   await store.resumableRuns();

@@ -74,14 +74,17 @@ describe('lazy loading', () => {
     expect(packages(staticClosure(check))).toEqual(['ajv', 'yaml']);
   });
 
-  it('loads execa only when fire launches runs, never for --dry-run', () => {
+  it('launches runs through node:child_process: the run stage, loaded when fire launches runs, holds no package', () => {
     const fire = outputFor('src/cli/fire.ts');
-    expect(packages(staticClosure(fire))).not.toContain('execa');
     // The fire core (a chunk of its own, which the git hooks load too) imports the run stage when it launches runs.
-    const launched = staticClosure(fire)
+    const runStage = staticClosure(fire)
       .flatMap((o) => outputs[o]!.imports.filter((i) => i.kind === 'dynamic-import' && !i.external))
-      .flatMap((i) => packages(staticClosure(i.path)));
-    expect(launched).toContain('execa');
+      .map((i) => i.path)
+      .find((o) => 'src/execute/execute.ts' in outputs[o]!.inputs);
+    expect(runStage).toBeDefined();
+    const loaded = staticClosure(runStage!);
+    expect(loaded.flatMap((o) => Object.keys(outputs[o]!.inputs))).toContain('src/execute/process.ts');
+    expect(packages(loaded)).toEqual([]);
   });
 
   it('loads neither planning nor running for a fire that matches nothing (the every-minute schedule fire)', () => {

@@ -163,8 +163,27 @@ describe('runChild', () => {
       cwd: tmpdir(),
       output: byLine(() => undefined),
     });
-    expect(result.exitCode).toBeNull();
-    expect(result.error).toMatch(/trig-no-such-program/);
+    expect(result).toEqual({ exitCode: null, error: '/nonexistent/trig-no-such-program: not found' });
+  });
+
+  it('names a missing working directory, not the program, when that is what is missing', async () => {
+    const cwd = path.join(tmpdir(), 'trig-no-such-directory');
+    const result = await runChild({ command: ['sh', '-c', 'true'], env: ENV, cwd, output: byLine(() => undefined) });
+    expect(result).toEqual({ exitCode: null, error: `working directory ${cwd}: not found` });
+  });
+
+  it('reports a program that is not executable, and an argument Node refuses, without starting anything', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-noexec-'));
+    const script = path.join(dir, 'script');
+    writeFileSync(script, '#!/bin/sh\n');
+    chmodSync(script, 0o644);
+    const opts = { env: ENV, cwd: dir, output: byLine(() => undefined) };
+    // As root, execve refuses a file with no execute bit all the same.
+    expect(await runChild({ command: [script], ...opts })).toEqual({ exitCode: null, error: `spawn ${script} EACCES` });
+    const nul = await runChild({ command: ['sh', '-c', 'touch ran', 'a\0b'], ...opts });
+    expect(nul.exitCode).toBeNull();
+    expect(nul.error).toMatch(/^The argument 'args\[2\]' must be a string without null bytes/);
+    expect(existsSync(path.join(dir, 'ran'))).toBe(false);
   });
 });
 
