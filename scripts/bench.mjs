@@ -89,7 +89,19 @@ if (beforeRef) {
   const archive = spawnSync('git', ['-C', root, 'archive', '--format=tar', beforeRef], { maxBuffer: 512 * 1024 * 1024 });
   const unpacked = archive.status === 0 && spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout }).status === 0;
   symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  const built = unpacked && spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const build = () => spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let built = unpacked && build();
+  if (built && built.status !== 0) {
+    // Built with today's packages first (quick); a commit that bundled a package trig has
+    // since dropped (execa) gets its own, from its lockfile (the npm cache, else the registry).
+    process.stderr.write(`bench: installing ${beforeRef}'s own packages to build it\n`);
+    rmSync(path.join(dir, 'node_modules'));
+    const installed = spawnSync('npm', ['ci', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    built = installed.status === 0 ? build() : installed;
+  }
   if (!unpacked) before = { skipped: `git archive ${beforeRef} failed: ${archive.stderr.toString().trim().split('\n').at(-1)}` };
   else if (built.status !== 0) before = { skipped: `building ${beforeRef} failed: ${built.stderr.toString().trim().split('\n').at(-1)}` };
   else {
@@ -360,7 +372,7 @@ if (byId['reference-1']) {
 }
 if (byId['fire-run-1-before']) {
   const added = byId['fire-run-1'].medianMs - byId['fire-run-1-before'].medianMs;
-  check(`the store adds ≤ 15 ms to a fire that runs something (against ${beforeRef})`, added, 15, added <= 15, ' ms');
+  check(`a recorded fire that runs something takes ≤ 15 ms more than at ${beforeRef}, before the store`, added, 15, added <= 15, ' ms');
 }
 let linearity;
 if (byId['fire-none-1000']) {
