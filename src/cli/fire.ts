@@ -7,7 +7,7 @@ import { oneLine } from '../shared/printable.js';
 import { noticesTo, type Output } from '../shared/io.js';
 import { styleFor } from '../shared/style.js';
 import { loadDefinitions } from '../validate/definitions.js';
-import type { ThreadLock } from '../store/thread-lock.js';
+import type { StoreSharing } from '../store/thread-lock.js';
 import { FIRE_DEFAULTS, MAX_CHAIN_DEPTH } from '../fire/defaults.js';
 import { expiredText } from '../fire/gates.js';
 
@@ -194,11 +194,11 @@ async function fireRequest(flags: FireFlags, io: Output): Promise<FireRequest> {
 export function processFireDeps(
   io: Output,
   options: { cache?: boolean },
-  /** Shared with the process's other threads that write to the store (trig serve's two). */
-  threadLock?: ThreadLock,
+  /** How the store is shared with the process's other threads that write to it (trig serve's two). */
+  sharing?: StoreSharing,
 ): Pick<FireDeps, 'now' | 'env' | 'cwd' | 'loadDefinitions' | 'openStore'> {
   return {
-    openStore: () => openStore(process.env, threadLock),
+    openStore: () => openStore(process.env, sharing),
     now: () => new Date(),
     env: process.env,
     cwd: () => process.cwd(),

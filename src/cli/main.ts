@@ -242,6 +242,7 @@ function buildProgram(io: Output): Command {
     .option('--concurrency <n>', 'how many deliveries run at once (and how many runs of one delivery)', String(FIRE_DEFAULTS.concurrency))
     .option('--queue <n>', 'how many acknowledged deliveries may wait; beyond, 503 with Retry-After', '1000')
     .option('--workdir <dir>', 'the working directory of the runs (default: the current directory)')
+    .option('--nice <n>', "how much lower the runs' CPU priority is than receiving's (0-19; added to the nice value)", '5')
     .option('--grace <duration>', 'after SIGTERM or SIGINT, how long running runs may take to finish', '30s')
     .option('--max-body <size>', 'the largest body taken (413 beyond)', '25MiB')
     .option('--request-timeout <duration>', 'how long a client may take to send a request', '30s')

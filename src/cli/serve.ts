@@ -14,6 +14,9 @@ import { loadDefinitions } from '../validate/definitions.js';
 import { parseConcurrency, parseTimeout, processFireDeps } from './fire.js';
 import { parseRoute, parseSize } from './serve-flags.js';
 
+/** How often the run thread folds the store's write-ahead log back into the database file. */
+const WAL_CHECKPOINT_MS = 100;
+
 /** The flags of `trig serve`, as commander gives them. */
 export interface ServeFlags {
   host: string;
@@ -21,6 +24,7 @@ export interface ServeFlags {
   defs?: string[];
   concurrency: string;
   queue: string;
+  nice: string;
   workdir?: string;
   grace: string;
   maxBody: string;
@@ -56,6 +60,7 @@ export async function runServe(flags: ServeFlags, io: Output): Promise<number> {
   const page = flags.page === false ? undefined : pageAccess(flags.host, process.env);
   const concurrency = parseConcurrency(flags.concurrency);
   const queue = wholeNumber('--queue', flags.queue, 1);
+  const nice = wholeNumber('--nice', flags.nice, 0, 19);
   const maxConnections = wholeNumber('--max-connections', flags.maxConnections, 1);
   const maxBodyBytes = parseSize('--max-body', flags.maxBody);
   const graceMs = duration('--grace', flags.grace);
@@ -65,13 +70,14 @@ export async function runServe(flags: ServeFlags, io: Output): Promise<number> {
   checkWorkdir(fireOptions.workdir);
   // The two threads write to one store: they take turns through this lock (store/thread-lock.ts).
   const threadLock = new ThreadLock();
-  const { now, env, cwd, openStore } = processFireDeps(io, flags, threadLock);
+  const { now, env, cwd, openStore } = processFireDeps(io, flags, { lock: threadLock });
   return serve({
     host: flags.host,
     port,
     defs: flags.defs ?? [],
     concurrency,
     queue,
+    nice,
     maxBodyBytes,
     graceMs,
     requestTimeoutMs,
@@ -121,7 +127,11 @@ export async function runServeRunner(): Promise<number> {
     throw new UsageError('serve-runner is the run thread of trig serve; run `trig serve`');
   const { flags, settings } = data;
   const io: Output = { stdout: fdWriter(1), stderr: fdWriter(2) };
-  const { now, env, cwd, openStore } = processFireDeps(io, flags, new ThreadLock(data.lock));
+  const { now, env, cwd, openStore } = processFireDeps(io, flags, {
+    lock: new ThreadLock(data.lock),
+    // The copying of the store's log, done here, so that the receiving thread seldom waits on it.
+    walCheckpointEveryMs: WAL_CHECKPOINT_MS,
+  });
   const { runDeliveries } = await import('../integrations/serve/runner.js');
   await runDeliveries(
     {

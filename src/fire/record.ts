@@ -8,7 +8,7 @@ import type { RunObserver } from '../execute/execute.js';
 import type { RunResult, RunSuspension, StepResult } from '../execute/run.js';
 import { DEFINITION_GATE } from '../shared/approval.js';
 import { oneLine } from '../shared/printable.js';
-import type { ThreadLock } from '../store/thread-lock.js';
+import type { StoreSharing } from '../store/thread-lock.js';
 import {
   LOG_LIMIT_BYTES,
   logLineBytes,
@@ -68,13 +68,13 @@ function keepEventsOf(env: NodeJS.ProcessEnv, fail: (message: string) => Error):
  * settles the runs of trig processes that died: their surviving process groups are stopped
  * and the runs marked lost.
  */
-export async function openStore(env: NodeJS.ProcessEnv, threadLock?: ThreadLock): Promise<Store> {
+export async function openStore(env: NodeJS.ProcessEnv, sharing?: StoreSharing): Promise<Store> {
   const { stateDir, StorePlaceError } = await import('../store/place.js');
   const { openSqliteStore } = await import('../store/sqlite.js');
   const keepEvents = keepEventsOf(env, (message) => new StorePlaceError(message));
   const store = openSqliteStore(stateDir(env), {
     ...(keepEvents === undefined ? {} : { keepEvents }),
-    ...(threadLock ? { threadLock } : {}),
+    ...(sharing ? { sharing } : {}),
   });
   await settleLost(store);
   return store;

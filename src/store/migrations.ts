@@ -101,4 +101,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (gate_id, hash)
   ) WITHOUT ROWID;
   `,
+  // What the automatic bound may delete, in time order: without it, each bound read every
+  // older event not dispatched yet (a backlog in trig serve) to learn that it must stay, and
+  // its dispatched flag sits past the payload, on the row's overflow pages.
+  `
+  CREATE INDEX events_dispatched_by_time ON events (received_at) WHERE dispatched = 1;
+  `,
 ];

@@ -8,7 +8,7 @@ import { INTERVENTION_DECISIONS, type InterventionDecision } from '../shared/ret
 import { newEventId, runIdOf } from './ids.js';
 import { MIGRATIONS } from './migrations.js';
 import { clearResumeHint, preparePlace, setResumeHint, StorePlaceError } from './place.js';
-import type { ThreadLock } from './thread-lock.js';
+import type { StoreSharing, ThreadLock } from './thread-lock.js';
 import {
   ACTIVE_STATUSES,
   HOLDING_STATUSES,
@@ -64,6 +64,15 @@ import {
 
 const BUSY_TIMEOUT_MS = 10_000;
 
+// Events prune may delete: dispatched, with no run still to finish. Read through
+// events_dispatched_by_time, so that a backlog of deliveries not dispatched yet is never
+// read to learn that it stays (the automatic bound runs every 100 events).
+const PRUNABLE = `dispatched = 1 AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.event_id = events.id AND runs.status IN (${ACTIVE_STATUSES.map(() => '?').join(',')}))`;
+/** Prunable events up to (received_at, rowid), oldest first; then the active statuses. */
+export const PRUNABLE_UP_TO = `SELECT id FROM events WHERE (received_at, rowid) <= (?, ?) AND ${PRUNABLE}`;
+/** Prunable events received before a time; then the active statuses. */
+export const PRUNABLE_BEFORE = `SELECT id FROM events WHERE received_at < ? AND ${PRUNABLE}`;
+
 /**
  * A fresh database is built under a name of its own (schema, then WAL mode, which needs
  * the file to itself) and linked into place; link(2) fails when another process got there
@@ -110,7 +119,7 @@ export interface SqliteStoreOptions {
   /** The automatic bound (default KEEP_EVENTS): a lower one lets tests see it act. */
   keepEvents?: number;
   /** Shared with this process's other connections (another thread's) that write: see thread-lock.ts. */
-  threadLock?: ThreadLock;
+  sharing?: StoreSharing;
 }
 
 export function openSqliteStore(dir: string, options: SqliteStoreOptions = {}): Store {
@@ -136,7 +145,10 @@ export function openSqliteStore(dir: string, options: SqliteStoreOptions = {}): 
     }
     throw new StorePlaceError(`cannot open the store ${file}: ${(error as Error).message}`);
   }
-  return new SqliteStore(db, options.keepEvents ?? KEEP_EVENTS, dir, options.threadLock);
+  const store = new SqliteStore(db, options.keepEvents ?? KEEP_EVENTS, dir, options.sharing?.lock);
+  const checkpointMs = options.sharing?.walCheckpointEveryMs;
+  if (checkpointMs !== undefined) store.checkpointEvery(checkpointMs);
+  return store;
 }
 
 interface RunRow {
@@ -985,16 +997,15 @@ class SqliteStore implements Store {
     const past = this.prepared(
       'SELECT received_at AS at, rowid AS seq FROM events ORDER BY received_at DESC, rowid DESC LIMIT 1 OFFSET ?',
     ).get(keep) as { at: number; seq: number } | undefined;
-    const prunable = `dispatched = 1 AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.event_id = events.id AND runs.status IN (${ACTIVE_STATUSES.map(() => '?').join(',')}))`;
     const doomed = new Set<string>();
     if (past) {
-      for (const id of this.prepared(`SELECT id FROM events WHERE (received_at, rowid) <= (?, ?) AND ${prunable}`)
+      for (const id of this.prepared(PRUNABLE_UP_TO)
         .pluck()
         .all(past.at, past.seq, ...ACTIVE_STATUSES) as string[])
         doomed.add(id);
     }
     if (before) {
-      for (const id of this.prepared(`SELECT id FROM events WHERE received_at < ? AND ${prunable}`)
+      for (const id of this.prepared(PRUNABLE_BEFORE)
         .pluck()
         .all(before.getTime(), ...ACTIVE_STATUSES) as string[])
         doomed.add(id);
@@ -1014,7 +1025,24 @@ class SqliteStore implements Store {
     return Promise.resolve(this.write(() => this.pruneBeyond(options.keep ?? this.keepEvents, options.before)));
   }
 
+  private checkpointTimer: NodeJS.Timeout | undefined;
+
+  /** Folds the write-ahead log back into the database file every `ms`, outside any write (see StoreSharing). */
+  checkpointEvery(ms: number): void {
+    this.checkpointTimer = setInterval(() => {
+      try {
+        // PASSIVE: as much as no reader still needs, without waiting for anyone.
+        if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)');
+      } catch {
+        // Busy (another process checkpointing) or a full disk: the next turn tries again, and
+        // the log only grows meanwhile; every write reports a failing disk itself.
+      }
+    }, ms);
+    this.checkpointTimer.unref();
+  }
+
   close(): void {
+    clearInterval(this.checkpointTimer);
     if (this.db.open) this.db.close();
   }
 }

@@ -30,3 +30,19 @@ export class ThreadLock {
     Atomics.notify(this.cell, 0, 1);
   }
 }
+
+/**
+ * How one of a process's threads shares the store with the others. A commit that takes
+ * SQLite's write-ahead log past 1000 pages folds the log back into the database file there
+ * and then (a checkpoint), holding the write lock; in trig serve, where deliveries of 8 KiB
+ * fill the log within a second, that copied megabytes while the receiving thread's answers
+ * waited. So one thread also checkpoints on a timer, apart from any write, and the commit
+ * that passes the mark finds little left to copy. That commit still checkpoints: only a
+ * checkpoint made while no one appends reaches the end of the log and lets the next write
+ * start it over, so a log checkpointed on the timer alone would grow without end.
+ */
+export interface StoreSharing {
+  lock: ThreadLock;
+  /** Checkpoint (PASSIVE: writers go on meanwhile) this often. */
+  walCheckpointEveryMs?: number;
+}

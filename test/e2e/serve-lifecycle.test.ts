@@ -3,8 +3,8 @@
 // started.log, waits for a file named `go`, then appends it to done.log: exactly-once is
 // read from those files. Every wait polls up to a deadline; nothing measures time.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shellDefinition } from '../helpers/definition.js';
@@ -160,5 +160,41 @@ describe('trig serve lifecycle', () => {
     expect(count(done, 'k1')).toBe(0);
     expect(done.sort()).toEqual(['k2', 'k3', 'k4', 'k5']);
     expect(await deliver(second.url, 'k1')).toMatchObject({ status: 200, body: { duplicate: true } });
+  });
+
+  it("--nice lowers the runs' CPU priority (the steps' nice value) and not the receiving thread's; out of range is refused", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-serve-nice-'));
+    mkdirSync(path.join(dir, '.harness'));
+    mkdirSync(path.join(dir, 'state'), { mode: 0o700 });
+    // Field 19 of /proc/<pid>/stat is the nice value (comm, field 2, cannot hold ") " here: it is sh).
+    writeFileSync(
+      path.join(dir, '.harness', 'nice.yaml'),
+      shellDefinition('nice', ['- push'], ['sed "s/.*) //" /proc/$$/stat | cut -d" " -f17 >> nice.log']),
+    );
+    const env = { ...SECRETS_ENV, TRIG_STATE_DIR: path.join(dir, 'state') };
+    const own = getPriority();
+    const niceOf = (pid: number) =>
+      Number(
+        readFileSync(`/proc/${pid}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' ')[16],
+      );
+    for (const [flag, expected] of [
+      [[], Math.min(19, own + 5)],
+      [['--nice', '7'], Math.min(19, own + 7)],
+      [['--nice', '0'], own],
+    ] as const) {
+      const server = await startServe([...flag], { cwd: dir, env });
+      const mark = `nice${expected}-${flag.length}`;
+      expect((await deliver(server.url, mark)).status).toBe(202);
+      const seen = await until('the run', () => lines(path.join(dir, 'nice.log'))[0]);
+      expect(Number(seen)).toBe(expected);
+      expect(niceOf(server.child.pid!)).toBe(own);
+      server.child.kill('SIGKILL');
+      await server.exited;
+      writeFileSync(path.join(dir, 'nice.log'), '');
+    }
+    const refused = trig(['serve', '--nice', '20'], { cwd: dir, env });
+    expect([refused.code, refused.stderr]).toEqual([2, 'trig: --nice "20": expected a whole number from 0 to 19\n']);
   });
 });

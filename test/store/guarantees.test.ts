@@ -7,8 +7,8 @@ import { ownerAlive, thisProcess } from '../../src/fire/record.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { StorePlaceError } from '../../src/store/place.js';
 import { runIdOf } from '../../src/store/ids.js';
-import { openSqliteStore } from '../../src/store/sqlite.js';
-import { LOG_LIMIT_BYTES, type NewEvent, type Owner, type Store } from '../../src/store/store.js';
+import { openSqliteStore, PRUNABLE_BEFORE, PRUNABLE_UP_TO } from '../../src/store/sqlite.js';
+import { ACTIVE_STATUSES, LOG_LIMIT_BYTES, type NewEvent, type Owner, type Store } from '../../src/store/store.js';
 
 // The guarantees of src/store/store.ts, held by the SQLite adapter against a real database
 // file in a temporary state folder.
@@ -165,6 +165,26 @@ describe('prune', () => {
     expect(await store.prune({ before: new Date(Date.UTC(2026, 11, 2)) })).toEqual({ events: 1, runs: 0 });
     expect(await store.prune({ keep: 2 })).toEqual({ events: 2, runs: 0 });
     expect((await store.listEvents({})).map((e) => e.deliveryKey)).toEqual(['d4', 'd3']);
+  });
+
+  it('finds what it may delete through the index of dispatched events, never reading a backlog of undispatched ones', () => {
+    const dir = freshDir();
+    open(dir).close();
+    const raw = new Database(path.join(dir, 'trig.db'), { readonly: true });
+    try {
+      const plan = (sql: string, ...params: unknown[]) =>
+        (raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params, ...ACTIVE_STATUSES) as { detail: string }[]).map((row) => row.detail);
+      for (const [sql, params] of [
+        [PRUNABLE_UP_TO, [0, 0]],
+        [PRUNABLE_BEFORE, [0]],
+      ] as const) {
+        const [events, ...rest] = plan(sql, ...params);
+        expect(events).toMatch(/^SEARCH events USING INDEX events_dispatched_by_time \(received_at[<>=]/);
+        expect(rest).toEqual(['CORRELATED SCALAR SUBQUERY 1', 'SEARCH runs USING INDEX runs_by_event (event_id=?)']);
+      }
+    } finally {
+      raw.close();
+    }
   });
 
   it('keeps the automatic bound from removing deliveries admitted but not dispatched yet', async () => {

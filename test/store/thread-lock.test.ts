@@ -1,5 +1,11 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { NewEvent } from '../../src/store/store.js';
 import { ThreadLock } from '../../src/store/thread-lock.js';
 
 // Another thread holds the lock the way ThreadLock does (the cell at 1), then lets it go
@@ -49,3 +55,67 @@ describe('ThreadLock', () => {
     same.release();
   });
 });
+
+// trig serve's two connections to one store: the receiving one ({ lock }) and the run
+// thread's, which also checkpoints on a timer (walCheckpointEveryMs). Both live in this
+// thread here; the timer runs while the writes below await.
+describe('StoreSharing: checkpoints on a timer', () => {
+  const payloadJson = JSON.stringify({ text: 'x'.repeat(8 * 1024) });
+  const event = (i: number): NewEvent => ({
+    name: 'push',
+    source: 'http',
+    at: new Date(),
+    deliveryKey: `d${i}`,
+    places: ['/defs'],
+    payload: {},
+    payloadJson,
+  });
+  const sizes = (dir: string) => ({
+    db: statSync(path.join(dir, 'trig.db')).size,
+    wal: statSync(path.join(dir, 'trig.db-wal')).size,
+  });
+  const freshDir = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'trig-sharing-')), 'state');
+
+  it("fold the log into the database file apart from any write, on the checkpointing connection's timer only", async () => {
+    const lock = new ThreadLock();
+    const dir = freshDir();
+    const receiving = openSqliteStore(dir, { sharing: { lock } });
+    // 100 deliveries of 8 KiB: some 300 pages, under the 1000 at which a commit checkpoints.
+    for (let i = 0; i < 100; i++) await receiving.admitEvents([event(i)]);
+    const written = sizes(dir);
+    await delay(150);
+    expect(sizes(dir).db).toBe(written.db);
+    const running = openSqliteStore(dir, { sharing: { lock, walCheckpointEveryMs: 20 } });
+    try {
+      await until(() => sizes(dir).db > written.db + 100 * 8 * 1024);
+      expect(sizes(dir).wal).toBe(written.wal);
+    } finally {
+      running.close();
+      receiving.close();
+    }
+  });
+
+  it('leave the checkpoint a commit makes when the log passes 1000 pages on the other connection: only that one reaches the end of the log under writes from another thread, so that the log starts over', async () => {
+    const lock = new ThreadLock();
+    const dir = freshDir();
+    const receiving = openSqliteStore(dir, { sharing: { lock } });
+    try {
+      await receiving.admitEvents([event(0)]);
+      const empty = sizes(dir).db;
+      // 400 deliveries of 8 KiB, some 1,200 pages: past the mark, with no timer anywhere.
+      for (let i = 1; i <= 400; i++) await receiving.admitEvents([event(i)]);
+      expect(sizes(dir).db).toBeGreaterThan(empty + 2 * 1024 * 1024);
+      expect(sizes(dir).wal).toBeLessThan(1100 * (4096 + 24));
+    } finally {
+      receiving.close();
+    }
+  });
+});
+
+async function until(probe: () => boolean, deadlineMs = 10_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error('gave up waiting');
+    await delay(10);
+  }
+}

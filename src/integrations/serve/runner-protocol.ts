@@ -41,4 +41,6 @@ export interface RunnerSettings {
   defs: readonly string[];
   concurrency: number;
   graceMs: number;
+  /** Niceness the run thread adds to its own (and so to every process it starts). */
+  nice: number;
 }

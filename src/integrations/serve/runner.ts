@@ -8,6 +8,7 @@
 //
 //   store (undispatched, oldest first) -> pool (--concurrency) -> fire core (dispatch, plan, execute, record)
 
+import os from 'node:os';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import { definitionPlaces, fire, type FireDeps, type FireOptions, type FireOutcome } from '../../fire/index.js';
 import type { ResumeDeps, ResumeOutcome } from '../../fire/resume.js';
@@ -53,6 +54,7 @@ export async function runDeliveries(options: RunnerOptions, port: RunnerPort): P
   const log = (fields: Record<string, unknown>) => io.stderr.write(`${JSON.stringify({ time: deps.now().toISOString(), ...fields })}\n`);
   const quiet = options.fireOptions.quiet ?? false;
   const places = definitionPlaces(options.defs, deps.cwd());
+  lowerPriority(options.nice, notice);
 
   let served: Served;
   let store: Store;
@@ -366,4 +368,21 @@ export async function runDeliveries(options: RunnerOptions, port: RunnerPort): P
 
 function exhaustive(message: never): never {
   throw new Error(`unknown message ${JSON.stringify(message)}`);
+}
+
+/**
+ * Receiving comes first: an answer waits for nothing but its commit, while a run can wait
+ * its turn in the store. On two busy cores the scheduler shares time equally between
+ * threads, and the run thread (each spawn copies the process's page tables) and the steps
+ * it starts then push the receiving thread's answers late; `--nice` lowers the priority of
+ * this thread alone (on Linux a thread's nice value is its own) and so of every process it
+ * starts, which inherit it.
+ */
+function lowerPriority(by: number, notice: (message: string) => void): void {
+  if (by === 0) return;
+  try {
+    os.setPriority(0, Math.min(19, os.getPriority(0) + by));
+  } catch (error) {
+    notice(`cannot lower the runs' priority (--nice ${by}): ${oneLine(error instanceof Error ? error.message : String(error))}`);
+  }
 }

@@ -42,6 +42,8 @@ export interface ServeOptions {
   concurrency: number;
   /** How many acknowledged deliveries may wait for the pool; beyond, 503. */
   queue: number;
+  /** How much lower the run thread's CPU priority is (see runner.ts). */
+  nice: number;
   maxBodyBytes: number;
   /** After SIGTERM or SIGINT, how long running runs may take before they are stopped. */
   graceMs: number;
@@ -70,7 +72,9 @@ export async function serve(options: ServeOptions): Promise<number> {
 
   // The run thread loads the definitions and reports broken ones; it says ready once it
   // could, or why it could not (definitions that do not load: exit 2 as before listening).
-  const runner = new RunnerThread(options.startRunner({ defs: options.defs, concurrency: options.concurrency, graceMs: options.graceMs }));
+  const runner = new RunnerThread(
+    options.startRunner({ defs: options.defs, concurrency: options.concurrency, graceMs: options.graceMs, nice: options.nice }),
+  );
   const ready = await runner.ready;
   const store = await options.openStore();
   let stopping: NodeJS.Signals | undefined;
