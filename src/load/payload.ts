@@ -26,7 +26,8 @@ function tooLarge(source: string, limit = MAX_PAYLOAD_BYTES): PayloadError {
 
 /**
  * The offset of the bracket that opens level `MAX_PAYLOAD_DEPTH + 1`, if the text nests
- * that deep. One pass without recursion, skipping strings, before anything parses it.
+ * that deep. One pass without recursion, skipping strings: for the error's position, and for
+ * text JSON.parse refused (a depth error is reported before a syntax error further on).
  */
 function tooDeepAt(text: string): number | undefined {
   // From one bracket or quote to the next (a native search), and over each string to its
@@ -61,16 +62,16 @@ function backslashesBefore(text: string, at: number): number {
 export function parsePayload(text: string, source: string, maxBytes = MAX_PAYLOAD_BYTES): Record<string, unknown> {
   if (Buffer.byteLength(text) > maxBytes) throw tooLarge(source, maxBytes);
   if (text.trim() === '') return {};
-  const deep = tooDeepAt(text);
-  if (deep !== undefined) {
-    throw new PayloadError(
-      `${source}:${position(text, deep)}: the payload nests more than ${MAX_PAYLOAD_DEPTH} levels of arrays and objects`,
-    );
-  }
+  const tooDeep = (at: number) =>
+    new PayloadError(`${source}:${position(text, at)}: the payload nests more than ${MAX_PAYLOAD_DEPTH} levels of arrays and objects`);
+  // Parsed first (V8's parser does not recurse, whatever the depth), the depth then read from
+  // the value: cheaper than scanning the text, which trig serve would do for every delivery.
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
+    const deep = tooDeepAt(text);
+    if (deep !== undefined) throw tooDeep(deep);
     const message = (error as Error).message;
     const at = /position (\d+)/.exec(message);
     const where = at ? `:${position(text, Number(at[1]))}` : '';
@@ -81,7 +82,26 @@ export function parsePayload(text: string, source: string, maxBytes = MAX_PAYLOA
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
     throw new PayloadError(`${source}: the payload must be a JSON object, not ${kind}`);
   }
+  if (nestsDeeperThan(value, MAX_PAYLOAD_DEPTH)) throw tooDeep(tooDeepAt(text) ?? 0);
   return value as Record<string, unknown>;
+}
+
+/** Whether a parsed value nests arrays and objects more than `max` levels (without recursion). */
+function nestsDeeperThan(value: object, max: number): boolean {
+  const pending: object[] = [value];
+  const depths: number[] = [1];
+  while (pending.length) {
+    const node = pending.pop()!;
+    const depth = depths.pop()!;
+    if (depth > max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) {
+        pending.push(child as object);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
 }
 
 /** The raw bytes of `--payload` (a file, or `-` for standard input), bounded: what a signature is checked on. */
