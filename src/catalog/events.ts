@@ -3,6 +3,8 @@
 // (schemas/events.schema.json), the validate rules, the matcher and the README's
 // event table are all derived from this file.
 
+import { UsageError } from '../shared/errors.js';
+import { suggest } from '../shared/suggest.js';
 import type { FilterKind } from './filter-kinds.js';
 
 export type EventGroup = 'github' | 'ci' | 'cd' | 'ccm' | 'sto' | 'platform' | 'local';
@@ -415,3 +417,10 @@ export const DERIVED_EVENTS: Readonly<Record<string, readonly string[]>> = {
   pull_request_review_comment: ['comment_mention'],
   discussion_comment: ['comment_mention'],
 };
+
+/** Refuses a name outside the catalog, with the nearest one. */
+export function checkEvent(event: string): void {
+  if (eventSpec(event)) return;
+  const guess = suggest(event, [...EVENT_NAMES]);
+  throw new UsageError(`unknown event "${event}"${guess ? `; did you mean "${guess}"?` : ''} (see the event list in the README)`);
+}

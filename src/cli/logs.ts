@@ -1,4 +1,4 @@
-import { settleLost } from '../fire/index.js';
+import { settleLost } from '../fire/record.js';
 import { UsageError } from '../shared/errors.js';
 import type { Output } from '../shared/io.js';
 import { oneLine } from '../shared/printable.js';

@@ -1,4 +1,5 @@
-import { checkEvent } from '../fire/index.js';
+// Not through fire/index.js: that would load the whole fire core to read the store.
+import { checkEvent } from '../catalog/events.js';
 import { formatDuration, parseDuration } from '../shared/duration.js';
 import { UsageError } from '../shared/errors.js';
 import type { Output } from '../shared/io.js';

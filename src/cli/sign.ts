@@ -5,7 +5,7 @@ import { UsageError } from '../shared/errors.js';
 import type { Output } from '../shared/io.js';
 import { oneLine } from '../shared/printable.js';
 import { parseRoute, parseSize } from './serve-flags.js';
-import { checkEvent } from '../fire/index.js';
+import { checkEvent } from '../catalog/events.js';
 
 /** The flags of `trig sign`, as commander gives them. */
 export interface SignFlags {

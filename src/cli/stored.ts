@@ -2,7 +2,8 @@
 // open it without creating it, their flags, and how a stored run is shown.
 
 import path from 'node:path';
-import { openStoreIfAny } from '../fire/index.js';
+// Not through fire/index.js: that would load the whole fire core to read the store.
+import { openStoreIfAny } from '../fire/record.js';
 import { UsageError } from '../shared/errors.js';
 import { oneLine } from '../shared/printable.js';
 import type { Output } from '../shared/io.js';

@@ -11,7 +11,7 @@
 
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { EVENT_NAMES, eventSpec } from '../catalog/events.js';
+import { checkEvent } from '../catalog/events.js';
 import type { RunResult } from '../execute/run.js';
 import { buildTriggerContexts } from '../match/context.js';
 import { scheduleMinute } from '../match/filters.js';
@@ -22,7 +22,6 @@ import { UsageError } from '../shared/errors.js';
 import type { Writer } from '../shared/io.js';
 import { createMasker, type Masker } from '../shared/mask.js';
 import { PLAIN_STYLE, type Style } from '../shared/style.js';
-import { suggest } from '../shared/suggest.js';
 import type { CheckResult } from '../validate/check.js';
 import { readDocument } from '../validate/definitions.js';
 import type { Definition } from '../load/definition.js';
@@ -213,12 +212,6 @@ function placesOf(request: FireRequest, checked: CheckResult, cwd: string): stri
   if (request.places) return request.places.map((p) => path.resolve(cwd, p));
   if (Array.isArray(request.definitions)) return definitionPlaces(request.definitions as readonly string[], cwd);
   return [...new Set(checked.definitions.map((d) => path.resolve(cwd, d.file)))];
-}
-
-export function checkEvent(event: string): void {
-  if (eventSpec(event)) return;
-  const guess = suggest(event, [...EVENT_NAMES]);
-  throw new UsageError(`unknown event "${event}"${guess ? `; did you mean "${guess}"?` : ''} (see the event list in the README)`);
 }
 
 export function checkWorkdir(dir: string): void {

@@ -87,6 +87,14 @@ describe('lazy loading', () => {
     expect(packages(loaded)).toEqual([]);
   });
 
+  it('trig runs, logs and history read the store without loading the fire core', () => {
+    for (const command of ['src/cli/runs.ts', 'src/cli/logs.ts', 'src/cli/history.ts']) {
+      const loaded = new Set(staticClosure(outputFor(command)).flatMap((o) => Object.keys(outputs[o]!.inputs)));
+      expect(loaded, command).toContain('src/fire/record.ts');
+      expect(loaded, command).not.toContain('src/fire/fire.ts');
+    }
+  });
+
   it('loads neither planning nor running for a fire that matches nothing (the every-minute schedule fire)', () => {
     const loaded = new Set(staticClosure(outputFor('src/cli/fire.ts')).flatMap((o) => Object.keys(outputs[o]!.inputs)));
     expect(loaded).toContain('src/fire/fire.ts');
