@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -47,11 +47,16 @@ function groupAlive(pgid: number): boolean {
     } catch {
       continue;
     }
-    // pid (comm) state ppid pgrp …; comm may itself contain spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(stat);
     if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
   }
   return false;
+}
+
+/** The fields of /proc/<pid>/stat from the third on (state ppid pgrp …). */
+function statFields(stat: string): string[] {
+  // pid (comm) state …; comm may itself contain spaces and parentheses.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /** SIGTERM to the group, then SIGKILL to whatever is left after the grace period. */
@@ -66,6 +71,101 @@ export async function stopGroup(pgid: number, graceMs = KILL_GRACE_MS): Promise<
   // SIGKILL cannot be ignored, but the kernel needs a moment to tear the processes down;
   // returning before then would let trig exit while they still show in the process table.
   for (let i = 0; i < 40 && groupAlive(pgid); i++) await delay(POLL_MS);
+}
+
+// Every step starts with TRIG_RUN_ID=<its run> in its environment, and what it starts
+// inherits it. That is how the processes of a run are found when its trig died between
+// spawning a step and recording the step's group (a SIGKILL in that window left no other
+// trace of them), and those that left the group. A process that clears its environment
+// before it execs escapes this, as one that calls setsid escapes its group.
+
+/** A process found by its environment, and when it started (so a reused pid is not it). */
+interface RunProcess {
+  pid: number;
+  startedAt: string;
+}
+
+/** The most of a process's environment trig reads (Linux caps it near 2 MiB by default). */
+const ENVIRON_LIMIT = 4 << 20;
+let environBuffer: Buffer | undefined;
+
+/** Whether the environment a process started with holds `entry` (NAME=value, NUL-ended). */
+function environHolds(pid: string, entry: Buffer): boolean {
+  environBuffer ??= Buffer.allocUnsafe(ENVIRON_LIMIT);
+  const fd = openSync(`/proc/${pid}/environ`, 'r');
+  let size = 0;
+  try {
+    for (let n = 1; n > 0 && size < ENVIRON_LIMIT; size += n) n = readSync(fd, environBuffer, size, ENVIRON_LIMIT - size, null);
+  } finally {
+    closeSync(fd);
+  }
+  const environ = environBuffer.subarray(0, size);
+  if (environ.subarray(0, entry.length).equals(entry)) return true;
+  for (let at = environ.indexOf(entry); at >= 0; at = environ.indexOf(entry, at + 1)) if (environ[at - 1] === 0) return true;
+  return false;
+}
+
+/** This user's live processes (trig's own excepted) whose environment holds `entry`. */
+function processesHolding(entry: Buffer): RunProcess[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const uid = process.getuid?.();
+  const found: RunProcess[] = [];
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      // Only this user's: a root trig must not stop another user's process that names the run.
+      if (statSync(`/proc/${pid}`).uid !== uid || !environHolds(pid, entry)) continue;
+      const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      if (fields[0] !== 'Z' && fields[0] !== 'X') found.push({ pid: Number(pid), startedAt: fields[19]! });
+    } catch {
+      // It ended while being read, or its files are not this user's to read.
+    }
+  }
+  return found;
+}
+
+/** Signals a process found earlier, unless its pid now belongs to a process started since. */
+function signalProcess(target: RunProcess, signal: NodeJS.Signals): void {
+  try {
+    if (statFields(readFileSync(`/proc/${target.pid}/stat`, 'utf8'))[19] === target.startedAt) process.kill(target.pid, signal);
+  } catch {
+    // Gone already.
+  }
+}
+
+/**
+ * Stops every process of this user whose environment names the run (TRIG_RUN_ID): SIGTERM,
+ * then SIGKILL to what is left after the grace period. Looked for again at every poll, so
+ * what they start meanwhile is stopped too. Linux only (/proc); elsewhere nothing is found.
+ */
+export async function stopRunProcesses(runId: string, graceMs = KILL_GRACE_MS): Promise<void> {
+  const entry = Buffer.from(`TRIG_RUN_ID=${runId}\0`);
+  const told = new Set<string>();
+  const terminate = (): boolean => {
+    const found = processesHolding(entry);
+    for (const target of found) {
+      const key = `${target.pid} ${target.startedAt}`;
+      if (!told.has(key)) signalProcess(target, 'SIGTERM');
+      told.add(key);
+    }
+    return found.length > 0;
+  };
+  if (!terminate()) return;
+  for (const deadline = Date.now() + graceMs; Date.now() < deadline; ) {
+    await delay(POLL_MS);
+    if (!terminate()) return;
+  }
+  for (let i = 0; i < 40; i++) {
+    const found = processesHolding(entry);
+    if (!found.length) return;
+    for (const target of found) signalProcess(target, 'SIGKILL');
+    await delay(POLL_MS);
+  }
 }
 
 /** Where a child's output goes, chunk by chunk as trig reads it. */

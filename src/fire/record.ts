@@ -105,11 +105,12 @@ export async function settleLost(store: Store): Promise<void> {
   const lost = await store.reapLost(ownerAlive);
   // What a dead trig left running (its steps are process-group leaders of their own), while
   // the group is still the one it started: a pid reused since is someone else's process.
+  // The run's processes are also looked for by their environment: a trig killed just after
+  // spawning a step had not recorded its group yet.
+  if (!lost.length) return;
   const groups = lost.flatMap((run) => run.groups).filter(sameGroup);
-  if (groups.length) {
-    const { stopGroup } = await import('../execute/process.js');
-    await Promise.all(groups.map((group) => stopGroup(group.pgid)));
-  }
+  const { stopGroup, stopRunProcesses } = await import('../execute/process.js');
+  await Promise.all([...groups.map((group) => stopGroup(group.pgid)), ...lost.map((run) => stopRunProcesses(run.runId))]);
 }
 
 /** Records each run of one fire in the store; runs are given by their index in the executed requests. */

@@ -252,6 +252,43 @@ describe('process groups left by a dead trig', () => {
   it('are left alone when their leader started at another time: the pid was reused by someone else', async () => {
     expect(await reapWith((pid) => String(Number(startOf(pid)) - 1))).toEqual({ pid: expect.any(Number), stillAlive: true });
   });
+
+  it('are found by TRIG_RUN_ID when the trig died before it recorded them (killed just after the spawn)', async () => {
+    const { defs } = project();
+    const stateDir = path.join(temp('state'), 'state');
+    const store = openSqliteStore(stateDir);
+    const dead = { host: hostname(), pid: 999_999_999, startedAt: '1' };
+    // A run of a dead trig, and one of a live one (this test's process).
+    const living = { host: hostname(), pid: process.pid, startedAt: startOf(process.pid) };
+    const [lostRun, otherRun] = await Promise.all(
+      ([['a', dead], ['b', living]] as const).map(async ([key, owner]) => {
+        const admitted = await store.admitEvent(
+          { name: 'push', source: 'cli', at: new Date(), places: [defs], payload: {} },
+          { decisions: [], runs: [{ key, file: '/f', definition: 'd' }], owner },
+        );
+        const run = admitted.duplicate ? undefined : admitted.runs[0];
+        await store.claimRun(run!.id, owner);
+        return run;
+      }),
+    );
+    store.close();
+    // The step as trig spawned it (its own group, the run's id in its environment), and a
+    // process of the live trig's run.
+    const environ = (id: string) => ({ PATH: process.env.PATH, TRIG_RUN_ID: id });
+    const step = spawn('sleep', ['60'], { detached: true, stdio: 'ignore', env: environ(lostRun!.id) });
+    const bystander = spawn('sleep', ['60'], { detached: true, stdio: 'ignore', env: environ(otherRun!.id) });
+    try {
+      const next = trig(['fire', '--defs', defs, '--event', 'push', '--delivery-id', 'next'], { env: { TRIG_STATE_DIR: stateDir } });
+      expect([next.code, next.stderr]).toEqual([0, '']);
+      const after = openSqliteStore(stateDir);
+      const lost = await after.findRun(lostRun!.id);
+      after.close();
+      expect('found' in lost && lost.found.status).toBe('lost');
+      expect([alive(step.pid!), alive(bystander.pid!)]).toEqual([false, true]);
+    } finally {
+      for (const child of [step, bystander]) if (alive(child.pid!)) process.kill(child.pid!, 'SIGKILL');
+    }
+  });
 });
 
 // trig runs as root from cron and CI, and what the store says decides what runs: a place

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lineSplitter } from '../../src/execute/output.js';
 import { findProgram } from '../../src/shared/programs.js';
-import { runChild, type ChildOptions, type ChunkSink } from '../../src/execute/process.js';
+import { runChild, stopRunProcesses, type ChildOptions, type ChunkSink } from '../../src/execute/process.js';
 
 const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 
@@ -184,6 +185,51 @@ describe('runChild', () => {
     expect(nul.exitCode).toBeNull();
     expect(nul.error).toMatch(/^The argument 'args\[2\]' must be a string without null bytes/);
     expect(existsSync(path.join(dir, 'ran'))).toBe(false);
+  });
+});
+
+describe('stopRunProcesses', () => {
+  /** Starts `script` as a group leader of its own with `env`; resolves with the pids it wrote to pid files. */
+  async function started(script: string, env: Record<string, string>, pidFiles: string[]): Promise<number[]> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trig-run-processes-'));
+    const child = spawn('sh', ['-c', script], { cwd: dir, env: { ...ENV, ...env }, detached: true, stdio: 'ignore' });
+    child.unref();
+    const files = pidFiles.map((name) => path.join(dir, name));
+    for (const until = Date.now() + 10_000; !files.every((file) => readFileSync(file, { flag: 'a+' }).includes('\n')); ) {
+      if (Date.now() > until) throw new Error(`${script} did not write ${pidFiles.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return [child.pid!, ...files.map((file) => Number(readFileSync(file, 'utf8')))];
+  }
+
+  it('stops the processes whose environment names the run, those that left its group included, and no other', async () => {
+    const filler = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`FILLER_${i}`, 'x'.repeat(500)]));
+    // A step, what it left in the background, and what it started in a session of its own.
+    const step = await started('sleep 60 & echo $! > bg.pid; setsid sleep 60 & echo $! > own.pid; wait', { ...filler, TRIG_RUN_ID: 'r1' }, [
+      'bg.pid',
+      'own.pid',
+    ]);
+    const others = [
+      ...(await started('echo $$ > me.pid; exec sleep 60', { TRIG_RUN_ID: 'r12' }, [])),
+      ...(await started('echo $$ > me.pid; exec sleep 60', { XTRIG_RUN_ID: 'r1', OTHER: 'TRIG_RUN_ID=r1' }, [])),
+    ];
+    try {
+      expect([...step, ...others].map(alive)).toEqual([true, true, true, true, true]);
+      await stopRunProcesses('r1', 1000);
+      expect([...step, ...others].map(alive)).toEqual([false, false, false, true, true]);
+    } finally {
+      for (const pid of [...step, ...others]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('sends SIGKILL to what is still there when the grace period ends', async () => {
+    const [pid] = await started('trap "" TERM; echo $$ > me.pid; while :; do sleep 0.05; done', { TRIG_RUN_ID: 'r2' }, ['me.pid']);
+    try {
+      await stopRunProcesses('r2', 200);
+      expect(alive(pid!)).toBe(false);
+    } finally {
+      if (alive(pid!)) process.kill(-pid!, 'SIGKILL');
+    }
   });
 });
 
