@@ -156,7 +156,7 @@ export async function stopRunProcesses(runId: string, graceMs = KILL_GRACE_MS): 
     return found.length > 0;
   };
   if (!terminate()) return;
-  for (const deadline = Date.now() + graceMs; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + graceMs; Date.now() < deadline;) {
     await delay(POLL_MS);
     if (!terminate()) return;
   }

@@ -261,7 +261,12 @@ describe('process groups left by a dead trig', () => {
     // A run of a dead trig, and one of a live one (this test's process).
     const living = { host: hostname(), pid: process.pid, startedAt: startOf(process.pid) };
     const [lostRun, otherRun] = await Promise.all(
-      ([['a', dead], ['b', living]] as const).map(async ([key, owner]) => {
+      (
+        [
+          ['a', dead],
+          ['b', living],
+        ] as const
+      ).map(async ([key, owner]) => {
         const admitted = await store.admitEvent(
           { name: 'push', source: 'cli', at: new Date(), places: [defs], payload: {} },
           { decisions: [], runs: [{ key, file: '/f', definition: 'd' }], owner },

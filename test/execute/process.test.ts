@@ -195,7 +195,7 @@ describe('stopRunProcesses', () => {
     const child = spawn('sh', ['-c', script], { cwd: dir, env: { ...ENV, ...env }, detached: true, stdio: 'ignore' });
     child.unref();
     const files = pidFiles.map((name) => path.join(dir, name));
-    for (const until = Date.now() + 10_000; !files.every((file) => readFileSync(file, { flag: 'a+' }).includes('\n')); ) {
+    for (const until = Date.now() + 10_000; !files.every((file) => readFileSync(file, { flag: 'a+' }).includes('\n'));) {
       if (Date.now() > until) throw new Error(`${script} did not write ${pidFiles.join(', ')}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

@@ -307,7 +307,7 @@ describe('the schema version', () => {
   });
 });
 
-describe('listUndispatched (guarantee 6)', () => {
+describe('listUndispatched (guarantee 7)', () => {
   it('lists the events of a source admitted without a dispatch, oldest first, until they are dispatched; a second dispatch adds no run', async () => {
     const dir = freshDir();
     const store = open(dir);
