@@ -20,7 +20,20 @@ const meta = JSON.parse(readFileSync(path.join(ROOT, 'dist/meta.json'), 'utf8'))
   /** The file that holds each chunk the build packed with others (scripts/build.mjs, packChunks). */
   packs: Record<string, string>;
 };
-const outputs = meta.outputs;
+// esbuild names a package's files by their real path: through a node_modules that is a
+// symbolic link, `../elsewhere/node_modules/x/…`. Named from node_modules on, what the
+// tests below look for is found either way.
+const outputs = Object.fromEntries(
+  Object.entries(meta.outputs).map(([name, output]) => [
+    name,
+    {
+      ...output,
+      inputs: Object.fromEntries(
+        Object.entries(output.inputs).map(([input, v]) => [input.replace(/^(?!node_modules\/).*?\/node_modules\//, 'node_modules/'), v]),
+      ),
+    },
+  ]),
+);
 
 function outputFor(entryPoint: string): string {
   const found = Object.keys(outputs).find((o) => outputs[o]!.entryPoint === entryPoint);
