@@ -87,15 +87,25 @@ interface RunProcess {
 
 /** The most of a process's environment trig reads (Linux caps it near 2 MiB by default). */
 const ENVIRON_LIMIT = 4 << 20;
-let environBuffer: Buffer | undefined;
+/** Grown as environments need, up to ENVIRON_LIMIT; most fit in the first 64 KiB. */
+let environBuffer = Buffer.alloc(0);
 
 /** Whether the environment a process started with holds `entry` (NAME=value, NUL-ended). */
 function environHolds(pid: string, entry: Buffer): boolean {
-  environBuffer ??= Buffer.allocUnsafe(ENVIRON_LIMIT);
   const fd = openSync(`/proc/${pid}/environ`, 'r');
   let size = 0;
   try {
-    for (let n = 1; n > 0 && size < ENVIRON_LIMIT; size += n) n = readSync(fd, environBuffer, size, ENVIRON_LIMIT - size, null);
+    for (;;) {
+      if (size === environBuffer.length) {
+        if (size >= ENVIRON_LIMIT) break;
+        const grown = Buffer.allocUnsafe(Math.min(ENVIRON_LIMIT, Math.max(64 << 10, size * 2)));
+        environBuffer.copy(grown, 0, 0, size);
+        environBuffer = grown;
+      }
+      const n = readSync(fd, environBuffer, size, environBuffer.length - size, null);
+      if (n === 0) break;
+      size += n;
+    }
   } finally {
     closeSync(fd);
   }
