@@ -26,7 +26,8 @@
 //     meanwhile gets `cancelled`.
 //  4. A run is owned by one process (host, pid, process start time) while it is queued or
 //     running. reapLost marks `lost` every run of this host whose owner is gone, and hands
-//     back its process groups so the caller can stop what survived; nothing stays
+//     back its id and process groups so the caller can stop what survived (by group, and
+//     by the TRIG_RUN_ID its steps carry, for a group never recorded); nothing stays
 //     `running` forever. A run that is `retrying` (suspended at a resume point) is never
 //     marked lost: whether its owner waits for the retry itself or is gone, it is resumable.
 //  5. A run's stored log keeps its last LOG_LIMIT_BYTES; what is dropped is counted and said.
