@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { FIRE_DEFAULTS, MAX_CHAIN_DEPTH } from '../fire/defaults.js';
-import { UsageError, EXIT } from '../shared/errors.js';
+import { StoreBusyError, UsageError, EXIT } from '../shared/errors.js';
 import { processOutput, type Output } from '../shared/io.js';
 
 declare const TRIG_VERSION: string | undefined;
@@ -354,6 +354,11 @@ async function main(argv: string[], io: Output): Promise<void> {
     if (error instanceof UsageError) {
       io.stderr.write(`trig: ${error.message}\n`);
       process.exitCode = EXIT.usage;
+      return;
+    }
+    if (error instanceof StoreBusyError) {
+      io.stderr.write(`trig: ${error.message}\n`);
+      process.exitCode = EXIT.busy;
       return;
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -3,6 +3,7 @@ import { closeSync, constants, linkSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { StoreBusyError } from '../shared/errors.js';
 import { oneLine } from '../shared/printable.js';
 import { INTERVENTION_DECISIONS, type InterventionDecision } from '../shared/retry.js';
 import { newEventId, runIdOf } from './ids.js';
@@ -120,32 +121,51 @@ export interface SqliteStoreOptions {
   keepEvents?: number;
   /** Shared with this process's other connections (another thread's) that write: see thread-lock.ts. */
   sharing?: StoreSharing;
+  /** How long a write waits for another process's (default BUSY_TIMEOUT_MS): a lower one lets tests see it give up. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * A lock another connection held: SQLITE_BUSY (or _TIMEOUT) once the busy timeout is spent;
+ * another SQLITE_BUSY_* (a recovery under way) comes at once. Either way nothing was written.
+ */
+function busyError(error: unknown, file: string, timeoutMs: number): StoreBusyError | undefined {
+  const code = String((error as { code?: unknown }).code);
+  if (!code.startsWith('SQLITE_BUSY')) return undefined;
+  const why =
+    code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_TIMEOUT'
+      ? `stayed locked by another process for more than ${timeoutMs / 1000} s`
+      : `was busy (${code})`;
+  return new StoreBusyError(`the store ${file} ${why}; nothing was written: try again`);
 }
 
 export function openSqliteStore(dir: string, options: SqliteStoreOptions = {}): Store {
   const file = preparePlace(dir);
+  const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
   let db: Database.Database;
   try {
     try {
-      db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      db = new Database(file, { fileMustExist: true, timeout: busyTimeoutMs });
     } catch (error) {
       if (!/unable to open database file|does not exist/i.test((error as Error).message)) throw error;
       createFresh(file);
       preparePlace(dir);
-      db = new Database(file, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      db = new Database(file, { fileMustExist: true, timeout: busyTimeoutMs });
     }
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     if ((db.pragma('user_version', { simple: true }) as number) !== MIGRATIONS.length) migrate(db);
   } catch (error) {
     if (error instanceof StorePlaceError) throw error;
+    const busy = busyError(error, file, busyTimeoutMs);
+    if (busy) throw busy;
     // The binding's compiled addon is required on first use (scripts/build.mjs).
     if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
       throw new StorePlaceError('the store needs the better-sqlite3 package, which is not installed beside trig (run npm install)');
     }
     throw new StorePlaceError(`cannot open the store ${file}: ${(error as Error).message}`);
   }
-  const store = new SqliteStore(db, options.keepEvents ?? KEEP_EVENTS, dir, options.sharing?.lock);
+  const store = new SqliteStore(db, options.keepEvents ?? KEEP_EVENTS, dir, options.sharing?.lock, busyTimeoutMs);
   const checkpointMs = options.sharing?.walCheckpointEveryMs;
   if (checkpointMs !== undefined) store.checkpointEvery(checkpointMs);
   return store;
@@ -343,6 +363,7 @@ class SqliteStore implements Store {
     private readonly keepEvents: number,
     private readonly dir: string,
     private readonly threadLock: ThreadLock | undefined,
+    private readonly busyTimeoutMs: number,
   ) {}
 
   /** Prepared statements by their SQL: preparing one costs more than running it. */
@@ -365,9 +386,12 @@ class SqliteStore implements Store {
   }
 
   private write<T>(fn: () => T): T {
-    const held = this.threadLock?.acquire(BUSY_TIMEOUT_MS) ?? false;
+    const held = this.threadLock?.acquire(this.busyTimeoutMs) ?? false;
     try {
       return this.db.transaction(fn).immediate();
+    } catch (error) {
+      // Rolled back: nothing of this write happened, and trying again later is safe.
+      throw busyError(error, this.db.name, this.busyTimeoutMs) ?? error;
     } finally {
       if (held) this.threadLock!.release();
     }

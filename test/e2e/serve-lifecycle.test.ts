@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shellDefinition } from '../helpers/definition.js';
 import { githubExample, githubHeaders, killServers, lines, SECRETS_ENV, send, startServe, until } from '../helpers/serve.js';
@@ -161,6 +162,25 @@ describe('trig serve lifecycle', () => {
     expect(done.sort()).toEqual(['k2', 'k3', 'k4', 'k5']);
     expect(await deliver(second.url, 'k1')).toMatchObject({ status: 200, body: { duplicate: true } });
   });
+
+  it('a store another process keeps locked past the 10 s busy timeout: 503 with Retry-After, nothing stored; sent again, it runs once', async () => {
+    const { dir, env } = workspace();
+    const server = await startServe([], { cwd: dir, env });
+    writeFileSync(path.join(dir, 'go'), '');
+    const holder = new Database(path.join(dir, 'state', 'trig.db'));
+    holder.exec('BEGIN IMMEDIATE');
+    const refused = await deliver(server.url, 'b1').finally(() => holder.exec('ROLLBACK'));
+    holder.close();
+    expect([refused.status, refused.headers.get('retry-after'), refused.body]).toEqual([
+      503,
+      '5',
+      { error: 'the store is busy; retry later' },
+    ]);
+    expect(server.stderr()).toContain('stayed locked by another process for more than 10 s; nothing was written: try again');
+    expect((await deliver(server.url, 'b1')).status).toBe(202);
+    await until('the run', () => lines(path.join(dir, 'done.log')).includes('b1'));
+    expect(lines(path.join(dir, 'started.log'))).toEqual(['b1']);
+  }, 30_000);
 
   it("--nice lowers the runs' CPU priority (the steps' nice value) and not the receiving thread's; out of range is refused", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'trig-serve-nice-'));

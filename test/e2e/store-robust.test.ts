@@ -17,6 +17,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { CACHE_DIR, ROOT, TRIG, trig, type TrigResult } from '../helpers/trig.js';
 
@@ -119,8 +120,7 @@ describe('the store under concurrent trig processes', () => {
         run(['fire', '--defs', defs, '--event', 'deploy', '--delivery-id', 'same', '--workdir', work], stateDir),
       ),
     );
-    expect(results.map((r) => r.code)).toEqual(Array(16).fill(0));
-    expect(results.map((r) => r.stderr)).toEqual(Array(16).fill(''));
+    expect(results.map((r) => [r.code, r.stderr])).toEqual(Array(16).fill([0, '']));
     // The one run appended one line (its run id); nothing else ran the step.
     const lines = readFileSync(path.join(work, 'ran.txt'), 'utf8').split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);
@@ -159,6 +159,28 @@ describe('the store under concurrent trig processes', () => {
       store.close();
     }
   });
+});
+
+describe('a store another process keeps locked', () => {
+  it('makes trig fire exit 75 with one line after the 10 s busy timeout, running nothing; the same delivery runs once later', async () => {
+    const { defs, work } = project();
+    const stateDir = path.join(temp('state'), 'state');
+    const args = ['fire', '--defs', defs, '--event', 'deploy', '--delivery-id', 'later', '--workdir', work];
+    expect((await run(['fire', '--defs', defs, '--event', 'push', '--delivery-id', 'first'], stateDir)).code).toBe(0);
+    const holder = new Database(path.join(stateDir, 'trig.db'));
+    holder.exec('BEGIN IMMEDIATE');
+    const refused = await run(args, stateDir).finally(() => holder.exec('ROLLBACK'));
+    holder.close();
+    expect([refused.code, refused.stdout, refused.stderr]).toEqual([
+      75,
+      '',
+      `trig: the store ${path.join(stateDir, 'trig.db')} stayed locked by another process for more than 10 s; nothing was written: try again\n`,
+    ]);
+    expect(existsSync(path.join(work, 'ran.txt'))).toBe(false);
+    const retried = await run(args, stateDir);
+    expect([retried.code, retried.stderr]).toEqual([0, '']);
+    expect(readFileSync(path.join(work, 'ran.txt'), 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+  }, 30_000);
 });
 
 describe('a trig killed with SIGKILL', () => {

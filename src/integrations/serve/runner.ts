@@ -12,7 +12,7 @@ import os from 'node:os';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import { definitionPlaces, fire, type FireDeps, type FireOptions, type FireOutcome } from '../../fire/index.js';
 import type { ResumeDeps, ResumeOutcome } from '../../fire/resume.js';
-import { UsageError } from '../../shared/errors.js';
+import { StoreBusyError, UsageError } from '../../shared/errors.js';
 import { noticesTo, type Output } from '../../shared/io.js';
 import { oneLine } from '../../shared/printable.js';
 import { plural } from '../../shared/records.js';
@@ -151,7 +151,12 @@ export async function runDeliveries(options: RunnerOptions, port: RunnerPort): P
     } catch (error) {
       // The event stays undispatched in the store: the next start tries it again.
       const message = error instanceof Error ? error.message : String(error);
-      log({ kind: 'fire', ...item, status: 'error', error: oneLine(error instanceof UsageError ? message : `internal error: ${message}`) });
+      log({
+        kind: 'fire',
+        ...item,
+        status: 'error',
+        error: oneLine(error instanceof UsageError || error instanceof StoreBusyError ? message : `internal error: ${message}`),
+      });
     }
   };
   const logRuns = (item: Record<string, string>, outcome: FireOutcome, ms: number) => {

@@ -15,7 +15,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { definitionPlaces, type FireDeps } from '../../fire/index.js';
-import { SIGNAL_EXIT, UsageError } from '../../shared/errors.js';
+import { SIGNAL_EXIT, StoreBusyError, UsageError } from '../../shared/errors.js';
 import { noticesTo, type Output } from '../../shared/io.js';
 import { oneLine } from '../../shared/printable.js';
 import { plural } from '../../shared/records.js';
@@ -268,11 +268,15 @@ export async function serve(options: ServeOptions): Promise<number> {
     },
     (req, res) => {
       handle(req, res).catch((error: unknown) => {
-        // The store failed (a full disk): nothing was acknowledged; the sender retries.
+        // The store failed (locked too long by another process, a full disk): nothing was
+        // acknowledged; the sender retries.
         const message = error instanceof Error ? error.message : String(error);
-        log({ kind: 'delivery', status: 500, error: oneLine(message) });
-        if (!res.headersSent) send(res, { status: 500, body: { error: 'internal error; retry later' } });
-        else res.destroy();
+        const busy = error instanceof StoreBusyError;
+        log({ kind: 'delivery', status: busy ? 503 : 500, error: oneLine(message) });
+        if (res.headersSent) res.destroy();
+        else if (busy)
+          send(res, { status: 503, body: { error: 'the store is busy; retry later' }, headers: { 'Retry-After': RETRY_AFTER_S } });
+        else send(res, { status: 500, body: { error: 'internal error; retry later' } });
       });
     },
   );
