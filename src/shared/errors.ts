@@ -2,8 +2,8 @@
 export class UsageError extends Error {}
 
 /**
- * The store stayed locked by another process past its busy timeout: one line, exit code 75
- * (EX_TEMPFAIL, "try again later"); the write it was for did not happen.
+ * Another process kept the store locked (past the busy timeout, or through a recovery): one
+ * line, exit code 75 (EX_TEMPFAIL, "try again later"); the write it was for did not happen.
  */
 export class StoreBusyError extends Error {}
 
