@@ -90,8 +90,8 @@ const ENVIRON_LIMIT = 4 << 20;
 /** Grown as environments need, up to ENVIRON_LIMIT; most fit in the first 64 KiB. */
 let environBuffer = Buffer.alloc(0);
 
-/** Whether the environment a process started with holds `entry` (NAME=value, NUL-ended). */
-function environHolds(pid: string, entry: Buffer): boolean {
+/** Whether the environment a process started with holds one of `entries` (NAME=value, NUL-ended). */
+function environHolds(pid: string, entries: readonly Buffer[]): boolean {
   const fd = openSync(`/proc/${pid}/environ`, 'r');
   let size = 0;
   try {
@@ -110,26 +110,28 @@ function environHolds(pid: string, entry: Buffer): boolean {
     closeSync(fd);
   }
   const environ = environBuffer.subarray(0, size);
-  if (environ.subarray(0, entry.length).equals(entry)) return true;
-  for (let at = environ.indexOf(entry); at >= 0; at = environ.indexOf(entry, at + 1)) if (environ[at - 1] === 0) return true;
-  return false;
+  return entries.some((entry) => {
+    if (environ.subarray(0, entry.length).equals(entry)) return true;
+    for (let at = environ.indexOf(entry); at >= 0; at = environ.indexOf(entry, at + 1)) if (environ[at - 1] === 0) return true;
+    return false;
+  });
 }
 
-/** This user's live processes (trig's own excepted) whose environment holds `entry`. */
-function processesHolding(entry: Buffer): RunProcess[] {
-  let entries: string[];
+/** This user's live processes (trig's own excepted) whose environment holds one of `entries`. */
+function processesHolding(entries: readonly Buffer[]): RunProcess[] {
+  let pids: string[];
   try {
-    entries = readdirSync('/proc');
+    pids = readdirSync('/proc');
   } catch {
     return [];
   }
   const uid = process.getuid?.();
   const found: RunProcess[] = [];
-  for (const pid of entries) {
+  for (const pid of pids) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     try {
       // Only this user's: a root trig must not stop another user's process that names the run.
-      if (statSync(`/proc/${pid}`).uid !== uid || !environHolds(pid, entry)) continue;
+      if (statSync(`/proc/${pid}`).uid !== uid || !environHolds(pid, entries)) continue;
       const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
       if (fields[0] !== 'Z' && fields[0] !== 'X') found.push({ pid: Number(pid), startedAt: fields[19]! });
     } catch {
@@ -139,25 +141,28 @@ function processesHolding(entry: Buffer): RunProcess[] {
   return found;
 }
 
-/** Signals a process found earlier, unless its pid now belongs to a process started since. */
+/** Signals a process just found (its pid cannot have been reused since). */
 function signalProcess(target: RunProcess, signal: NodeJS.Signals): void {
   try {
-    if (statFields(readFileSync(`/proc/${target.pid}/stat`, 'utf8'))[19] === target.startedAt) process.kill(target.pid, signal);
+    process.kill(target.pid, signal);
   } catch {
     // Gone already.
   }
 }
 
 /**
- * Stops every process of this user whose environment names the run (TRIG_RUN_ID): SIGTERM,
- * then SIGKILL to what is left after the grace period. Looked for again at every poll, so
- * what they start meanwhile is stopped too. Linux only (/proc); elsewhere nothing is found.
+ * Stops every process of this user whose environment names one of the runs (TRIG_RUN_ID):
+ * SIGTERM, then SIGKILL to what is left after the grace period. One look through /proc per
+ * poll, however many runs; looked for again at every poll, so what they start meanwhile is
+ * stopped too. Linux only (/proc); elsewhere nothing is found.
  */
-export async function stopRunProcesses(runId: string, graceMs = KILL_GRACE_MS): Promise<void> {
-  const entry = Buffer.from(`TRIG_RUN_ID=${runId}\0`);
+export async function stopRunProcesses(runIds: readonly string[], graceMs = KILL_GRACE_MS): Promise<void> {
+  if (!runIds.length) return;
+  const entries = runIds.map((id) => Buffer.from(`TRIG_RUN_ID=${id}\0`));
+  // By pid and start time: a process is sent SIGTERM once, and a pid reused since is another.
   const told = new Set<string>();
   const terminate = (): boolean => {
-    const found = processesHolding(entry);
+    const found = processesHolding(entries);
     for (const target of found) {
       const key = `${target.pid} ${target.startedAt}`;
       if (!told.has(key)) signalProcess(target, 'SIGTERM');
@@ -171,7 +176,7 @@ export async function stopRunProcesses(runId: string, graceMs = KILL_GRACE_MS): 
     if (!terminate()) return;
   }
   for (let i = 0; i < 40; i++) {
-    const found = processesHolding(entry);
+    const found = processesHolding(entries);
     if (!found.length) return;
     for (const target of found) signalProcess(target, 'SIGKILL');
     await delay(POLL_MS);

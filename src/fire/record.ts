@@ -110,7 +110,7 @@ export async function settleLost(store: Store): Promise<void> {
   if (!lost.length) return;
   const groups = lost.flatMap((run) => run.groups).filter(sameGroup);
   const { stopGroup, stopRunProcesses } = await import('../execute/process.js');
-  await Promise.all([...groups.map((group) => stopGroup(group.pgid)), ...lost.map((run) => stopRunProcesses(run.runId))]);
+  await Promise.all([...groups.map((group) => stopGroup(group.pgid)), stopRunProcesses(lost.map((run) => run.runId))]);
 }
 
 /** Records each run of one fire in the store; runs are given by their index in the executed requests. */

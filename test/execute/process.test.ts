@@ -215,7 +215,7 @@ describe('stopRunProcesses', () => {
     ];
     try {
       expect([...step, ...others].map(alive)).toEqual([true, true, true, true, true]);
-      await stopRunProcesses('r1', 1000);
+      await stopRunProcesses(['r1'], 1000);
       expect([...step, ...others].map(alive)).toEqual([false, false, false, true, true]);
     } finally {
       for (const pid of [...step, ...others]) if (alive(pid)) process.kill(pid, 'SIGKILL');
@@ -225,7 +225,7 @@ describe('stopRunProcesses', () => {
   it('sends SIGKILL to what is still there when the grace period ends', async () => {
     const [pid] = await started('trap "" TERM; echo $$ > me.pid; while :; do sleep 0.05; done', { TRIG_RUN_ID: 'r2' }, ['me.pid']);
     try {
-      await stopRunProcesses('r2', 200);
+      await stopRunProcesses(['r0', 'r2'], 200);
       expect(alive(pid!)).toBe(false);
     } finally {
       if (alive(pid!)) process.kill(-pid!, 'SIGKILL');
